@@ -39,9 +39,13 @@ impl FormatDescription {
         let _created = r.u32()?;
         let _header_len = r.u8()?;
         let rest = r.rest();
-        // Checksum-aware servers (MySQL 5.6.1+, all MariaDB 10) append 1 algorithm byte and
-        // 4 checksum bytes after the post-header length table.
-        let (lens, checksum) = if rest.len() > 1 + CHECKSUM_LEN {
+        // Checksum-aware servers (MySQL 5.6.1+, MariaDB 5.3+) append 1 algorithm byte and
+        // 4 checksum bytes after the post-header length table. Older servers do not, and the
+        // last bytes of their table must not be taken for an algorithm and a checksum.
+        let version = split_version(&server_version);
+        let checksum_aware = version >= (5, 6, 1)
+            || (server_version.contains("MariaDB") && version >= (5, 3, 0));
+        let (lens, checksum) = if checksum_aware && rest.len() > 1 + CHECKSUM_LEN {
             let split = rest.len() - 1 - CHECKSUM_LEN;
             let checksum = match rest[split] {
                 0 => ChecksumAlg::Off,
@@ -78,6 +82,20 @@ impl FormatDescription {
     pub fn checksummed(&self) -> bool {
         self.checksum == ChecksumAlg::Crc32
     }
+}
+
+/// The leading `major.minor.patch` numbers of a server version string (0 where absent).
+fn split_version(version: &str) -> (u32, u32, u32) {
+    let mut parts = version.split('.').map(|p| {
+        p.bytes()
+            .take_while(u8::is_ascii_digit)
+            .fold(0u32, |acc, d| acc.saturating_mul(10).saturating_add(u32::from(d - b'0')))
+    });
+    (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    )
 }
 
 /// A ROTATE event: the binlog file the following events come from.

@@ -1,0 +1,469 @@
+//! Debezium's change-event envelope (as `JsonConverter` writes it with `schemas.enable=false`).
+//!
+//! One record per row change: value `{"before","after","source","op","ts_ms","transaction"}`,
+//! key the table's key columns as a JSON object, header `mwcdc.id` the change's deterministic
+//! id. An update that changes the key becomes a delete of the old key and a create of the
+//! new one; a delete is followed by a tombstone (same key, null value) unless disabled.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use mwcdc_binlog::Value;
+use serde::Deserialize;
+
+use crate::change::{Op, RowChange, TableSchema, Transaction};
+use crate::json::{write_str, write_value};
+use crate::topic::TopicTemplate;
+
+/// How binary column values appear in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BinaryMode {
+    /// A valid UTF-8 value is a JSON string, anything else `{"base64": "..."}`.
+    #[default]
+    Utf8,
+    /// Always a base64 string.
+    Base64,
+    /// Always a lower-case hex string.
+    Hex,
+}
+
+/// What the encoder needs to know.
+#[derive(Debug, Clone)]
+pub struct EncoderConfig {
+    /// The connector name (`source.name`).
+    pub connector_name: String,
+    /// `{prefix}` of topic names.
+    pub topic_prefix: String,
+    /// The topic template.
+    pub topic: TopicTemplate,
+    /// Binary value rendering.
+    pub binary: BinaryMode,
+    /// Whether a delete is followed by a tombstone.
+    pub tombstones: bool,
+}
+
+/// One Kafka record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Destination topic.
+    pub topic: Arc<str>,
+    /// Key bytes (JSON), `None` for a table without a key.
+    pub key: Option<Vec<u8>>,
+    /// Value bytes (JSON), `None` for a tombstone.
+    pub value: Option<Vec<u8>>,
+    /// The `mwcdc.id` header.
+    pub id: String,
+}
+
+/// The header that carries a record's deterministic id.
+pub const ID_HEADER: &str = "mwcdc.id";
+
+/// Turns transactions into records.
+#[derive(Debug)]
+pub struct RecordEncoder {
+    config: EncoderConfig,
+    topics: HashMap<(String, String), Arc<str>>,
+    version: &'static str,
+}
+
+impl RecordEncoder {
+    /// An encoder with the given settings.
+    pub fn new(config: EncoderConfig) -> Self {
+        Self {
+            config,
+            topics: HashMap::new(),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+
+    /// The topic of a table's records.
+    pub fn topic(&mut self, db: &str, table: &str) -> Arc<str> {
+        let key = (db.to_string(), table.to_string());
+        if let Some(t) = self.topics.get(&key) {
+            return t.clone();
+        }
+        let topic: Arc<str> = self
+            .config
+            .topic
+            .render(&self.config.topic_prefix, db, table)
+            .into();
+        self.topics.insert(key, topic.clone());
+        topic
+    }
+
+    /// Encodes every change of a transaction, in order. `now_ms` is the processing time.
+    pub fn encode(&mut self, txn: &Transaction, now_ms: u64) -> Vec<Record> {
+        let mut out = Vec::with_capacity(txn.changes.len());
+        let mut total_order = 0u32;
+        let mut per_table: Vec<(*const TableSchema, u32)> = Vec::new();
+        for change in &txn.changes {
+            let table_ptr = Arc::as_ptr(&change.table);
+            let mut next_table_order = || match per_table.iter_mut().find(|(p, _)| *p == table_ptr)
+            {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    per_table.push((table_ptr, 1));
+                    1
+                }
+            };
+            let topic = self.topic(&change.table.db, &change.table.table);
+            let id = change.id();
+            let key_changed = change.op == Op::Update
+                && !change.table.key.is_empty()
+                && key_values(change, change.before.as_deref())
+                    != key_values(change, change.after.as_deref());
+            if key_changed {
+                total_order += 1;
+                let order = (total_order, next_table_order());
+                let old_key = self.key(change, change.before.as_deref());
+                out.push(Record {
+                    topic: topic.clone(),
+                    key: old_key.clone(),
+                    value: Some(self.value(
+                        change,
+                        Op::Delete,
+                        change.before.as_deref(),
+                        None,
+                        order,
+                        now_ms,
+                    )),
+                    id: id.clone(),
+                });
+                if self.config.tombstones {
+                    out.push(tombstone(&topic, old_key, &id));
+                }
+                total_order += 1;
+                let order = (total_order, next_table_order());
+                out.push(Record {
+                    topic,
+                    key: self.key(change, change.after.as_deref()),
+                    value: Some(self.value(
+                        change,
+                        Op::Create,
+                        None,
+                        change.after.as_deref(),
+                        order,
+                        now_ms,
+                    )),
+                    id: format!("{id}/newkey"),
+                });
+                continue;
+            }
+            total_order += 1;
+            let order = (total_order, next_table_order());
+            let key = match change.op {
+                Op::Truncate => None,
+                Op::Delete => self.key(change, change.before.as_deref()),
+                Op::Create | Op::Update => self.key(change, change.after.as_deref()),
+            };
+            out.push(Record {
+                topic: topic.clone(),
+                key: key.clone(),
+                value: Some(self.value(
+                    change,
+                    change.op,
+                    change.before.as_deref(),
+                    change.after.as_deref(),
+                    order,
+                    now_ms,
+                )),
+                id: id.clone(),
+            });
+            if change.op == Op::Delete && self.config.tombstones {
+                out.push(tombstone(&topic, key, &id));
+            }
+        }
+        out
+    }
+
+    fn key(&self, change: &RowChange, row: Option<&[Value]>) -> Option<Vec<u8>> {
+        let table = &change.table;
+        let row = row?;
+        if table.key.is_empty() {
+            return None;
+        }
+        let mut out = Vec::with_capacity(32);
+        out.push(b'{');
+        if !self.config.topic.has_db() {
+            out.extend_from_slice(b"\"__db\":");
+            write_str(&mut out, &table.db);
+            out.push(b',');
+        }
+        for (n, &col) in table.key.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            write_str(&mut out, &table.columns[col]);
+            out.push(b':');
+            write_value(
+                &mut out,
+                row.get(col).unwrap_or(&Value::Null),
+                self.config.binary,
+            );
+        }
+        out.push(b'}');
+        Some(out)
+    }
+
+    fn value(
+        &self,
+        change: &RowChange,
+        op: Op,
+        before: Option<&[Value]>,
+        after: Option<&[Value]>,
+        (total_order, table_order): (u32, u32),
+        now_ms: u64,
+    ) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(b"{\"before\":");
+        self.row(&mut out, &change.table, before);
+        out.extend_from_slice(b",\"after\":");
+        self.row(&mut out, &change.table, after);
+        out.extend_from_slice(b",\"source\":{\"connector\":\"mwcdc\",\"version\":");
+        write_str(&mut out, self.version);
+        out.extend_from_slice(b",\"name\":");
+        write_str(&mut out, &self.config.connector_name);
+        out.extend_from_slice(format!(",\"server_id\":{},\"gtid\":", change.server_id).as_bytes());
+        write_str(&mut out, &change.gtid);
+        out.extend_from_slice(b",\"file\":");
+        write_str(&mut out, &change.file);
+        out.extend_from_slice(
+            format!(
+                ",\"pos\":{},\"row\":{},\"ts_ms\":{},\"db\":",
+                change.pos,
+                change.row_index,
+                u64::from(change.ts_sec) * 1000
+            )
+            .as_bytes(),
+        );
+        write_str(&mut out, &change.table.db);
+        out.extend_from_slice(b",\"table\":");
+        write_str(&mut out, &change.table.table);
+        out.extend_from_slice(b",\"snapshot\":\"false\"},\"op\":\"");
+        out.extend_from_slice(op.code().as_bytes());
+        out.extend_from_slice(
+            format!("\",\"ts_ms\":{now_ms},\"transaction\":{{\"id\":").as_bytes(),
+        );
+        write_str(&mut out, &change.gtid);
+        out.extend_from_slice(
+            format!(",\"total_order\":{total_order},\"data_collection_order\":{table_order}}}}}")
+                .as_bytes(),
+        );
+        out
+    }
+
+    fn row(&self, out: &mut Vec<u8>, table: &TableSchema, row: Option<&[Value]>) {
+        let Some(row) = row else {
+            out.extend_from_slice(b"null");
+            return;
+        };
+        out.push(b'{');
+        for (n, (name, value)) in table.columns.iter().zip(row).enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            write_str(out, name);
+            out.push(b':');
+            write_value(out, value, self.config.binary);
+        }
+        out.push(b'}');
+    }
+}
+
+fn key_values<'a>(change: &RowChange, row: Option<&'a [Value]>) -> Option<Vec<&'a Value>> {
+    let row = row?;
+    Some(
+        change
+            .table
+            .key
+            .iter()
+            .filter_map(|&i| row.get(i))
+            .collect(),
+    )
+}
+
+fn tombstone(topic: &Arc<str>, key: Option<Vec<u8>>, id: &str) -> Record {
+    Record {
+        topic: topic.clone(),
+        key,
+        value: None,
+        id: format!("{id}/tombstone"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mwcdc_position::Position;
+
+    fn table() -> Arc<TableSchema> {
+        Arc::new(TableSchema {
+            db: "enwiki".into(),
+            table: "revision".into(),
+            columns: vec!["rev_id".into(), "rev_sha1".into()],
+            key: vec![0],
+        })
+    }
+
+    fn change(
+        op: Op,
+        before: Option<Vec<Value>>,
+        after: Option<Vec<Value>>,
+        row: u32,
+    ) -> RowChange {
+        RowChange {
+            table: table(),
+            op,
+            before,
+            after,
+            gtid: "0-1-42".into(),
+            event_index: 1,
+            row_index: row,
+            file: "bin.000001".into(),
+            pos: 500,
+            server_id: 1,
+            ts_sec: 1_795_651_200,
+        }
+    }
+
+    fn encoder(template: &str, tombstones: bool) -> RecordEncoder {
+        RecordEncoder::new(EncoderConfig {
+            connector_name: "mwcdc".into(),
+            topic_prefix: "mwcdc".into(),
+            topic: TopicTemplate::parse(template).unwrap(),
+            binary: BinaryMode::Utf8,
+            tombstones,
+        })
+    }
+
+    fn txn(changes: Vec<RowChange>) -> Transaction {
+        Transaction {
+            gtid: "0-1-42".into(),
+            position: Position::parse_any("0-1-42").unwrap(),
+            file: "bin.000001".into(),
+            end_pos: 900,
+            commit_ts: 1_795_651_200,
+            changes,
+            xa: None,
+        }
+    }
+
+    fn json(bytes: &Option<Vec<u8>>) -> serde_json::Value {
+        serde_json::from_slice(bytes.as_ref().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn insert_record_has_the_debezium_envelope() {
+        let c = change(
+            Op::Create,
+            None,
+            Some(vec![Value::UInt(u64::MAX), Value::Bytes(vec![0xff])]),
+            0,
+        );
+        let records = encoder(TopicTemplate::DEFAULT, true).encode(&txn(vec![c]), 7);
+        assert_eq!(records.len(), 1);
+        let r = &records[0];
+        assert_eq!(&*r.topic, "mwcdc.enwiki.revision");
+        assert_eq!(r.id, "0-1-42/1/0");
+        assert_eq!(
+            String::from_utf8(r.key.clone().unwrap()).unwrap(),
+            r#"{"rev_id":18446744073709551615}"#
+        );
+        assert_eq!(
+            json(&r.value),
+            serde_json::json!({
+                "before": null,
+                "after": {"rev_id": 18446744073709551615u64, "rev_sha1": {"base64": "/w=="}},
+                "source": {"connector": "mwcdc", "version": env!("CARGO_PKG_VERSION"),
+                    "name": "mwcdc", "server_id": 1, "gtid": "0-1-42", "file": "bin.000001",
+                    "pos": 500, "row": 0, "ts_ms": 1_795_651_200_000u64, "db": "enwiki",
+                    "table": "revision", "snapshot": "false"},
+                "op": "c", "ts_ms": 7,
+                "transaction": {"id": "0-1-42", "total_order": 1, "data_collection_order": 1}
+            })
+        );
+    }
+
+    #[test]
+    fn delete_is_followed_by_a_tombstone_unless_disabled() {
+        let c = change(Op::Delete, Some(vec![Value::UInt(5), Value::Null]), None, 3);
+        let records = encoder(TopicTemplate::DEFAULT, true).encode(&txn(vec![c.clone()]), 7);
+        assert_eq!(records.len(), 2);
+        assert_eq!(json(&records[0].value)["op"], "d");
+        assert_eq!(records[1].value, None);
+        assert_eq!(records[1].key, records[0].key);
+        assert_eq!(records[1].id, "0-1-42/1/3/tombstone");
+        let records = encoder(TopicTemplate::DEFAULT, false).encode(&txn(vec![c]), 7);
+        assert_eq!(records.len(), 1);
+    }
+
+    #[test]
+    fn key_change_becomes_delete_and_create() {
+        let c = change(
+            Op::Update,
+            Some(vec![Value::UInt(1), Value::Null]),
+            Some(vec![Value::UInt(2), Value::Null]),
+            0,
+        );
+        let plain = change(
+            Op::Update,
+            Some(vec![Value::UInt(2), Value::Null]),
+            Some(vec![Value::UInt(2), Value::Text("x".into())]),
+            1,
+        );
+        let records = encoder(TopicTemplate::DEFAULT, true).encode(&txn(vec![c, plain]), 7);
+        let ops: Vec<_> = records
+            .iter()
+            .map(|r| {
+                r.value
+                    .as_ref()
+                    .map(|_| json(&r.value)["op"].as_str().unwrap().to_string())
+            })
+            .collect();
+        assert_eq!(
+            ops,
+            vec![Some("d".into()), None, Some("c".into()), Some("u".into())]
+        );
+        assert_eq!(records[0].key.as_deref(), Some(&br#"{"rev_id":1}"#[..]));
+        assert_eq!(records[2].key.as_deref(), Some(&br#"{"rev_id":2}"#[..]));
+        assert_eq!(records[2].id, "0-1-42/1/0/newkey");
+        let orders: Vec<_> = [0, 2, 3]
+            .iter()
+            .map(|&i| {
+                json(&records[i].value)["transaction"]["total_order"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(orders, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn template_without_db_puts_db_in_key() {
+        let c = change(Op::Create, None, Some(vec![Value::UInt(9), Value::Null]), 0);
+        let records = encoder("{prefix}.{table}", true).encode(&txn(vec![c]), 7);
+        assert_eq!(&*records[0].topic, "mwcdc.revision");
+        assert_eq!(
+            records[0].key.as_deref(),
+            Some(&br#"{"__db":"enwiki","rev_id":9}"#[..])
+        );
+    }
+
+    #[test]
+    fn keyless_table_and_truncate_have_null_keys() {
+        let mut c = change(Op::Create, None, Some(vec![Value::UInt(9), Value::Null]), 0);
+        c.table = Arc::new(TableSchema {
+            key: vec![],
+            ..(*table()).clone()
+        });
+        let t = change(Op::Truncate, None, None, 0);
+        let records = encoder(TopicTemplate::DEFAULT, true).encode(&txn(vec![c, t]), 7);
+        assert_eq!(records[0].key, None);
+        assert_eq!(records[1].key, None);
+        assert_eq!(json(&records[1].value)["op"], "t");
+    }
+}
