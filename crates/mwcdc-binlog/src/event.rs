@@ -79,13 +79,27 @@ impl EventDecoder {
         self.fde.as_ref()
     }
 
+    /// The post-header length of an event type under the current format description.
+    pub fn post_header_len(&self, type_code: u8) -> Option<usize> {
+        self.fde.as_ref()?.post_header_len(type_code)
+    }
+
+    /// The collation table used for text columns.
+    pub fn collations(&self) -> &Collations {
+        &self.collations
+    }
+
     /// Splits one complete event as it came from a binlog file or the server, and verifies
     /// its CRC32 when the binlog is checksummed.
+    ///
+    /// Before the first FORMAT_DESCRIPTION (the server's artificial ROTATE at the start of a
+    /// dump), whether the event carries a CRC32 is not announced yet: it is taken to carry
+    /// one exactly when its last four bytes are the CRC32 of the rest.
     pub fn split<'a>(&self, bytes: &'a [u8]) -> Result<RawEvent<'a>, DecodeError> {
-        let checksummed = self
-            .fde
-            .as_ref()
-            .is_some_and(FormatDescription::checksummed);
+        let checksummed = match &self.fde {
+            Some(fde) => fde.checksummed(),
+            None => RawEvent::split(bytes, true).is_ok_and(|raw| raw.verify_checksum().is_ok()),
+        };
         let raw = RawEvent::split(bytes, checksummed)?;
         raw.verify_checksum()?;
         Ok(raw)

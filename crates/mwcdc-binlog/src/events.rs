@@ -43,8 +43,8 @@ impl FormatDescription {
         // 4 checksum bytes after the post-header length table. Older servers do not, and the
         // last bytes of their table must not be taken for an algorithm and a checksum.
         let version = split_version(&server_version);
-        let checksum_aware = version >= (5, 6, 1)
-            || (server_version.contains("MariaDB") && version >= (5, 3, 0));
+        let checksum_aware =
+            version >= (5, 6, 1) || (server_version.contains("MariaDB") && version >= (5, 3, 0));
         let (lens, checksum) = if checksum_aware && rest.len() > 1 + CHECKSUM_LEN {
             let split = rest.len() - 1 - CHECKSUM_LEN;
             let checksum = match rest[split] {
@@ -89,7 +89,9 @@ fn split_version(version: &str) -> (u32, u32, u32) {
     let mut parts = version.split('.').map(|p| {
         p.bytes()
             .take_while(u8::is_ascii_digit)
-            .fold(0u32, |acc, d| acc.saturating_mul(10).saturating_add(u32::from(d - b'0')))
+            .fold(0u32, |acc, d| {
+                acc.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+            })
     });
     (
         parts.next().unwrap_or(0),
@@ -318,15 +320,41 @@ pub fn parse_mysql_gtid(body: &[u8]) -> Result<MySqlGtid, DecodeError> {
 /// Parses a MySQL PREVIOUS_GTIDS (35) body into a GTID set.
 pub fn parse_previous_gtids(body: &[u8]) -> Result<GtidSet, DecodeError> {
     let mut r = Reader::new(body);
-    let n_sids = r.u64()?;
+    let header = r.u64()?;
+    // MySQL 8.3+ writes a format byte in the top byte when the set holds tagged GTIDs; the
+    // count then sits in bits 8..56 and every UUID is followed by its tag.
+    let tagged = match header >> 56 {
+        0 => false,
+        1 => true,
+        other => {
+            return Err(DecodeError::Invalid(format!(
+                "unknown PREVIOUS_GTIDS format {other}"
+            )))
+        }
+    };
+    let n_sids = if tagged {
+        (header >> 8) & ((1 << 48) - 1)
+    } else {
+        header
+    };
     let mut text = String::new();
     for i in 0..n_sids {
         let sid = Uuid::from_bytes(r.array()?);
-        let n_intervals = r.u64()?;
         if i > 0 {
             text.push(',');
         }
         text.push_str(&sid.to_string());
+        if tagged {
+            let tag_len = usize::try_from(varlen_uint(&mut r)?)
+                .map_err(|_| DecodeError::Invalid("GTID tag length out of range".into()))?;
+            if tag_len > 0 {
+                let tag = std::str::from_utf8(r.take(tag_len)?)
+                    .map_err(|_| DecodeError::Invalid("GTID tag is not UTF-8".into()))?;
+                text.push(':');
+                text.push_str(tag);
+            }
+        }
+        let n_intervals = r.u64()?;
         for _ in 0..n_intervals {
             let start = r.u64()?;
             let end = r.u64()?;
@@ -340,6 +368,22 @@ pub fn parse_previous_gtids(body: &[u8]) -> Result<GtidSet, DecodeError> {
     }
     text.parse()
         .map_err(|e: mwcdc_position::PositionError| DecodeError::Invalid(e.to_string()))
+}
+
+/// MySQL's serialization-library variable-length integer: the number of trailing one bits
+/// of the first byte gives the number of bytes that follow (0xff: eight raw bytes).
+fn varlen_uint(r: &mut Reader<'_>) -> Result<u64, DecodeError> {
+    let first = *r.rest().first().ok_or(DecodeError::Truncated {
+        needed: 1,
+        available: 0,
+    })?;
+    let ones = first.trailing_ones() as usize;
+    if ones == 8 {
+        r.skip(1)?;
+        return r.u64();
+    }
+    let n = ones + 1;
+    Ok(r.uint_le(n)? >> n)
 }
 
 /// Whether a type code is one of the rows events (any version, compressed or not).

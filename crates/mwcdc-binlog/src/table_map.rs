@@ -270,6 +270,21 @@ impl TableMap {
         Ok(map)
     }
 
+    /// Reads only the table id, database and table name of a TABLE_MAP body, so that events
+    /// of tables that are not captured need no further decoding.
+    pub fn peek_name(
+        body: &[u8],
+        post_header_len: usize,
+    ) -> Result<(u64, String, String), DecodeError> {
+        let mut r = Reader::new(body);
+        let table_id = read_table_id(&mut r, post_header_len)?;
+        let _flags = r.u16()?;
+        let db = utf8_name(r.u8_prefixed()?);
+        r.skip(1)?;
+        let table = utf8_name(r.u8_prefixed()?);
+        Ok((table_id, db, table))
+    }
+
     /// `db.table`.
     pub fn qualified_name(&self) -> String {
         format!("{}.{}", self.db, self.table)

@@ -1,0 +1,134 @@
+//! Source errors, sorted by who can fix them.
+
+use thiserror::Error;
+
+/// An error of the replication source.
+#[derive(Debug, Error)]
+pub enum SourceError {
+    /// The connection failed or broke: reconnect and resume.
+    #[error("connection to {host} failed: {message}")]
+    Connection {
+        /// `host:port`, never with credentials.
+        host: String,
+        /// What the driver said.
+        message: String,
+    },
+    /// A server setting prevents capturing changes; an operator must change it.
+    #[error("server setting {setting} is {actual}, mwcdc needs {expected}. Fix: {fix}")]
+    ServerSetting {
+        /// The variable, e.g. `binlog_row_metadata`.
+        setting: String,
+        /// Its current value.
+        actual: String,
+        /// What it must be.
+        expected: String,
+        /// How to change it.
+        fix: String,
+    },
+    /// The binlogs holding the start position were purged.
+    #[error(
+        "the server no longer has the binlogs for position {position}: {server_message}. \
+         The oldest position the server still has is {oldest}. Remedies: start elsewhere with \
+         `mwcdc checkpoint set --gtid <position>` (for example the oldest one, accepting the \
+         gap) or `mwcdc checkpoint reset` with source.start = \"earliest\" or \"latest\"; a \
+         bootstrap snapshot will fill gaps once available"
+    )]
+    Purged {
+        /// The position mwcdc asked for.
+        position: String,
+        /// The oldest position still available.
+        oldest: String,
+        /// The server's message.
+        server_message: String,
+    },
+    /// The server refused the position for another reason (divergence, unknown GTID).
+    #[error("the server refused to stream from position {position}: {message}")]
+    PositionRefused {
+        /// The position mwcdc asked for.
+        position: String,
+        /// The server's message.
+        message: String,
+    },
+    /// An event could not be decoded or failed its checksum: the connector stops here.
+    #[error("cannot decode the binlog event at {file}:{pos}: {source}")]
+    Decode {
+        /// Binlog file.
+        file: String,
+        /// Start position of the event.
+        pos: u64,
+        /// What was wrong.
+        #[source]
+        source: mwcdc_binlog::DecodeError,
+    },
+    /// A captured table's change is not in the binlog as full row images.
+    #[error(
+        "transaction {gtid} changes captured table {table} {what}; mwcdc needs {setting} so that \
+         every change is in the binlog as a full row image. Fix: set {setting} for every \
+         session that writes (globally in the server configuration), then restart mwcdc from a \
+         position after this transaction with `mwcdc checkpoint set` once the gap is handled"
+    )]
+    Incomplete {
+        /// The transaction's GTID.
+        gtid: String,
+        /// `db.table`.
+        table: String,
+        /// What the binlog holds instead.
+        what: String,
+        /// The setting that must change, with its value.
+        setting: String,
+    },
+    /// The binlog stream broke its own rules (an event outside a transaction, an incident).
+    #[error("unexpected binlog content at {file}:{pos}: {message}")]
+    Protocol {
+        /// Binlog file.
+        file: String,
+        /// Event position.
+        pos: u64,
+        /// What was unexpected.
+        message: String,
+    },
+    /// The looked-up schema does not match the TABLE_MAP (`source.schema = "information_schema"`).
+    #[error(
+        "the current schema of {table} does not match the binlog event at {file}:{pos}: \
+         {detail}. The event was written with another table definition (a backlog across a \
+         DDL, or an ALTER run with sql_log_bin=0); use binlog_row_metadata=FULL"
+    )]
+    SchemaMismatch {
+        /// `db.table`.
+        table: String,
+        /// Binlog file.
+        file: String,
+        /// Event position.
+        pos: u64,
+        /// The difference.
+        detail: String,
+    },
+    /// A query mwcdc needs failed.
+    #[error("query failed ({what}): {message}")]
+    Query {
+        /// What mwcdc was asking for.
+        what: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The position in the configuration or checkpoint is invalid or of the other flavor.
+    #[error(transparent)]
+    Position(#[from] mwcdc_position::PositionError),
+}
+
+impl SourceError {
+    /// Whether reconnecting may help (the connection broke), as opposed to an error a
+    /// person must act on.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Connection { .. })
+    }
+
+    /// Whether the server cannot be used as configured (a setting, a grant, a purged or
+    /// refused position): the binary exits with code 3 for these.
+    pub fn is_server_unusable(&self) -> bool {
+        matches!(
+            self,
+            Self::ServerSetting { .. } | Self::Purged { .. } | Self::PositionRefused { .. }
+        )
+    }
+}

@@ -1,0 +1,271 @@
+//! The replication loop: connect, stream, hand transactions on, reconnect with backoff.
+//!
+//! # Resumption
+//! Every reconnect resumes from the position after the last transaction that was handed
+//! on in full; a transaction cut by the disconnect is read again from its start.
+//!
+//! # Error handling
+//! A broken connection, a read timeout and a position the server has not reached yet (a
+//! lagging replica) are retried with exponential backoff and logged. A purged position, a
+//! wrong setting, an event that does not decode and incomplete row data stop the source.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use mwcdc_binlog::EventDecoder;
+use mwcdc_position::{Flavor, Position};
+use mwcdc_record::Transaction;
+use tokio::sync::{mpsc, watch};
+use tracing::{info, warn};
+
+use crate::assembler::Assembler;
+use crate::filter::TableFilter;
+use crate::schema::SchemaMode;
+use crate::server::{self, ConnectOptions, ServerLookup};
+use crate::stream;
+use crate::SourceError;
+
+/// MySQL/MariaDB error code for binlog dump failures (`ER_MASTER_FATAL_ERROR_READING_BINLOG`).
+const ER_MASTER_FATAL_ERROR_READING_BINLOG: u16 = 1236;
+
+/// Where to start without a checkpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StartPosition {
+    /// The start of the oldest binlog the server still has.
+    Earliest,
+    /// The server's current position: only changes from now on.
+    Latest,
+    /// A given GTID position.
+    At(Position),
+}
+
+/// Settings of the source.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    /// How to connect.
+    pub connect: ConnectOptions,
+    /// The replica server id mwcdc registers with.
+    pub server_id: u32,
+    /// Captured tables.
+    pub filter: TableFilter,
+    /// Where column names come from.
+    pub schema: SchemaMode,
+    /// Heartbeat period the server is asked for.
+    pub heartbeat: Duration,
+    /// How long without any event before the connection is considered dead.
+    pub read_timeout: Duration,
+    /// First reconnect delay.
+    pub reconnect_min: Duration,
+    /// Longest reconnect delay.
+    pub reconnect_max: Duration,
+}
+
+/// A connected, checked source.
+pub struct Replicator {
+    config: SourceConfig,
+    flavor: Flavor,
+    version: String,
+}
+
+enum StreamEnd {
+    Shutdown,
+}
+
+impl Replicator {
+    /// Connects, detects the flavor and checks the server settings.
+    pub async fn connect(config: SourceConfig) -> Result<Self, SourceError> {
+        let mut conn = config.connect.connect().await?;
+        let (flavor, version) = server::detect_flavor(&mut conn).await?;
+        server::check_settings(&mut conn, flavor, config.schema).await?;
+        let _ = conn.disconnect().await;
+        info!(%version, ?flavor, host = %config.connect.host(), "connected to the source server");
+        Ok(Self {
+            config,
+            flavor,
+            version,
+        })
+    }
+
+    /// The server's flavor.
+    pub fn flavor(&self) -> Flavor {
+        self.flavor
+    }
+
+    /// The server's version string.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Resolves a start setting to a position on this server.
+    pub async fn resolve(&self, start: &StartPosition) -> Result<Position, SourceError> {
+        let mut conn = self.config.connect.connect().await?;
+        let pos = match start {
+            StartPosition::Latest => server::latest_position(&mut conn, self.flavor).await?,
+            StartPosition::Earliest => server::earliest_position(&mut conn, self.flavor).await?,
+            StartPosition::At(p) => {
+                if p.flavor() != self.flavor {
+                    return Err(SourceError::PositionRefused {
+                        position: p.to_string(),
+                        message: format!(
+                            "a {} position, but the server is {}",
+                            p.flavor(),
+                            self.flavor
+                        ),
+                    });
+                }
+                p.clone()
+            }
+        };
+        let _ = conn.disconnect().await;
+        Ok(pos)
+    }
+
+    /// Streams from `start` until `shutdown` turns true or an error that reconnecting cannot
+    /// fix. Transactions go to `out` in binlog order.
+    pub async fn run(
+        self,
+        start: Position,
+        out: mpsc::Sender<Transaction>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> Result<(), SourceError> {
+        let mut conn = self.config.connect.connect().await?;
+        let collations = server::collations(&mut conn).await?;
+        let _ = conn.disconnect().await;
+        let mut assembler = Assembler::new(
+            EventDecoder::new(collations),
+            self.config.filter.clone(),
+            self.config.schema,
+            ServerLookup::new(self.config.connect.clone()),
+            start,
+        );
+        let mut delay = self.config.reconnect_min;
+        loop {
+            let before = assembler.position().clone();
+            match self.stream(&mut assembler, &out, &mut shutdown).await {
+                Ok(StreamEnd::Shutdown) => return Ok(()),
+                Err(e) if e.is_transient() => {
+                    if *assembler.position() != before {
+                        delay = self.config.reconnect_min;
+                    }
+                    warn!(error = %e, retry_in = ?delay, position = %assembler.position(), "binlog stream interrupted; reconnecting");
+                    assembler.reconnect();
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.changed() => return Ok(()),
+                    }
+                    delay = (delay * 2).min(self.config.reconnect_max);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn stream(
+        &self,
+        assembler: &mut Assembler<ServerLookup>,
+        out: &mpsc::Sender<Transaction>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<StreamEnd, SourceError> {
+        let conn = self.config.connect.connect().await?;
+        let position = assembler.position().clone();
+        let mut events = stream::open(
+            conn,
+            &position,
+            self.config.server_id,
+            self.config.heartbeat,
+        )
+        .await?;
+        info!(%position, "streaming the binlog");
+        let mut buf = Vec::new();
+        let mut done = Vec::new();
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = shutdown.changed() => return Ok(StreamEnd::Shutdown),
+                next = tokio::time::timeout(self.config.read_timeout, events.next()) => next,
+            };
+            let event = match next {
+                Err(_) => {
+                    return Err(SourceError::Connection {
+                        host: self.config.connect.host(),
+                        message: format!(
+                            "no event or heartbeat for {:?}",
+                            self.config.read_timeout
+                        ),
+                    })
+                }
+                Ok(None) => {
+                    return Err(SourceError::Connection {
+                        host: self.config.connect.host(),
+                        message: "the server closed the binlog stream".into(),
+                    })
+                }
+                Ok(Some(Err(e))) => return Err(self.stream_error(e, assembler).await),
+                Ok(Some(Ok(event))) => event,
+            };
+            stream::event_bytes(&event, &mut buf);
+            assembler.handle(&buf, &mut done).await?;
+            for txn in done.drain(..) {
+                if out.send(txn).await.is_err() {
+                    return Ok(StreamEnd::Shutdown);
+                }
+            }
+        }
+    }
+
+    async fn stream_error(
+        &self,
+        e: mysql_async::Error,
+        assembler: &Assembler<ServerLookup>,
+    ) -> SourceError {
+        let position = assembler.position().to_string();
+        match e {
+            mysql_async::Error::Server(s) if s.code == ER_MASTER_FATAL_ERROR_READING_BINLOG => {
+                let msg = s.message;
+                if msg.contains("purged") || msg.contains("Could not find GTID state") {
+                    let oldest = match self.resolve(&StartPosition::Earliest).await {
+                        Ok(p) => p.to_string(),
+                        Err(e) => format!("unknown ({e})"),
+                    };
+                    SourceError::Purged {
+                        position,
+                        oldest,
+                        server_message: msg,
+                    }
+                } else if msg.contains("which is not in the master's binlog")
+                    && !msg.contains("diverged")
+                    || msg.contains("more GTIDs than the master")
+                {
+                    // A replica that has not caught up with the checkpoint yet: wait for it.
+                    SourceError::Connection {
+                        host: self.config.connect.host(),
+                        message: format!("the server has not reached position {position} yet (a lagging replica?): {msg}"),
+                    }
+                } else {
+                    SourceError::PositionRefused {
+                        position,
+                        message: msg,
+                    }
+                }
+            }
+            mysql_async::Error::Io(mysql_async::IoError::Io(io))
+                if matches!(
+                    io.kind(),
+                    std::io::ErrorKind::InvalidData | std::io::ErrorKind::Other
+                ) =>
+            {
+                SourceError::Decode {
+                    file: assembler.file().to_string(),
+                    pos: 0,
+                    source: mwcdc_binlog::DecodeError::Invalid(format!(
+                        "the driver could not parse the event after position {position}: {io}"
+                    )),
+                }
+            }
+            other => SourceError::Connection {
+                host: self.config.connect.host(),
+                message: other.to_string(),
+            },
+        }
+    }
+}
