@@ -142,6 +142,10 @@ impl EventDecoder {
             self.fde = Some(fde.clone());
             return Ok(Event::FormatDescription(fde));
         }
+        if t == et::ROTATE {
+            // The server's artificial ROTATE comes before the first FORMAT_DESCRIPTION.
+            return Ok(Event::Rotate(Rotate::parse(body)?));
+        }
         let fde = self.fde.as_ref().ok_or_else(|| {
             DecodeError::Invalid(format!("event type {t} before any FORMAT_DESCRIPTION"))
         })?;

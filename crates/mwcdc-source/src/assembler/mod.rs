@@ -155,6 +155,14 @@ impl<L: SchemaLookup> Assembler<L> {
     ) -> Result<(), SourceError> {
         let pos = u64::from(header.start_pos().unwrap_or(0));
         let t = header.type_code;
+        if t == et::ROTATE {
+            // Read here, not through the decoder: a dump starts with an artificial ROTATE
+            // that comes before any FORMAT_DESCRIPTION, which the decoder needs first.
+            let rotate = mwcdc_binlog::events::Rotate::parse(body)
+                .map_err(|e| self.decode_error_at(pos, e))?;
+            self.file = Arc::from(rotate.file.as_str());
+            return Ok(());
+        }
         if t == et::TABLE_MAP {
             return self.table_map(body, pos).await;
         }
@@ -166,7 +174,6 @@ impl<L: SchemaLookup> Assembler<L> {
             .decode_raw(header, body)
             .map_err(|e| self.decode_error_at(pos, e))?;
         match event {
-            Event::Rotate(r) => self.file = Arc::from(r.file.as_str()),
             Event::MariaGtidList(list) => {
                 if let Position::MariaDb(p) = &mut self.position {
                     p.seed(&list);
@@ -210,7 +217,10 @@ impl<L: SchemaLookup> Assembler<L> {
             | Event::Heartbeat
             | Event::PreviousGtids(_)
             | Event::Skipped(_) => {}
-            Event::TableMap(_) | Event::Rows(_) | Event::PartialUpdateRows { .. } => {
+            Event::Rotate(_)
+            | Event::TableMap(_)
+            | Event::Rows(_)
+            | Event::PartialUpdateRows { .. } => {
                 unreachable!("handled before decoding")
             }
         }
@@ -269,7 +279,13 @@ impl<L: SchemaLookup> Assembler<L> {
     ) -> Result<(), SourceError> {
         let statement = classify(sql);
         let group = self.open_group(pos, "a statement")?;
-        if group.fresh && !matches!(statement, Statement::Begin | Statement::XaMarker) {
+        // MySQL has no standalone flag: a group whose first event is a statement other than
+        // BEGIN is that one statement. MariaDB's flag is authoritative: its transactions have
+        // no BEGIN, so a statement-logged DML may come first in a group that ends at XID.
+        if group.fresh
+            && matches!(group.gtid, GroupGtid::MySql(_))
+            && !matches!(statement, Statement::Begin | Statement::XaMarker)
+        {
             group.standalone = true;
         }
         group.fresh = false;
@@ -580,3 +596,6 @@ impl<L: SchemaLookup> Assembler<L> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

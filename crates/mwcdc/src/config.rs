@@ -1,0 +1,676 @@
+//! The TOML configuration, its defaults, and overrides from `MWCDC_*` environment variables.
+//!
+//! Every key can be overridden by an environment variable named from its path:
+//! `source.server_id` is `MWCDC_SOURCE_SERVER_ID`. [`KEYS`] lists them all; it is the list
+//! `docs/configuration.md` documents (a test keeps the two in step).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use mwcdc_record::{BinaryMode, TopicTemplate};
+use mwcdc_source::SchemaMode;
+use serde::Deserialize;
+use thiserror::Error;
+
+/// A configuration that cannot be used; exit code 2.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML.
+    #[error("{path} is not valid TOML: {message}")]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
+    /// A key is unknown, has the wrong type or an impossible value.
+    #[error("configuration key `{key}`: {message}")]
+    Key {
+        /// The key's path, e.g. `source.server_id`.
+        key: String,
+        /// What is wrong and what is expected.
+        message: String,
+    },
+}
+
+fn key_error(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Key {
+        key: key.to_string(),
+        message: message.into(),
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Connector name: the checkpoint key and `source.name` in records.
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// The server to read from.
+    pub source: SourceSection,
+    /// Where records go.
+    #[serde(default)]
+    pub sink: SinkSection,
+    /// The checkpoint store.
+    #[serde(default)]
+    pub checkpoint: CheckpointSection,
+    /// Record format.
+    #[serde(default)]
+    pub output: OutputSection,
+}
+
+fn default_name() -> String {
+    "mwcdc".into()
+}
+
+/// `[source]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSection {
+    /// `mysql://user@host:port`; the password comes from `MWCDC_SOURCE_PASSWORD` or
+    /// `password_file`.
+    pub url: String,
+    /// A file holding the password (trailing newline ignored).
+    pub password_file: Option<PathBuf>,
+    /// The replica server id mwcdc registers with; unique among the server's replicas.
+    #[serde(default = "default_server_id")]
+    pub server_id: u32,
+    /// `db.table` globs of captured tables.
+    #[serde(default = "default_include")]
+    pub include: Vec<String>,
+    /// `db.table` globs excluded from `include`.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Where to start without a checkpoint: `earliest`, `latest` or a GTID position.
+    #[serde(default = "default_start")]
+    pub start: String,
+    /// Where column names come from: `binlog` or `information_schema`.
+    #[serde(default)]
+    pub schema: SchemaMode,
+    /// Heartbeat period the server is asked for.
+    #[serde(default = "default_heartbeat", with = "humantime_serde_compat")]
+    pub heartbeat: Duration,
+    /// Time without any event after which the connection is re-established.
+    #[serde(default = "default_read_timeout", with = "humantime_serde_compat")]
+    pub read_timeout: Duration,
+    /// Connection timeout.
+    #[serde(default = "default_connect_timeout", with = "humantime_serde_compat")]
+    pub connect_timeout: Duration,
+    /// Longest wait between reconnect attempts.
+    #[serde(default = "default_reconnect_max", with = "humantime_serde_compat")]
+    pub reconnect_max: Duration,
+}
+
+fn default_server_id() -> u32 {
+    8001
+}
+fn default_include() -> Vec<String> {
+    mwcdc_source::TableFilter::DEFAULT_INCLUDE
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+fn default_start() -> String {
+    "latest".into()
+}
+fn default_heartbeat() -> Duration {
+    Duration::from_secs(5)
+}
+fn default_read_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_connect_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_reconnect_max() -> Duration {
+    Duration::from_secs(30)
+}
+
+/// Sink type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SinkType {
+    /// Kafka.
+    #[default]
+    Kafka,
+    /// One JSON line per record on stdout.
+    Stdout,
+}
+
+/// `[sink]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkSection {
+    /// `kafka` or `stdout`.
+    #[serde(default, rename = "type")]
+    pub kind: SinkType,
+    /// Kafka bootstrap servers.
+    #[serde(default = "default_brokers")]
+    pub brokers: String,
+    /// `{prefix}` of topic names.
+    #[serde(default = "default_prefix")]
+    pub topic_prefix: String,
+    /// Records sent but not yet acknowledged before reading pauses.
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: usize,
+    /// librdkafka properties, passed as they are.
+    #[serde(default)]
+    pub properties: BTreeMap<String, toml::Value>,
+}
+
+impl Default for SinkSection {
+    fn default() -> Self {
+        Self {
+            kind: SinkType::default(),
+            brokers: default_brokers(),
+            topic_prefix: default_prefix(),
+            max_in_flight: default_max_in_flight(),
+            properties: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_brokers() -> String {
+    "127.0.0.1:9092".into()
+}
+fn default_prefix() -> String {
+    "mwcdc".into()
+}
+fn default_max_in_flight() -> usize {
+    20_000
+}
+
+/// `[checkpoint]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointSection {
+    /// The state directory.
+    #[serde(default = "default_dir")]
+    pub dir: PathBuf,
+    /// Longest time between checkpoint writes while changes are acknowledged.
+    #[serde(default = "default_interval", with = "humantime_serde_compat")]
+    pub interval: Duration,
+}
+
+impl Default for CheckpointSection {
+    fn default() -> Self {
+        Self {
+            dir: default_dir(),
+            interval: default_interval(),
+        }
+    }
+}
+
+fn default_dir() -> PathBuf {
+    "./mwcdc-state".into()
+}
+fn default_interval() -> Duration {
+    Duration::from_secs(1)
+}
+
+/// `[output]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSection {
+    /// Binary values: `utf8`, `base64` or `hex`.
+    #[serde(default)]
+    pub binary: BinaryMode,
+    /// Topic template with `{prefix}`, `{db}`, `{table}`.
+    #[serde(default = "default_topic")]
+    pub topic: String,
+    /// Whether a delete is followed by a tombstone.
+    #[serde(default = "default_true")]
+    pub tombstones: bool,
+}
+
+impl Default for OutputSection {
+    fn default() -> Self {
+        Self {
+            binary: BinaryMode::default(),
+            topic: default_topic(),
+            tombstones: true,
+        }
+    }
+}
+
+fn default_topic() -> String {
+    TopicTemplate::DEFAULT.into()
+}
+fn default_true() -> bool {
+    true
+}
+
+/// Durations written like `1s`, `500ms`, `2m`.
+mod humantime_serde_compat {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(&s).map_err(|e| {
+            serde::de::Error::custom(format!("expected a duration like \"1s\" or \"500ms\": {e}"))
+        })
+    }
+}
+
+/// The type of a configuration key's value, for environment overrides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// A string.
+    Text,
+    /// An integer.
+    Integer,
+    /// `true` or `false`.
+    Boolean,
+    /// A list of strings; in the environment, comma-separated.
+    List,
+}
+
+/// Every configuration key that an environment variable can override.
+pub const KEYS: &[(&str, KeyKind)] = &[
+    ("name", KeyKind::Text),
+    ("source.url", KeyKind::Text),
+    ("source.password_file", KeyKind::Text),
+    ("source.server_id", KeyKind::Integer),
+    ("source.include", KeyKind::List),
+    ("source.exclude", KeyKind::List),
+    ("source.start", KeyKind::Text),
+    ("source.schema", KeyKind::Text),
+    ("source.heartbeat", KeyKind::Text),
+    ("source.read_timeout", KeyKind::Text),
+    ("source.connect_timeout", KeyKind::Text),
+    ("source.reconnect_max", KeyKind::Text),
+    ("sink.type", KeyKind::Text),
+    ("sink.brokers", KeyKind::Text),
+    ("sink.topic_prefix", KeyKind::Text),
+    ("sink.max_in_flight", KeyKind::Integer),
+    ("checkpoint.dir", KeyKind::Text),
+    ("checkpoint.interval", KeyKind::Text),
+    ("output.binary", KeyKind::Text),
+    ("output.topic", KeyKind::Text),
+    ("output.tombstones", KeyKind::Boolean),
+];
+
+/// The environment variable of a key path.
+pub fn env_name(path: &str) -> String {
+    format!("MWCDC_{}", path.replace('.', "_").to_ascii_uppercase())
+}
+
+/// The environment variable holding the source password.
+pub const PASSWORD_ENV: &str = "MWCDC_SOURCE_PASSWORD";
+
+impl Config {
+    /// Reads a file and applies the process environment's overrides.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        Self::parse(&text, path, &env)
+    }
+
+    /// Parses TOML text with overrides from `env`, then checks the values.
+    pub fn parse(
+        text: &str,
+        path: &Path,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        let mut doc: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                })?;
+        for (key, kind) in KEYS {
+            if let Some(raw) = env.get(&env_name(key)) {
+                set_path(&mut doc, key, env_value(key, *kind, raw)?);
+            }
+        }
+        let config: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(doc)).map_err(|e| {
+                let key = e.path().to_string();
+                let message = e.inner().to_string();
+                // serde names unknown keys in the message; the path is the table they are in.
+                let key = match message.strip_prefix("unknown field `") {
+                    Some(rest) => {
+                        let field = rest.split('`').next().unwrap_or_default();
+                        if key == "." {
+                            field.to_string()
+                        } else {
+                            format!("{key}.{field}")
+                        }
+                    }
+                    None => key,
+                };
+                key_error(&key, message)
+            })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.name.is_empty() {
+            return Err(key_error("name", "must not be empty"));
+        }
+        if self.source.server_id == 0 {
+            return Err(key_error(
+                "source.server_id",
+                "must be a positive integer unique among the server's replicas (0 is not allowed)",
+            ));
+        }
+        if !self.source.url.starts_with("mysql://") {
+            return Err(key_error(
+                "source.url",
+                "expected a URL like mysql://user@host:3306",
+            ));
+        }
+        if self.source.include.is_empty() {
+            return Err(key_error(
+                "source.include",
+                "must list at least one db.table pattern",
+            ));
+        }
+        for (key, patterns) in [
+            ("source.include", &self.source.include),
+            ("source.exclude", &self.source.exclude),
+        ] {
+            if let Some(bad) = patterns.iter().find(|p| !p.contains('.')) {
+                return Err(key_error(key, format!("pattern `{bad}` must have the form db.table (globs allowed, e.g. *.revision)")));
+            }
+        }
+        self.start()?;
+        TopicTemplate::parse(&self.output.topic)
+            .map_err(|e| key_error("output.topic", e.to_string()))?;
+        if self.sink.topic_prefix.is_empty() {
+            return Err(key_error("sink.topic_prefix", "must not be empty"));
+        }
+        if self.sink.max_in_flight == 0 {
+            return Err(key_error("sink.max_in_flight", "must be at least 1"));
+        }
+        for (d, key) in [
+            (self.source.heartbeat, "source.heartbeat"),
+            (self.source.read_timeout, "source.read_timeout"),
+            (self.checkpoint.interval, "checkpoint.interval"),
+        ] {
+            if d.is_zero() {
+                return Err(key_error(key, "must be longer than zero"));
+            }
+        }
+        if self.source.read_timeout <= self.source.heartbeat {
+            return Err(key_error(
+                "source.read_timeout",
+                "must be longer than source.heartbeat, or an idle server looks like a dead connection",
+            ));
+        }
+        for (k, v) in &self.sink.properties {
+            if !matches!(
+                v,
+                toml::Value::String(_)
+                    | toml::Value::Integer(_)
+                    | toml::Value::Boolean(_)
+                    | toml::Value::Float(_)
+            ) {
+                return Err(key_error(
+                    &format!("sink.properties.{k}"),
+                    "must be a string, number or boolean",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The start setting as the source understands it.
+    pub fn start(&self) -> Result<mwcdc_source::StartPosition, ConfigError> {
+        Ok(match self.source.start.as_str() {
+            "earliest" => mwcdc_source::StartPosition::Earliest,
+            "latest" => mwcdc_source::StartPosition::Latest,
+            other => mwcdc_source::StartPosition::At(
+                mwcdc_position::Position::parse_any(other).map_err(|e| {
+                    key_error(
+                        "source.start",
+                        format!("expected \"earliest\", \"latest\" or a GTID position: {e}"),
+                    )
+                })?,
+            ),
+        })
+    }
+
+    /// The librdkafka properties as strings.
+    pub fn kafka_properties(&self) -> BTreeMap<String, String> {
+        self.sink
+            .properties
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), v)
+            })
+            .collect()
+    }
+}
+
+fn env_value(key: &str, kind: KeyKind, raw: &str) -> Result<toml::Value, ConfigError> {
+    let var = env_name(key);
+    Ok(match kind {
+        KeyKind::Text => toml::Value::String(raw.to_string()),
+        KeyKind::Integer => toml::Value::Integer(
+            raw.trim()
+                .parse()
+                .map_err(|_| key_error(key, format!("{var}={raw:?} is not an integer")))?,
+        ),
+        KeyKind::Boolean => toml::Value::Boolean(match raw.trim() {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            _ => {
+                return Err(key_error(
+                    key,
+                    format!("{var}={raw:?} is not true or false"),
+                ))
+            }
+        }),
+        KeyKind::List => toml::Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_string()))
+                .collect(),
+        ),
+    })
+}
+
+fn set_path(doc: &mut toml::Table, path: &str, value: toml::Value) {
+    let mut parts: Vec<&str> = path.split('.').collect();
+    let last = parts.pop().unwrap_or(path);
+    let mut table = doc;
+    for part in parts {
+        let entry = table
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        table = match entry {
+            toml::Value::Table(t) => t,
+            _ => unreachable!("replaced by a table above"),
+        };
+    }
+    table.insert(last.to_string(), value);
+}
+
+/// Reads the source password: `MWCDC_SOURCE_PASSWORD`, else `source.password_file`.
+pub fn source_password(
+    config: &Config,
+    env: &BTreeMap<String, String>,
+) -> Result<Option<String>, ConfigError> {
+    if let Some(p) = env.get(PASSWORD_ENV) {
+        return Ok(Some(p.clone()));
+    }
+    match &config.source.password_file {
+        Some(path) => std::fs::read_to_string(path)
+            .map(|s| Some(s.trim_end_matches(['\n', '\r']).to_string()))
+            .map_err(|e| {
+                key_error(
+                    "source.password_file",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            }),
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "[source]\nurl = \"mysql://cdc@127.0.0.1:3306\"\n";
+
+    fn parse(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::parse(text, Path::new("test.toml"), &env)
+    }
+
+    #[test]
+    fn defaults_match_the_documentation() {
+        let c = parse(MINIMAL, &[]).unwrap();
+        assert_eq!(c.name, "mwcdc");
+        assert_eq!(c.source.server_id, 8001);
+        assert_eq!(
+            c.source.include,
+            vec!["*.revision", "*.archive", "*.logging"]
+        );
+        assert_eq!(c.source.start, "latest");
+        assert_eq!(c.sink.kind, SinkType::Kafka);
+        assert_eq!(c.sink.topic_prefix, "mwcdc");
+        assert_eq!(c.checkpoint.interval, Duration::from_secs(1));
+        assert_eq!(c.output.binary, BinaryMode::Utf8);
+        assert!(c.output.tombstones);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = parse(&format!("{MINIMAL}server_idd = 3\n"), &[]).unwrap_err();
+        assert_eq!(
+            err.to_string().split(':').next().unwrap(),
+            "configuration key `source.server_idd`"
+        );
+        let err = parse(&format!("colour = 1\n{MINIMAL}"), &[]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("configuration key `colour`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_and_impossible_values_are_named() {
+        let err = parse(&format!("{MINIMAL}server_id = \"x\"\n"), &[]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("configuration key `source.server_id`"),
+            "{err}"
+        );
+        let err = parse(&format!("{MINIMAL}server_id = 0\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("source.server_id"), "{err}");
+        let err = parse(&format!("{MINIMAL}start = \"yesterday\"\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("source.start"), "{err}");
+        let err = parse(
+            &format!("{MINIMAL}[output]\ntopic = \"{{prefix}}.{{schema}}\"\n"),
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("output.topic"), "{err}");
+        let err = parse(
+            &format!("{MINIMAL}[checkpoint]\ninterval = \"soon\"\n"),
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("checkpoint.interval"), "{err}");
+    }
+
+    #[test]
+    fn environment_overrides_keys() {
+        let c = parse(
+            MINIMAL,
+            &[
+                ("MWCDC_SOURCE_SERVER_ID", "9001"),
+                ("MWCDC_SINK_BROKERS", "k:9092"),
+                ("MWCDC_NAME", "other"),
+                ("MWCDC_SOURCE_INCLUDE", "a.b, c.*"),
+                ("MWCDC_OUTPUT_TOMBSTONES", "false"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.source.server_id, 9001);
+        assert_eq!(c.sink.brokers, "k:9092");
+        assert_eq!(c.name, "other");
+        assert_eq!(c.source.include, vec!["a.b", "c.*"]);
+        assert!(!c.output.tombstones);
+        let err = parse(MINIMAL, &[("MWCDC_SOURCE_SERVER_ID", "many")]).unwrap_err();
+        assert!(err.to_string().contains("MWCDC_SOURCE_SERVER_ID"), "{err}");
+    }
+
+    #[test]
+    fn every_key_is_accepted_and_documented() {
+        let doc = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/configuration.md"
+        ))
+        .expect("docs/configuration.md exists");
+        for (key, kind) in KEYS {
+            assert!(
+                doc.contains(&format!("`{key}`")),
+                "docs/configuration.md lacks `{key}`"
+            );
+            assert!(
+                doc.contains(&env_name(key)),
+                "docs/configuration.md lacks {}",
+                env_name(key)
+            );
+            let value = match (key, kind) {
+                (_, KeyKind::Integer) => "5",
+                (_, KeyKind::Boolean) => "true",
+                (_, KeyKind::List) => "a.b",
+                (&"source.url", _) => "mysql://x@h:1",
+                (&"source.start", _) => "earliest",
+                (&"source.schema", _) => "information_schema",
+                (&"sink.type", _) => "stdout",
+                (&"output.binary", _) => "hex",
+                (&"output.topic", _) => "{prefix}.{table}",
+                (&"source.heartbeat", _) => "1s",
+                (k, _)
+                    if k.ends_with("interval") || k.ends_with("timeout") || k.ends_with("_max") =>
+                {
+                    "1m"
+                }
+                _ => "x",
+            };
+            parse(MINIMAL, &[(&env_name(key), value)]).unwrap_or_else(|e| panic!("{key}: {e}"));
+        }
+        assert!(doc.contains(PASSWORD_ENV));
+    }
+
+    #[test]
+    fn the_example_configuration_parses() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../mwcdc.example.toml"
+        ))
+        .expect("mwcdc.example.toml exists");
+        parse(&text, &[]).unwrap();
+    }
+}

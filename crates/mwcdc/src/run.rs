@@ -1,0 +1,195 @@
+//! The commands: wiring configuration, source, sink, pipeline and checkpoint store.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use mwcdc_checkpoint::{Checkpoint, CheckpointStore};
+use mwcdc_position::Position;
+use mwcdc_record::{EncoderConfig, RecordEncoder, TopicTemplate};
+use mwcdc_sink::{KafkaSink, KafkaSinkConfig, Sink, StdoutSink};
+use mwcdc_source::{ConnectOptions, Replicator, SourceConfig, TableFilter};
+use tokio::sync::{mpsc, watch};
+use tracing::info;
+
+use crate::config::{source_password, Config, ConfigError, SinkType};
+use crate::pipeline::Pipeline;
+
+/// Transactions buffered between the source and the pipeline.
+const SOURCE_CHANNEL: usize = 64;
+
+fn load(path: &Path) -> Result<Config> {
+    Ok(Config::load(path)?)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// `mwcdc run`.
+pub fn run(path: &Path) -> Result<()> {
+    let config = load(path)?;
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let password = source_password(&config, &env)?;
+    runtime()?.block_on(run_async(config, password))
+}
+
+async fn run_async(config: Config, password: Option<String>) -> Result<()> {
+    let store = CheckpointStore::open(&config.checkpoint.dir)?;
+    let source_config = SourceConfig {
+        connect: ConnectOptions {
+            url: config.source.url.clone(),
+            password,
+            connect_timeout: config.source.connect_timeout,
+        },
+        server_id: config.source.server_id,
+        filter: TableFilter::new(config.source.include.clone(), config.source.exclude.clone()),
+        schema: config.source.schema,
+        heartbeat: config.source.heartbeat,
+        read_timeout: config.source.read_timeout,
+        reconnect_min: std::time::Duration::from_secs(1),
+        reconnect_max: config.source.reconnect_max,
+    };
+    let replicator = Replicator::connect(source_config).await?;
+    let start = match store.load(&config.name)? {
+        Some(cp) => {
+            let position = cp.position()?;
+            if position.flavor() != replicator.flavor() {
+                bail!(
+                    "the checkpoint of `{}` is a {} position but the server is {}; use `mwcdc checkpoint set` or `reset`",
+                    config.name, position.flavor(), replicator.flavor()
+                );
+            }
+            info!(gtid = %cp.gtid, "resuming from the checkpoint");
+            position
+        }
+        None => {
+            let start = config.start()?;
+            let position = replicator.resolve(&start).await?;
+            info!(?start, %position, "no checkpoint: starting from source.start");
+            position
+        }
+    };
+    let encoder = RecordEncoder::new(EncoderConfig {
+        connector_name: config.name.clone(),
+        topic_prefix: config.sink.topic_prefix.clone(),
+        topic: TopicTemplate::parse(&config.output.topic).map_err(|e| ConfigError::Key {
+            key: "output.topic".into(),
+            message: e.to_string(),
+        })?,
+        binary: config.output.binary,
+        tombstones: config.output.tombstones,
+    });
+    let (ack_tx, ack_rx) = mpsc::unbounded_channel();
+    match config.sink.kind {
+        SinkType::Kafka => {
+            let sink = KafkaSink::new(
+                &KafkaSinkConfig {
+                    brokers: config.sink.brokers.clone(),
+                    properties: config.kafka_properties(),
+                },
+                ack_tx,
+            )?;
+            let probe = tokio::task::block_in_place(|| {
+                sink.check_connection(std::time::Duration::from_secs(10))
+            });
+            probe?;
+            start_pipeline(config, store, encoder, sink, ack_rx, replicator, start).await
+        }
+        SinkType::Stdout => {
+            let sink = StdoutSink::new(ack_tx);
+            start_pipeline(config, store, encoder, sink, ack_rx, replicator, start).await
+        }
+    }
+}
+
+async fn start_pipeline<S: Sink>(
+    config: Config,
+    store: CheckpointStore,
+    encoder: RecordEncoder,
+    sink: S,
+    acks: mpsc::UnboundedReceiver<mwcdc_sink::Ack>,
+    replicator: Replicator,
+    start: Position,
+) -> Result<()> {
+    let pipeline = Pipeline {
+        name: config.name.clone(),
+        sink,
+        encoder,
+        store,
+        interval: config.checkpoint.interval,
+        max_in_flight: config.sink.max_in_flight,
+    };
+    pipeline.save_start(&start)?;
+    let (txn_tx, txn_rx) = mpsc::channel(SOURCE_CHANNEL);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let source = tokio::spawn(replicator.run(start, txn_tx, stop_rx));
+    let signal = Box::pin(async {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = term.recv() => info!("SIGTERM received"),
+            _ = tokio::signal::ctrl_c() => info!("SIGINT received"),
+        }
+    });
+    pipeline.run(txn_rx, acks, source, stop_tx, signal).await
+}
+
+fn open_store(config: &Config) -> Result<CheckpointStore> {
+    Ok(CheckpointStore::open(&config.checkpoint.dir)?)
+}
+
+/// `mwcdc checkpoint show`.
+pub fn checkpoint_show(path: &Path) -> Result<()> {
+    let config = load(path)?;
+    match open_store(&config)?.load(&config.name)? {
+        Some(cp) => {
+            println!("{}", serde_json::to_string(&cp)?);
+            Ok(())
+        }
+        None => bail!(
+            "no checkpoint stored for connector `{}` in {}",
+            config.name,
+            config.checkpoint.dir.display()
+        ),
+    }
+}
+
+/// `mwcdc checkpoint set`.
+pub fn checkpoint_set(path: &Path, gtid: &str) -> Result<()> {
+    let config = load(path)?;
+    let position = Position::parse_any(gtid).with_context(|| format!("--gtid {gtid:?}"))?;
+    let store = open_store(&config)?;
+    let checkpoint = Checkpoint {
+        name: config.name.clone(),
+        flavor: position.flavor(),
+        gtid: position.to_string(),
+        file: String::new(),
+        pos: 0,
+        commit_ts: None,
+        updated_at: chrono::Utc::now(),
+    };
+    store.save(&checkpoint)?;
+    println!("{}", serde_json::to_string(&checkpoint)?);
+    Ok(())
+}
+
+/// `mwcdc checkpoint reset`.
+pub fn checkpoint_reset(path: &Path) -> Result<()> {
+    let config = load(path)?;
+    if open_store(&config)?.remove(&config.name)? {
+        println!(
+            "checkpoint of `{}` removed; the next run starts at source.start = {:?}",
+            config.name, config.source.start
+        );
+    } else {
+        println!("no checkpoint stored for `{}`", config.name);
+    }
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! Acknowledgements to checkpoints: which prefix of the transactions handed to the sink is
+//! fully delivered.
+//!
+//! Each transaction is a *unit* with a number (its ticket) and a count of records not yet
+//! acknowledged. The checkpoint may cover a unit once it and every unit before it have no
+//! records pending and no hold. An XA PREPARE unit is held until its outcome arrives; the
+//! rows published at XA COMMIT are counted on the prepare unit, so the checkpoint cannot pass
+//! the prepare until they are delivered.
+
+use std::collections::{HashMap, VecDeque};
+
+use mwcdc_position::Position;
+
+/// What a checkpoint records about the last covered transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Covered {
+    /// The position after it.
+    pub position: Position,
+    /// Binlog file of its commit event.
+    pub file: String,
+    /// Position after its commit event.
+    pub pos: u64,
+    /// Its commit time, seconds since the epoch (`None` for a start position).
+    pub commit_ts: Option<u32>,
+}
+
+#[derive(Debug)]
+struct Unit {
+    pending: usize,
+    held: bool,
+    covered: Covered,
+}
+
+/// Tracks units in order.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    units: VecDeque<Unit>,
+    first_ticket: usize,
+    prepared: HashMap<String, usize>,
+    in_flight: usize,
+}
+
+impl Tracker {
+    /// Adds a unit for a transaction and returns its ticket.
+    pub fn add(&mut self, covered: Covered) -> usize {
+        let ticket = self.first_ticket + self.units.len();
+        self.units.push_back(Unit {
+            pending: 0,
+            held: false,
+            covered,
+        });
+        ticket
+    }
+
+    /// Holds a unit until [`Tracker::resolve`] is called for `xid`.
+    pub fn hold(&mut self, ticket: usize, xid: String) {
+        if let Some(unit) = self.unit_mut(ticket) {
+            unit.held = true;
+            self.prepared.insert(xid, ticket);
+        }
+    }
+
+    /// The ticket the records of an XA outcome count on: the prepare unit's, if it is still
+    /// tracked, and releases its hold. `None` when the prepare is not tracked (it was read
+    /// before this run started), in which case the outcome's own unit counts them.
+    pub fn resolve(&mut self, xid: &str) -> Option<usize> {
+        let ticket = self.prepared.remove(xid)?;
+        let unit = self.unit_mut(ticket)?;
+        unit.held = false;
+        Some(ticket)
+    }
+
+    /// Counts one record sent under `ticket`.
+    pub fn sent(&mut self, ticket: usize) {
+        if let Some(unit) = self.unit_mut(ticket) {
+            unit.pending += 1;
+            self.in_flight += 1;
+        }
+    }
+
+    /// Counts one record acknowledged under `ticket`.
+    pub fn acked(&mut self, ticket: usize) {
+        if let Some(unit) = self.unit_mut(ticket) {
+            if unit.pending > 0 {
+                unit.pending -= 1;
+                self.in_flight -= 1;
+            }
+        }
+    }
+
+    /// Records sent and not acknowledged.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// Removes the complete prefix and returns what its last unit covers.
+    pub fn complete_prefix(&mut self) -> Option<Covered> {
+        let mut last = None;
+        while self
+            .units
+            .front()
+            .is_some_and(|u| u.pending == 0 && !u.held)
+        {
+            last = self.units.pop_front().map(|u| u.covered);
+            self.first_ticket += 1;
+        }
+        last
+    }
+
+    fn unit_mut(&mut self, ticket: usize) -> Option<&mut Unit> {
+        let idx = ticket.checked_sub(self.first_ticket)?;
+        self.units.get_mut(idx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn covered(seq: u64) -> Covered {
+        Covered {
+            position: Position::parse_any(&format!("0-1-{seq}")).unwrap(),
+            file: "bin.000001".into(),
+            pos: seq * 100,
+            commit_ts: None,
+        }
+    }
+
+    #[test]
+    fn prefix_advances_only_over_acknowledged_units_in_order() {
+        let mut t = Tracker::default();
+        let a = t.add(covered(1));
+        let b = t.add(covered(2));
+        let c = t.add(covered(3));
+        t.sent(a);
+        t.sent(b);
+        t.sent(b);
+        assert_eq!(t.in_flight(), 3);
+        // c has no records: it completes only after a and b.
+        t.acked(b);
+        t.acked(b);
+        assert_eq!(t.complete_prefix(), None);
+        t.acked(a);
+        assert_eq!(t.complete_prefix().map(|c| c.pos), Some(300));
+        assert_eq!(t.complete_prefix(), None);
+        assert_eq!(t.in_flight(), 0);
+        let _ = c;
+    }
+
+    #[test]
+    fn an_unacknowledged_unit_blocks_everything_after_it() {
+        let mut t = Tracker::default();
+        let a = t.add(covered(1));
+        let b = t.add(covered(2));
+        t.sent(a);
+        t.sent(b);
+        t.acked(b);
+        assert_eq!(t.complete_prefix(), None);
+        t.acked(a);
+        assert_eq!(t.complete_prefix().map(|c| c.pos), Some(200));
+    }
+
+    #[test]
+    fn xa_prepare_is_held_until_its_committed_rows_are_delivered() {
+        let mut t = Tracker::default();
+        let prepare = t.add(covered(1));
+        t.hold(prepare, "x1".into());
+        let other = t.add(covered(2));
+        assert_eq!(t.complete_prefix(), None);
+        let commit = t.add(covered(3));
+        let counted_on = t.resolve("x1").unwrap();
+        assert_eq!(counted_on, prepare);
+        t.sent(counted_on);
+        assert_eq!(t.complete_prefix(), None);
+        t.acked(counted_on);
+        assert_eq!(t.complete_prefix().map(|c| c.pos), Some(300));
+        assert!(t.resolve("x1").is_none());
+        let _ = (other, commit);
+    }
+}
