@@ -158,7 +158,8 @@ impl EventDecoder {
             et::GTID => Event::MySqlGtid(parse_mysql_gtid(body)?),
             et::ANONYMOUS_GTID => Event::AnonymousGtid,
             et::PREVIOUS_GTIDS => Event::PreviousGtids(parse_previous_gtids(body)?),
-            et::QUERY => Event::Query(Query::parse(body, post_header(13))?),
+            // EXECUTE_LOAD_QUERY is a QUERY (`LOAD DATA ...`) with a longer post-header.
+            et::QUERY | et::EXECUTE_LOAD_QUERY => Event::Query(Query::parse(body, post_header(13))?),
             et::MARIA_QUERY_COMPRESSED => {
                 Event::Query(Query::parse_compressed(body, post_header(13))?)
             }
@@ -180,7 +181,23 @@ impl EventDecoder {
                 Event::TransactionPayload(crate::compression::mysql_transaction_payload(body)?)
             }
             et::INCIDENT => Event::Incident(String::from_utf8_lossy(body).into_owned()),
-            et::MARIA_ANNOTATE_ROWS
+            // Context of statement-logged DML (the QUERY event that follows is what
+            // matters), and markers that carry no row data.
+            // Type 17 was a rows event in MySQL 5.1 development builds; BEGIN_LOAD_QUERY's
+            // post-header is its 4-byte file id.
+            et::BEGIN_LOAD_QUERY if post_header(0) != 4 => {
+                return Err(DecodeError::Invalid(format!(
+                    "event type {t} with a {}-byte post-header is not BEGIN_LOAD_QUERY (a pre-GA binlog?)",
+                    post_header(0)
+                )))
+            }
+            et::INTVAR
+            | et::RAND
+            | et::USER_VAR
+            | et::BEGIN_LOAD_QUERY
+            | et::APPEND_BLOCK
+            | et::DELETE_FILE
+            | et::MARIA_ANNOTATE_ROWS
             | et::MARIA_BINLOG_CHECKPOINT
             | et::ROWS_QUERY
             | et::STOP

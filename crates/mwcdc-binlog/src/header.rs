@@ -14,10 +14,17 @@ pub const LOG_EVENT_BINLOG_IN_USE_F: u16 = 0x1;
 #[allow(missing_docs)]
 pub mod event_type {
     pub const QUERY: u8 = 2;
+    pub const INTVAR: u8 = 5;
+    pub const APPEND_BLOCK: u8 = 9;
+    pub const DELETE_FILE: u8 = 11;
+    pub const RAND: u8 = 13;
+    pub const USER_VAR: u8 = 14;
     pub const STOP: u8 = 3;
     pub const ROTATE: u8 = 4;
     pub const FORMAT_DESCRIPTION: u8 = 15;
     pub const XID: u8 = 16;
+    pub const BEGIN_LOAD_QUERY: u8 = 17;
+    pub const EXECUTE_LOAD_QUERY: u8 = 18;
     pub const TABLE_MAP: u8 = 19;
     pub const WRITE_ROWS_V1: u8 = 23;
     pub const UPDATE_ROWS_V1: u8 = 24;

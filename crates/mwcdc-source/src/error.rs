@@ -124,11 +124,15 @@ impl SourceError {
     }
 
     /// Whether the server cannot be used as configured (a setting, a grant, a purged or
-    /// refused position): the binary exits with code 3 for these.
+    /// refused position, sessions writing captured tables without full row images): the
+    /// binary exits with code 3 for these.
     pub fn is_server_unusable(&self) -> bool {
         matches!(
             self,
-            Self::ServerSetting { .. } | Self::Purged { .. } | Self::PositionRefused { .. }
+            Self::ServerSetting { .. }
+                | Self::Purged { .. }
+                | Self::PositionRefused { .. }
+                | Self::Incomplete { .. }
         )
     }
 }

@@ -155,14 +155,6 @@ impl<L: SchemaLookup> Assembler<L> {
     ) -> Result<(), SourceError> {
         let pos = u64::from(header.start_pos().unwrap_or(0));
         let t = header.type_code;
-        if t == et::ROTATE {
-            // Read here, not through the decoder: a dump starts with an artificial ROTATE
-            // that comes before any FORMAT_DESCRIPTION, which the decoder needs first.
-            let rotate = mwcdc_binlog::events::Rotate::parse(body)
-                .map_err(|e| self.decode_error_at(pos, e))?;
-            self.file = Arc::from(rotate.file.as_str());
-            return Ok(());
-        }
         if t == et::TABLE_MAP {
             return self.table_map(body, pos).await;
         }
@@ -217,11 +209,9 @@ impl<L: SchemaLookup> Assembler<L> {
             | Event::Heartbeat
             | Event::PreviousGtids(_)
             | Event::Skipped(_) => {}
-            Event::Rotate(_)
-            | Event::TableMap(_)
-            | Event::Rows(_)
-            | Event::PartialUpdateRows { .. } => {
-                unreachable!("handled before decoding")
+            Event::Rotate(r) => self.file = Arc::from(r.file.as_str()),
+            Event::TableMap(_) | Event::Rows(_) | Event::PartialUpdateRows { .. } => {
+                return Err(self.protocol(pos, "table and rows events are read before decoding"))
             }
         }
         Ok(())

@@ -1,0 +1,38 @@
+# mwcdc: the two commands users need are `make test` and `make demo`.
+SHELL := /bin/bash
+CARGO ?= cargo
+SERVICES := tests/services
+
+.PHONY: test deps services services-stop build lint demo clean-services
+
+## test: install what is missing, start MariaDB and the broker, run every check and every
+## test (unit, recorded-binlog fixtures, and integration against the real services).
+test: deps services lint
+	source <($(SERVICES)/mariadb.sh env) && source <($(SERVICES)/kafka.sh env) && \
+	  $(CARGO) test --workspace -- --test-threads 4
+
+deps:
+	$(SERVICES)/build-deps.sh
+
+services:
+	$(SERVICES)/mariadb.sh start
+	$(SERVICES)/kafka.sh start
+
+services-stop:
+	-$(SERVICES)/kafka.sh stop
+	-$(SERVICES)/mariadb.sh stop replica
+	-$(SERVICES)/mariadb.sh stop
+
+build: deps
+	$(CARGO) build --workspace --all-targets
+
+lint: deps
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## demo: start the services, create two MediaWiki-shaped wikis, edit them, show the records.
+demo: deps services
+	tests/demo/run.sh
+
+clean-services: services-stop
+	rm -rf .services

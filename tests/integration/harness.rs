@@ -1,0 +1,347 @@
+//! Test harness: the real MariaDB and broker started by `make services`, the `mwcdc` binary
+//! as a child process, and a Kafka reader.
+//!
+//! Each test gets its own databases, topic prefix, checkpoint directory and replica
+//! server id, so tests run in parallel against the same services. A test that purges
+//! binlogs takes [`server_lock`] exclusively; the others take it shared.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use mysql_async::prelude::Queryable;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+/// Shared by tests that only read the binlog, exclusive for tests that purge it.
+pub static SERVER: RwLock<()> = RwLock::new(());
+
+/// The admin URL of the test server.
+pub fn mysql_url() -> String {
+    std::env::var("MWCDC_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://mwcdc_admin:admin-secret@127.0.0.1:3307".into())
+}
+
+/// The broker's bootstrap address.
+pub fn kafka() -> String {
+    std::env::var("MWCDC_TEST_KAFKA").unwrap_or_else(|_| "127.0.0.1:19092".into())
+}
+
+fn cdc_url() -> String {
+    let admin = mysql_async::Opts::from_url(&mysql_url()).expect("MWCDC_TEST_MYSQL_URL is a URL");
+    let user = std::env::var("MWCDC_TEST_CDC_USER").unwrap_or_else(|_| "cdc".into());
+    format!(
+        "mysql://{user}@{}:{}",
+        admin.ip_or_hostname(),
+        admin.tcp_port()
+    )
+}
+
+fn cdc_password() -> String {
+    std::env::var("MWCDC_TEST_CDC_PASSWORD").unwrap_or_else(|_| "cdc-secret".into())
+}
+
+static NEXT_ID: AtomicU32 = AtomicU32::new(0);
+
+/// A unique name for this test run and test: databases, topics, server ids.
+pub fn unique(test: &str) -> (String, u32) {
+    let n = NEXT_ID.fetch_add(1, Ordering::SeqCst);
+    let run: u32 = rand::random::<u32>() % 1_000_000;
+    (format!("t{run}_{n}_{test}"), 10_000 + run % 50_000 * 10 + n)
+}
+
+/// An admin connection for writing test data.
+pub async fn db() -> mysql_async::Conn {
+    mysql_async::Conn::from_url(mysql_url())
+        .await
+        .expect("connect to the test MariaDB (run `make services`)")
+}
+
+/// Runs statements, panicking with the failing one.
+pub async fn exec(conn: &mut mysql_async::Conn, sql: &str) {
+    conn.query_drop(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// MediaWiki's revision, archive and logging tables (1.45 schema), plus a `page` table.
+pub async fn create_wiki(conn: &mut mysql_async::Conn, db: &str) {
+    exec(conn, &format!("CREATE DATABASE `{db}`")).await;
+    for ddl in WIKI_TABLES {
+        exec(conn, &ddl.replace("{db}", db)).await;
+    }
+}
+
+const WIKI_TABLES: &[&str] = &[
+    "CREATE TABLE `{db}`.revision (rev_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, rev_page INT UNSIGNED NOT NULL, rev_comment_id BIGINT UNSIGNED NOT NULL DEFAULT 0, rev_actor BIGINT UNSIGNED NOT NULL DEFAULT 0, rev_timestamp BINARY(14) NOT NULL, rev_minor_edit TINYINT UNSIGNED NOT NULL DEFAULT 0, rev_deleted TINYINT UNSIGNED NOT NULL DEFAULT 0, rev_len INT UNSIGNED DEFAULT NULL, rev_parent_id BIGINT UNSIGNED DEFAULT NULL, rev_sha1 VARBINARY(32) NOT NULL DEFAULT '') ENGINE=InnoDB",
+    "CREATE TABLE `{db}`.archive (ar_id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, ar_namespace INT NOT NULL DEFAULT 0, ar_title VARBINARY(255) NOT NULL DEFAULT '', ar_comment_id BIGINT UNSIGNED NOT NULL, ar_actor BIGINT UNSIGNED NOT NULL, ar_timestamp BINARY(14) NOT NULL, ar_minor_edit TINYINT NOT NULL DEFAULT 0, ar_rev_id INT UNSIGNED NOT NULL, ar_deleted TINYINT UNSIGNED NOT NULL DEFAULT 0, ar_len INT UNSIGNED DEFAULT NULL, ar_page_id INT UNSIGNED DEFAULT NULL, ar_parent_id INT UNSIGNED DEFAULT NULL, ar_sha1 VARBINARY(32) NOT NULL DEFAULT '', UNIQUE KEY ar_revid_uniq (ar_rev_id)) ENGINE=InnoDB",
+    "CREATE TABLE `{db}`.logging (log_id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, log_type VARBINARY(32) NOT NULL DEFAULT '', log_action VARBINARY(32) NOT NULL DEFAULT '', log_timestamp BINARY(14) NOT NULL DEFAULT '19700101000000', log_actor BIGINT UNSIGNED NOT NULL, log_namespace INT NOT NULL DEFAULT 0, log_title VARBINARY(255) NOT NULL DEFAULT '', log_page INT UNSIGNED DEFAULT NULL, log_comment_id BIGINT UNSIGNED NOT NULL, log_params BLOB NOT NULL, log_deleted TINYINT UNSIGNED NOT NULL DEFAULT 0) ENGINE=InnoDB",
+    "CREATE TABLE `{db}`.page (page_id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, page_namespace INT NOT NULL, page_title VARBINARY(255) NOT NULL, page_latest INT UNSIGNED NOT NULL DEFAULT 0) ENGINE=InnoDB",
+];
+
+/// Drops the test's databases.
+pub async fn drop_dbs(conn: &mut mysql_async::Conn, dbs: &[&str]) {
+    for db in dbs {
+        exec(conn, &format!("DROP DATABASE IF EXISTS `{db}`")).await;
+    }
+}
+
+/// A running (or stopped) `mwcdc run`.
+pub struct Connector {
+    /// The configuration file.
+    pub config: PathBuf,
+    /// Holds the configuration and state directory until the connector is dropped.
+    _dir: tempfile::TempDir,
+    child: Option<Child>,
+    stderr_log: PathBuf,
+}
+
+impl Connector {
+    /// A connector for `prefix` with extra TOML lines in `[source]`, `[sink]` and top-level.
+    pub fn new(prefix: &str, server_id: u32, source_extra: &str, sink_extra: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("mwcdc.toml");
+        let text = format!(
+            "name = \"{prefix}\"\n\
+             [source]\nurl = \"{url}\"\nserver_id = {server_id}\nheartbeat = \"1s\"\nread_timeout = \"10s\"\n{include}{source_extra}\n\
+             [sink]\ntype = \"kafka\"\nbrokers = \"{kafka}\"\ntopic_prefix = \"{prefix}\"\n{sink_extra}\n\
+             [sink.properties]\n\"message.max.bytes\" = 4000000\n\
+             [checkpoint]\ndir = \"{state}\"\ninterval = \"200ms\"\n",
+            url = cdc_url(),
+            // Only this test's databases: another test's session may write captured table
+            // names in ways that stop a connector on purpose.
+            include = if source_extra.contains("include") {
+                String::new()
+            } else {
+                format!("include = [\"{prefix}*.revision\", \"{prefix}*.archive\", \"{prefix}*.logging\"]\n")
+            },
+            kafka = kafka(),
+            state = dir.path().join("state").display(),
+        );
+        std::fs::write(&config, text).expect("write config");
+        let stderr_log = dir.path().join("stderr.log");
+        Self {
+            config,
+            _dir: dir,
+            child: None,
+            stderr_log,
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mwcdc"));
+        cmd.args(args)
+            .env("MWCDC_SOURCE_PASSWORD", cdc_password())
+            .env("RUST_LOG", "info,librdkafka=warn");
+        cmd
+    }
+
+    /// Starts `mwcdc run` and waits until it streams.
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let log = std::fs::File::create(&self.stderr_log).expect("stderr log");
+        let child = self
+            .command(&["run", "--config", self.config.to_str().expect("utf-8 path")])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn mwcdc");
+        self.child = Some(child);
+        self.wait_for_log("streaming the binlog", Duration::from_secs(30));
+    }
+
+    /// Waits until the log contains `needle`, failing if the process exits first.
+    pub fn wait_for_log(&mut self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.log().contains(needle) {
+                return;
+            }
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!(
+                        "mwcdc exited ({status}) before logging {needle:?}:\n{}",
+                        self.log()
+                    );
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {needle:?} within {timeout:?}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// What the process wrote to stderr.
+    pub fn log(&self) -> String {
+        let mut s = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.stderr_log) {
+            let _ = f.read_to_string(&mut s);
+        }
+        s
+    }
+
+    /// SIGTERM, then waits; returns the exit status.
+    pub fn stop(&mut self) -> ExitStatus {
+        self.signal(libc::SIGTERM);
+        self.wait(Duration::from_secs(15))
+    }
+
+    /// SIGKILL, then waits.
+    pub fn kill(&mut self) {
+        self.signal(libc::SIGKILL);
+        self.wait(Duration::from_secs(5));
+    }
+
+    fn signal(&mut self, sig: i32) {
+        let child = self.child.as_ref().expect("running");
+        // SAFETY: kill(2) on the pid of our own child process.
+        unsafe {
+            libc::kill(child.id() as i32, sig);
+        }
+    }
+
+    /// Waits for the process to exit on its own.
+    pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("mwcdc did not exit within {timeout:?}:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Runs another subcommand with this configuration; returns (status, stdout, stderr).
+    pub fn command_output(&self, args: &[&str]) -> (ExitStatus, String, String) {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--config", self.config.to_str().expect("utf-8 path")]);
+        let out = self.command(&all).output().expect("run mwcdc");
+        (
+            out.status,
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+impl Drop for Connector {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// One record read back from Kafka.
+#[derive(Debug, Clone)]
+pub struct Msg {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// Offset.
+    pub offset: i64,
+    /// Key as JSON (`Null` for none).
+    pub key: serde_json::Value,
+    /// Value as JSON (`Null` for a tombstone).
+    pub value: serde_json::Value,
+    /// The `mwcdc.id` header.
+    pub id: String,
+}
+
+/// Reads every record of the topics starting with `prefix.` until `want(records)` holds or
+/// `timeout` passes; returns what was read, in partition order per topic.
+pub fn read_topics(prefix: &str, timeout: Duration, want: impl Fn(&[Msg]) -> bool) -> Vec<Msg> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", kafka())
+        .set("group.id", format!("{prefix}-reader"))
+        .set("enable.auto.commit", "false")
+        .set("fetch.wait.max.ms", "10")
+        .set("topic.metadata.refresh.interval.ms", "500")
+        .create()
+        .expect("consumer");
+    let deadline = Instant::now() + timeout;
+    let mut assigned: BTreeMap<(String, i32), ()> = BTreeMap::new();
+    let mut out: Vec<Msg> = Vec::new();
+    loop {
+        // Assign new topic partitions as they appear.
+        if let Ok(md) = consumer.fetch_metadata(None, Duration::from_secs(2)) {
+            let mut changed = false;
+            for t in md.topics() {
+                if !t.name().starts_with(&format!("{prefix}.")) {
+                    continue;
+                }
+                for p in t.partitions() {
+                    if assigned
+                        .insert((t.name().to_string(), p.id()), ())
+                        .is_none()
+                    {
+                        changed = true;
+                    }
+                }
+            }
+            if changed {
+                let mut tpl = TopicPartitionList::new();
+                for (t, p) in assigned.keys() {
+                    tpl.add_partition_offset(t, *p, Offset::Beginning)
+                        .expect("partition");
+                }
+                consumer.assign(&tpl).expect("assign");
+                out.clear(); // re-assignment restarts every partition from the beginning
+            }
+        }
+        let poll_until = Instant::now() + Duration::from_millis(500);
+        while Instant::now() < poll_until {
+            match consumer.poll(Duration::from_millis(50)) {
+                Some(Ok(m)) => out.push(to_msg(&m)),
+                Some(Err(e)) => panic!("consumer error: {e}"),
+                None => {}
+            }
+        }
+        if want(&out) || Instant::now() > deadline {
+            out.sort_by(|a, b| {
+                (&a.topic, a.partition, a.offset).cmp(&(&b.topic, b.partition, b.offset))
+            });
+            return out;
+        }
+    }
+}
+
+fn to_msg(m: &rdkafka::message::BorrowedMessage<'_>) -> Msg {
+    let json = |b: Option<&[u8]>| {
+        b.map(|b| serde_json::from_slice(b).expect("record is JSON"))
+            .unwrap_or(serde_json::Value::Null)
+    };
+    let id = m
+        .headers()
+        .and_then(|h| h.iter().find(|h| h.key == "mwcdc.id").and_then(|h| h.value))
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .unwrap_or_default();
+    Msg {
+        topic: m.topic().to_string(),
+        partition: m.partition(),
+        offset: m.offset(),
+        key: json(m.key()),
+        value: json(m.payload()),
+        id,
+    }
+}
+
+/// Change records (not tombstones).
+pub fn changes(msgs: &[Msg]) -> Vec<&Msg> {
+    msgs.iter().filter(|m| !m.value.is_null()).collect()
+}

@@ -1,0 +1,20 @@
+//! Integration tests against the real MariaDB and Kafka-protocol broker that
+//! `make services` starts (`tests/services/`). Run with `make test`, or after
+//! `make services` with `cargo test -p mwcdc --test integration`.
+//!
+//! Scenarios:
+//! - `records`: inserts, updates and deletes on revision, archive and logging in two wiki
+//!   databases and on an uncaptured table give exactly the expected records, topics, order.
+//! - `values`: non-UTF-8 VARBINARY, BINARY(16) ending in zero bytes, a 1 MB blob, BIGINT
+//!   UNSIGNED max come through exact.
+//! - `restart`: stop and restart resume from the checkpoint; SIGKILL in a stream of
+//!   thousands of transactions loses nothing; 10,000 transactions with three SIGKILLs.
+//! - `failures`: purged binlogs, a STATEMENT-format session, XA rollback and commit,
+//!   ALTER TABLE while streaming, TRUNCATE, wrong configuration.
+
+mod harness;
+
+mod failures;
+mod records;
+mod restart;
+mod values;
