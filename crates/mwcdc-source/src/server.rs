@@ -182,11 +182,12 @@ pub async fn latest_position(conn: &mut Conn, flavor: Flavor) -> Result<Position
 pub async fn earliest_position(conn: &mut Conn, flavor: Flavor) -> Result<Position, SourceError> {
     Ok(match flavor {
         Flavor::MariaDb => {
+            // The column count differs between versions: take the first by position.
             let oldest: Option<String> = conn
-                .query_first::<(String, u64), _>("SHOW BINARY LOGS")
+                .query_first::<mysql_async::Row, _>("SHOW BINARY LOGS")
                 .await
                 .map_err(query_error("SHOW BINARY LOGS"))?
-                .map(|(file, _)| file);
+                .and_then(|row| row.get::<String, _>(0));
             let Some(file) = oldest else {
                 return Err(SourceError::ServerSetting {
                     setting: "log_bin".into(),
