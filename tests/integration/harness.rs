@@ -32,9 +32,12 @@ pub fn kafka() -> String {
     std::env::var("MWCDC_TEST_KAFKA").unwrap_or_else(|_| "127.0.0.1:19092".into())
 }
 
-fn cdc_url() -> String {
+fn cdc_user() -> String {
+    std::env::var("MWCDC_TEST_CDC_USER").unwrap_or_else(|_| "cdc".into())
+}
+
+fn source_url(user: &str) -> String {
     let admin = mysql_async::Opts::from_url(&mysql_url()).expect("MWCDC_TEST_MYSQL_URL is a URL");
-    let user = std::env::var("MWCDC_TEST_CDC_USER").unwrap_or_else(|_| "cdc".into());
     format!(
         "mysql://{user}@{}:{}",
         admin.ip_or_hostname(),
@@ -99,11 +102,31 @@ pub struct Connector {
     _dir: tempfile::TempDir,
     child: Option<Child>,
     stderr_log: PathBuf,
+    password: String,
 }
 
 impl Connector {
     /// A connector for `prefix` with extra TOML lines in `[source]`, `[sink]` and top-level.
     pub fn new(prefix: &str, server_id: u32, source_extra: &str, sink_extra: &str) -> Self {
+        Self::with_user(
+            prefix,
+            server_id,
+            source_extra,
+            sink_extra,
+            &cdc_user(),
+            &cdc_password(),
+        )
+    }
+
+    /// A connector that connects as another replication user.
+    pub fn with_user(
+        prefix: &str,
+        server_id: u32,
+        source_extra: &str,
+        sink_extra: &str,
+        user: &str,
+        password: &str,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("mwcdc.toml");
         let text = format!(
@@ -112,7 +135,7 @@ impl Connector {
              [sink]\ntype = \"kafka\"\nbrokers = \"{kafka}\"\ntopic_prefix = \"{prefix}\"\n{sink_extra}\n\
              [sink.properties]\n\"message.max.bytes\" = 4000000\n\
              [checkpoint]\ndir = \"{state}\"\ninterval = \"200ms\"\n",
-            url = cdc_url(),
+            url = source_url(user),
             // Only this test's databases: another test's session may write captured table
             // names in ways that stop a connector on purpose.
             include = if source_extra.contains("include") {
@@ -130,13 +153,14 @@ impl Connector {
             _dir: dir,
             child: None,
             stderr_log,
+            password: password.to_string(),
         }
     }
 
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mwcdc"));
         cmd.args(args)
-            .env("MWCDC_SOURCE_PASSWORD", cdc_password())
+            .env("MWCDC_SOURCE_PASSWORD", &self.password)
             .env("RUST_LOG", "info,librdkafka=warn");
         cmd
     }

@@ -11,10 +11,13 @@
 //!   thousands of transactions loses nothing; 10,000 transactions with three SIGKILLs.
 //! - `failures`: purged binlogs, a STATEMENT-format session, XA rollback and commit,
 //!   ALTER TABLE while streaming, TRUNCATE, wrong configuration.
+//! - `source`: reconnecting after the dump connection is killed, compressed binlog events,
+//!   tables without a primary key, `mwcdc checkpoint set|reset`.
 
 mod harness;
 
 mod failures;
 mod records;
 mod restart;
+mod source;
 mod values;

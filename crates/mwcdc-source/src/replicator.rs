@@ -221,31 +221,30 @@ impl Replicator {
         let position = assembler.position().to_string();
         match e {
             mysql_async::Error::Server(s) if s.code == ER_MASTER_FATAL_ERROR_READING_BINLOG => {
-                let msg = s.message;
-                if msg.contains("purged") || msg.contains("Could not find GTID state") {
-                    let oldest = match self.resolve(&StartPosition::Earliest).await {
-                        Ok(p) => p.to_string(),
-                        Err(e) => format!("unknown ({e})"),
-                    };
-                    SourceError::Purged {
-                        position,
-                        oldest,
-                        server_message: msg,
+                match classify_dump_refusal(&s.message) {
+                    DumpRefusal::Purged => {
+                        let oldest = match self.resolve(&StartPosition::Earliest).await {
+                            Ok(p) => p.to_string(),
+                            Err(e) => format!("unknown ({e})"),
+                        };
+                        SourceError::Purged {
+                            position,
+                            oldest,
+                            server_message: s.message,
+                        }
                     }
-                } else if msg.contains("which is not in the master's binlog")
-                    && !msg.contains("diverged")
-                    || msg.contains("more GTIDs than the master")
-                {
-                    // A replica that has not caught up with the checkpoint yet: wait for it.
-                    SourceError::Connection {
+                    // A replica that has not caught up with the position yet: wait for it.
+                    DumpRefusal::NotReached => SourceError::Connection {
                         host: self.config.connect.host(),
-                        message: format!("the server has not reached position {position} yet (a lagging replica?): {msg}"),
-                    }
-                } else {
-                    SourceError::PositionRefused {
+                        message: format!(
+                            "the server has not reached position {position} yet (a lagging replica?): {}",
+                            s.message
+                        ),
+                    },
+                    DumpRefusal::Other => SourceError::PositionRefused {
                         position,
-                        message: msg,
-                    }
+                        message: s.message,
+                    },
                 }
             }
             mysql_async::Error::Io(mysql_async::IoError::Io(io))
@@ -267,5 +266,66 @@ impl Replicator {
                 message: other.to_string(),
             },
         }
+    }
+}
+
+/// Why the server refused a binlog dump with error 1236.
+#[derive(Debug, PartialEq, Eq)]
+enum DumpRefusal {
+    /// The binlogs holding the position were purged.
+    Purged,
+    /// The server has not reached the position yet (a lagging replica).
+    NotReached,
+    /// Anything else, divergence included.
+    Other,
+}
+
+/// Sorts error 1236 by its message; the texts are MariaDB's and MySQL's own.
+fn classify_dump_refusal(message: &str) -> DumpRefusal {
+    if message.contains("Could not find GTID state requested by slave in any binlog files")
+        || message.contains("purged binary logs containing GTIDs that the slave requires")
+        || message.contains("purged")
+    {
+        DumpRefusal::Purged
+    } else if (message.contains("which is not in the master's binlog")
+        && !message.contains("diverged"))
+        || message.contains("more GTIDs than the master has")
+    {
+        DumpRefusal::NotReached
+    } else {
+        DumpRefusal::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_mariadb_and_mysql_refusals() {
+        assert_eq!(
+            classify_dump_refusal("Could not find GTID state requested by slave in any binlog files. Probably the slave state is too old and required binlog files have been purged."),
+            DumpRefusal::Purged
+        );
+        assert_eq!(
+            classify_dump_refusal("Error: connecting slave requested to start from GTID 0-1-1000, which is not in the master's binlog"),
+            DumpRefusal::NotReached
+        );
+        assert_eq!(
+            classify_dump_refusal("Error: connecting slave requested to start from GTID 0-2-37, which is not in the master's binlog. Since the master's binlog contains GTIDs with higher sequence numbers, it probably means that the slave has diverged due to executing extra erroneous transactions"),
+            DumpRefusal::Other
+        );
+        assert_eq!(
+            classify_dump_refusal("Cannot replicate because the master purged required binary logs. Replicate the missing transactions from elsewhere, or provision a new slave from backup. Consider increasing the master's binary log expiration period. The GTID set sent by the slave is '...', and the missing transactions are '...'"),
+            DumpRefusal::Purged
+        );
+        assert_eq!(
+            classify_dump_refusal("Slave has more GTIDs than the master has, using the master's SERVER_UUID. This may indicate that the end of the binary log was truncated or that the last binary log file was lost, e.g., after a power or disk failure when sync_binlog != 1."),
+            DumpRefusal::NotReached
+        );
+        assert_eq!(
+            classify_dump_refusal("binlog truncated in the middle of event"),
+            DumpRefusal::Other
+        );
     }
 }

@@ -339,20 +339,9 @@ impl Config {
         }
         let config: Config =
             serde_path_to_error::deserialize(toml::Value::Table(doc)).map_err(|e| {
+                // The path ends with the offending key, unknown ones included.
                 let key = e.path().to_string();
                 let message = e.inner().to_string();
-                // serde names unknown keys in the message; the path is the table they are in.
-                let key = match message.strip_prefix("unknown field `") {
-                    Some(rest) => {
-                        let field = rest.split('`').next().unwrap_or_default();
-                        if key == "." {
-                            field.to_string()
-                        } else {
-                            format!("{key}.{field}")
-                        }
-                    }
-                    None => key,
-                };
                 key_error(&key, message)
             })?;
         config.validate()?;

@@ -1,0 +1,188 @@
+//! The source against the real server: reconnecting after the dump connection is killed,
+//! MariaDB's compressed binlog events, tables without a primary key, and moving the
+//! checkpoint with `mwcdc checkpoint set|reset`.
+
+use std::time::Duration;
+
+use mysql_async::prelude::Queryable;
+use serde_json::json;
+
+use crate::harness::*;
+
+async fn insert_revisions(conn: &mut mysql_async::Conn, db: &str, ids: std::ops::Range<u64>) {
+    for id in ids {
+        exec(conn, &format!("INSERT INTO `{db}`.revision (rev_id, rev_page, rev_timestamp) VALUES ({id}, 1, '20261126080000')")).await;
+    }
+}
+
+fn rev_ids(msgs: &[Msg]) -> Vec<u64> {
+    changes(msgs)
+        .iter()
+        .filter_map(|m| m.key["rev_id"].as_u64())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_dump_connection_is_reestablished_without_loss() {
+    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let (name, server_id) = unique("reconnect");
+    let user = format!("u{server_id}");
+    let mut conn = db().await;
+    create_wiki(&mut conn, &name).await;
+    exec(
+        &mut conn,
+        &format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'"),
+    )
+    .await;
+    exec(
+        &mut conn,
+        &format!("GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT ON *.* TO '{user}'@'%'"),
+    )
+    .await;
+    let mut mwcdc = Connector::with_user(&name, server_id, "", "", &user, "pw");
+    mwcdc.start();
+    insert_revisions(&mut conn, &name, 1..21).await;
+    read_topics(&name, Duration::from_secs(30), |m| m.len() >= 20);
+    let dumps: Vec<u64> = conn
+        .exec("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ? AND COMMAND LIKE 'Binlog Dump%'", (user.as_str(),))
+        .await
+        .expect("processlist");
+    assert_eq!(dumps.len(), 1, "one dump connection of {user}");
+    exec(&mut conn, &format!("KILL {}", dumps[0])).await;
+    insert_revisions(&mut conn, &name, 21..41).await;
+    mwcdc.wait_for_log("reconnecting", Duration::from_secs(30));
+    let msgs = read_topics(&name, Duration::from_secs(60), |m| m.len() >= 40);
+    assert_eq!(mwcdc.stop().code(), Some(0), "{}", mwcdc.log());
+    assert_eq!(
+        rev_ids(&msgs),
+        (1..41).collect::<Vec<_>>(),
+        "every change once, in order"
+    );
+    exec(&mut conn, &format!("DROP USER '{user}'@'%'")).await;
+    drop_dbs(&mut conn, &[&name]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn compressed_binlog_events_are_decompressed() {
+    let (name, server_id) = unique("compressed");
+    let mut conn = db().await;
+    create_wiki(&mut conn, &name).await;
+    let _exclusive = SERVER.write().unwrap_or_else(|e| e.into_inner());
+    let mut mwcdc = Connector::new(&name, server_id, "", "");
+    mwcdc.start();
+    exec(&mut conn, "SET GLOBAL log_bin_compress = ON").await;
+    exec(&mut conn, "SET GLOBAL log_bin_compress_min_len = 10").await;
+    // A new session picks the global setting up.
+    let mut writer = db().await;
+    let sha = "x".repeat(32);
+    exec(&mut writer, &format!("INSERT INTO `{name}`.revision (rev_id, rev_page, rev_timestamp, rev_sha1) VALUES (1, 1, '20261126080000', '{sha}'), (2, 1, '20261126080000', '{sha}')")).await;
+    exec(
+        &mut writer,
+        &format!("UPDATE `{name}`.revision SET rev_len = 99 WHERE rev_id = 1"),
+    )
+    .await;
+    exec(
+        &mut writer,
+        &format!("DELETE FROM `{name}`.revision WHERE rev_id = 2"),
+    )
+    .await;
+    exec(&mut writer, &format!("ALTER TABLE `{name}`.revision COMMENT = 'a compressed query event, long enough to be compressed'")).await;
+    let msgs = read_topics(&name, Duration::from_secs(30), |m| changes(m).len() >= 4);
+    exec(&mut conn, "SET GLOBAL log_bin_compress = OFF").await;
+    exec(&mut conn, "SET GLOBAL log_bin_compress_min_len = 256").await;
+    assert_eq!(mwcdc.stop().code(), Some(0), "{}", mwcdc.log());
+    let c = changes(&msgs);
+    assert_eq!(c.len(), 4, "{msgs:?}");
+    assert_eq!(c[0].value["after"]["rev_sha1"], sha.as_str());
+    assert_eq!(c[2].value["op"], "u");
+    assert_eq!(c[2].value["after"]["rev_len"], 99);
+    assert_eq!(c[3].value["op"], "d");
+    drop_dbs(&mut conn, &[&name]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tables_without_a_primary_key_use_a_unique_key_or_a_null_key() {
+    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let (name, server_id) = unique("keys");
+    let mut conn = db().await;
+    exec(&mut conn, &format!("CREATE DATABASE `{name}`")).await;
+    exec(&mut conn, &format!("CREATE TABLE `{name}`.uk (a INT NULL, b INT NOT NULL, c VARBINARY(10), UNIQUE KEY a_nullable (a), UNIQUE KEY b_not_null (b)) ENGINE=InnoDB")).await;
+    exec(
+        &mut conn,
+        &format!("CREATE TABLE `{name}`.nokey (a INT, b INT) ENGINE=InnoDB"),
+    )
+    .await;
+    let mut mwcdc = Connector::new(&name, server_id, &format!("include = [\"{name}.*\"]"), "");
+    mwcdc.start();
+    exec(
+        &mut conn,
+        &format!("INSERT INTO `{name}`.uk VALUES (1, 2, 'x')"),
+    )
+    .await;
+    exec(
+        &mut conn,
+        &format!("INSERT INTO `{name}`.nokey VALUES (1, 2)"),
+    )
+    .await;
+    let msgs = read_topics(&name, Duration::from_secs(30), |m| m.len() >= 2);
+    assert_eq!(mwcdc.stop().code(), Some(0), "{}", mwcdc.log());
+    let key_of = |table: &str| {
+        msgs.iter()
+            .find(|m| m.topic.ends_with(table))
+            .map(|m| m.key.clone())
+    };
+    assert_eq!(
+        key_of(".uk"),
+        Some(json!({"b": 2})),
+        "the unique key without NULL columns"
+    );
+    assert_eq!(key_of(".nokey"), Some(serde_json::Value::Null));
+    assert!(
+        mwcdc
+            .log()
+            .contains("no primary key and no unique key without NULL columns"),
+        "{}",
+        mwcdc.log()
+    );
+    drop_dbs(&mut conn, &[&name]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checkpoint_set_and_reset_move_the_start() {
+    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let (name, server_id) = unique("cpset");
+    let mut conn = db().await;
+    create_wiki(&mut conn, &name).await;
+    let mut mwcdc = Connector::new(&name, server_id, "", "");
+    mwcdc.start();
+    insert_revisions(&mut conn, &name, 1..2).await;
+    read_topics(&name, Duration::from_secs(30), |m| !m.is_empty());
+    assert_eq!(mwcdc.stop().code(), Some(0), "{}", mwcdc.log());
+    // Written while stopped: 2, then 3. Skip 2 by moving the checkpoint past it.
+    insert_revisions(&mut conn, &name, 2..3).await;
+    let after_two: String = conn
+        .query_first("SELECT @@gtid_binlog_pos")
+        .await
+        .expect("pos")
+        .expect("pos");
+    insert_revisions(&mut conn, &name, 3..4).await;
+    let (status, out, err) = mwcdc.command_output(&["checkpoint", "set", "--gtid", &after_two]);
+    assert!(status.success(), "{err}");
+    assert!(out.contains(&after_two), "{out}");
+    mwcdc.start();
+    let msgs = read_topics(&name, Duration::from_secs(30), |m| rev_ids(m).contains(&3));
+    assert_eq!(mwcdc.stop().code(), Some(0), "{}", mwcdc.log());
+    let mut ids = rev_ids(&msgs);
+    ids.sort_unstable();
+    assert_eq!(ids, vec![1, 3]);
+    let (status, out, _) = mwcdc.command_output(&["checkpoint", "reset"]);
+    assert!(status.success());
+    assert!(out.contains("removed"), "{out}");
+    let (status, _, err) = mwcdc.command_output(&["checkpoint", "show"]);
+    assert_eq!(status.code(), Some(1));
+    assert!(err.contains("no checkpoint stored"), "{err}");
+    let (status, _, err) = mwcdc.command_output(&["checkpoint", "set", "--gtid", "not-a-gtid"]);
+    assert!(!status.success());
+    assert!(err.contains("not-a-gtid"), "{err}");
+    drop_dbs(&mut conn, &[&name]).await;
+}
