@@ -188,3 +188,105 @@ async fn checkpoint_set_and_reset_move_the_start() {
     assert!(err.contains("not-a-gtid"), "{err}");
     drop_dbs(&mut conn, &[&name]).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn information_schema_mode_names_columns_and_refuses_a_changed_schema() {
+    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let (name, server_id) = unique("infoschema");
+    let mut conn = db().await;
+    create_wiki(&mut conn, &name).await;
+    let mut mwcdc = Connector::new(&name, server_id, "schema = \"information_schema\"", "");
+    mwcdc.start();
+    insert_revisions(&mut conn, &name, 1..2).await;
+    let msgs = read_topics(&name, Duration::from_secs(30), |m| !m.is_empty());
+    assert_eq!(mwcdc.stop().code(), Some(0), "{}", mwcdc.log());
+    assert_eq!(msgs[0].value["after"]["rev_id"], 1);
+    assert_eq!(msgs[0].value["after"]["rev_timestamp"], "20261126080000");
+    // A backlog across a DDL: the row is written with 10 columns, the table has 11 when
+    // mwcdc reads it.
+    insert_revisions(&mut conn, &name, 2..3).await;
+    exec(&mut conn, "SET SESSION sql_log_bin = 0").await;
+    exec(
+        &mut conn,
+        &format!("ALTER TABLE `{name}`.revision ADD COLUMN rev_new INT"),
+    )
+    .await;
+    exec(&mut conn, "SET SESSION sql_log_bin = 1").await;
+    let (status, _, err) = mwcdc.command_output(&["run"]);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "the current schema of {name}.revision does not match"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("the event has 10 columns, information_schema has 11"),
+        "{err}"
+    );
+    drop_dbs(&mut conn, &[&name]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_minimal_row_image_on_a_captured_table_stops_with_the_setting() {
+    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let (name, server_id) = unique("minimal");
+    let mut conn = db().await;
+    create_wiki(&mut conn, &name).await;
+    let mut mwcdc = Connector::new(&name, server_id, "", "");
+    mwcdc.start();
+    insert_revisions(&mut conn, &name, 1..2).await;
+    exec(&mut conn, "SET SESSION binlog_row_image = 'MINIMAL'").await;
+    exec(
+        &mut conn,
+        &format!("UPDATE `{name}`.revision SET rev_len = 5 WHERE rev_id = 1"),
+    )
+    .await;
+    let status = mwcdc.wait(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(3), "{}", mwcdc.log());
+    let log = mwcdc.log();
+    assert!(log.contains("binlog_row_image=FULL"), "{log}");
+    assert!(log.contains(&format!("{name}.revision")), "{log}");
+    // The insert before it was delivered and checkpointed; the update was not.
+    let msgs = read_topics(&name, Duration::from_secs(10), |m| !m.is_empty());
+    assert_eq!(rev_ids(&msgs), vec![1]);
+    drop_dbs(&mut conn, &[&name]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_update_of_the_primary_key_is_a_delete_and_a_create() {
+    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let (name, server_id) = unique("pkchange");
+    let mut conn = db().await;
+    create_wiki(&mut conn, &name).await;
+    let mut mwcdc = Connector::new(&name, server_id, "", "");
+    mwcdc.start();
+    insert_revisions(&mut conn, &name, 1..2).await;
+    exec(
+        &mut conn,
+        &format!("UPDATE `{name}`.revision SET rev_id = 100 WHERE rev_id = 1"),
+    )
+    .await;
+    let msgs = read_topics(&name, Duration::from_secs(30), |m| m.len() >= 4);
+    assert_eq!(mwcdc.stop().code(), Some(0), "{}", mwcdc.log());
+    let by_key = |k: u64| -> Vec<String> {
+        msgs.iter()
+            .filter(|m| m.key == json!({"rev_id": k}))
+            .map(|m| {
+                m.value
+                    .get("op")
+                    .and_then(|o| o.as_str())
+                    .unwrap_or("tombstone")
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(by_key(1), vec!["c", "d", "tombstone"]);
+    assert_eq!(by_key(100), vec!["c"]);
+    let create = msgs
+        .iter()
+        .find(|m| m.key == json!({"rev_id": 100}))
+        .expect("create");
+    assert!(create.id.ends_with("/newkey"), "{}", create.id);
+    drop_dbs(&mut conn, &[&name]).await;
+}
