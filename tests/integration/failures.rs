@@ -16,7 +16,7 @@ async fn purged_binlog_gives_a_clear_error() {
     create_wiki(&mut conn, &name).await;
     let mut mwcdc = Connector::new(&name, server_id, "", "");
     {
-        let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+        let _shared = SERVER.read().await;
         mwcdc.start();
         exec(&mut conn, &format!("INSERT INTO `{name}`.revision (rev_id, rev_page, rev_timestamp) VALUES (1, 1, '20261126080000')")).await;
         read_topics(&name, Duration::from_secs(30), |m| !m.is_empty());
@@ -25,7 +25,7 @@ async fn purged_binlog_gives_a_clear_error() {
     let (_, out, _) = mwcdc.command_output(&["checkpoint", "show"]);
     let checkpoint: serde_json::Value = serde_json::from_str(&out).expect("checkpoint");
     // Nobody else may read old binlogs while they are purged.
-    let _exclusive = SERVER.write().unwrap_or_else(|e| e.into_inner());
+    let _exclusive = SERVER.write().await;
     for _ in 0..2 {
         exec(&mut conn, "FLUSH BINARY LOGS").await;
         exec(&mut conn, &format!("INSERT INTO `{name}`.logging (log_actor, log_comment_id, log_params) VALUES (1, 1, '')")).await;
@@ -54,7 +54,7 @@ async fn purged_binlog_gives_a_clear_error() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn statement_format_on_a_captured_table_stops_with_the_setting() {
-    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let _shared = SERVER.read().await;
     let (name, server_id) = unique("stmt");
     let mut conn = db().await;
     create_wiki(&mut conn, &name).await;
@@ -82,7 +82,7 @@ async fn statement_format_on_a_captured_table_stops_with_the_setting() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn xa_rollback_publishes_nothing_and_xa_commit_publishes_the_rows() {
-    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let _shared = SERVER.read().await;
     let (name, server_id) = unique("xa");
     let mut conn = db().await;
     create_wiki(&mut conn, &name).await;
@@ -114,7 +114,7 @@ async fn xa_rollback_publishes_nothing_and_xa_commit_publishes_the_rows() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn alter_table_while_streaming_is_reflected_and_truncate_is_a_record() {
-    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let _shared = SERVER.read().await;
     let (name, server_id) = unique("ddl");
     let mut conn = db().await;
     create_wiki(&mut conn, &name).await;
@@ -144,7 +144,7 @@ async fn a_wrong_server_setting_names_the_setting_and_the_fix() {
     let (name, server_id) = unique("setting");
     let mwcdc = Connector::new(&name, server_id, "", "");
     let mut conn = db().await;
-    let _exclusive = SERVER.write().unwrap_or_else(|e| e.into_inner());
+    let _exclusive = SERVER.write().await;
     exec(&mut conn, "SET GLOBAL binlog_row_metadata = 'MINIMAL'").await;
     let (status, _, err) = mwcdc.command_output(&["run"]);
     exec(&mut conn, "SET GLOBAL binlog_row_metadata = 'FULL'").await;

@@ -10,7 +10,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::RwLock;
+use tokio::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
@@ -19,7 +19,7 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 /// Shared by tests that only read the binlog, exclusive for tests that purge it.
-pub static SERVER: RwLock<()> = RwLock::new(());
+pub static SERVER: RwLock<()> = RwLock::const_new(());
 
 /// The admin URL of the test server.
 pub fn mysql_url() -> String {

@@ -10,7 +10,7 @@ use crate::harness::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn row_changes_become_the_expected_records() {
-    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let _shared = SERVER.read().await;
     let (name, server_id) = unique("records");
     let (a, b) = (format!("{name}_a"), format!("{name}_b"));
     let mut conn = db().await;

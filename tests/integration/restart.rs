@@ -123,7 +123,7 @@ fn verify(prefix: &str, truth: &Truth, msgs: &[Msg]) -> usize {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn clean_stop_and_restart_resume_from_the_checkpoint() {
-    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let _shared = SERVER.read().await;
     let (name, server_id) = unique("restart");
     let dbs = vec![format!("{name}_a")];
     let mut conn = db().await;
@@ -156,7 +156,7 @@ async fn clean_stop_and_restart_resume_from_the_checkpoint() {
 /// SIGKILLs mwcdc `kills` times at random moments while `txns` transactions are written to
 /// three databases, restarting it each time, then checks Kafka against the ground truth.
 async fn kill_while_streaming(test: &str, txns: usize, kills: usize, seed: u64) {
-    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let _shared = SERVER.read().await;
     let (name, server_id) = unique(test);
     let dbs: Vec<String> = (0..3).map(|i| format!("{name}_w{i}")).collect();
     let mut conn = db().await;

@@ -24,7 +24,7 @@ fn rev_ids(msgs: &[Msg]) -> Vec<u64> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_dump_connection_is_reestablished_without_loss() {
-    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let _shared = SERVER.read().await;
     let (name, server_id) = unique("reconnect");
     let user = format!("u{server_id}");
     let mut conn = db().await;
@@ -69,7 +69,7 @@ async fn compressed_binlog_events_are_decompressed() {
     let (name, server_id) = unique("compressed");
     let mut conn = db().await;
     create_wiki(&mut conn, &name).await;
-    let _exclusive = SERVER.write().unwrap_or_else(|e| e.into_inner());
+    let _exclusive = SERVER.write().await;
     let mut mwcdc = Connector::new(&name, server_id, "", "");
     mwcdc.start();
     exec(&mut conn, "SET GLOBAL log_bin_compress = ON").await;
@@ -104,7 +104,7 @@ async fn compressed_binlog_events_are_decompressed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tables_without_a_primary_key_use_a_unique_key_or_a_null_key() {
-    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let _shared = SERVER.read().await;
     let (name, server_id) = unique("keys");
     let mut conn = db().await;
     exec(&mut conn, &format!("CREATE DATABASE `{name}`")).await;
@@ -151,7 +151,7 @@ async fn tables_without_a_primary_key_use_a_unique_key_or_a_null_key() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn checkpoint_set_and_reset_move_the_start() {
-    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let _shared = SERVER.read().await;
     let (name, server_id) = unique("cpset");
     let mut conn = db().await;
     create_wiki(&mut conn, &name).await;
@@ -191,7 +191,7 @@ async fn checkpoint_set_and_reset_move_the_start() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn information_schema_mode_names_columns_and_refuses_a_changed_schema() {
-    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let _shared = SERVER.read().await;
     let (name, server_id) = unique("infoschema");
     let mut conn = db().await;
     create_wiki(&mut conn, &name).await;
@@ -229,7 +229,7 @@ async fn information_schema_mode_names_columns_and_refuses_a_changed_schema() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_minimal_row_image_on_a_captured_table_stops_with_the_setting() {
-    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let _shared = SERVER.read().await;
     let (name, server_id) = unique("minimal");
     let mut conn = db().await;
     create_wiki(&mut conn, &name).await;
@@ -255,7 +255,7 @@ async fn a_minimal_row_image_on_a_captured_table_stops_with_the_setting() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_update_of_the_primary_key_is_a_delete_and_a_create() {
-    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let _shared = SERVER.read().await;
     let (name, server_id) = unique("pkchange");
     let mut conn = db().await;
     create_wiki(&mut conn, &name).await;

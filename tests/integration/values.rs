@@ -21,7 +21,7 @@ fn bytes(v: &serde_json::Value) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn values_are_lossless() {
-    let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
+    let _shared = SERVER.read().await;
     let (name, server_id) = unique("values");
     let mut conn = db().await;
     exec(&mut conn, &format!("CREATE DATABASE `{name}`")).await;

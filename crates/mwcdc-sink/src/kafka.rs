@@ -135,7 +135,7 @@ impl Sink for KafkaSink {
             key: ID_HEADER,
             value: Some(record.id.as_bytes()),
         });
-        let mut base = BaseRecord::with_opaque_to(&*record.topic, ticket).headers(headers);
+        let mut base = BaseRecord::with_opaque_to(&record.topic, ticket).headers(headers);
         if let Some(key) = &record.key {
             base = base.key(key.as_slice());
         }

@@ -227,3 +227,7 @@ impl<S: Sink> Pipeline<S> {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod tests;

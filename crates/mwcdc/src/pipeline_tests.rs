@@ -1,0 +1,215 @@
+//! The pipeline against librdkafka's mock cluster (broker faults, no real broker needed):
+//! - a broker outage pauses reading at `max_in_flight` and loses nothing once it ends;
+//! - a delivery that fails for good stops the pipeline with the checkpoint before it.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mwcdc_binlog::Value;
+use mwcdc_checkpoint::CheckpointStore;
+use mwcdc_position::Position;
+use mwcdc_record::{
+    BinaryMode, EncoderConfig, Op, RecordEncoder, RowChange, TableSchema, TopicTemplate,
+    Transaction,
+};
+use mwcdc_sink::{KafkaSink, KafkaSinkConfig};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::mocking::MockCluster;
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::Pipeline;
+
+const TOPIC: &str = "t.wiki.revision";
+
+fn transaction(seq: u64) -> Transaction {
+    let gtid: Arc<str> = format!("0-1-{seq}").into();
+    let table = Arc::new(TableSchema {
+        db: "wiki".into(),
+        table: "revision".into(),
+        columns: vec!["rev_id".into()],
+        key: vec![0],
+    });
+    Transaction {
+        gtid: gtid.clone(),
+        position: Position::parse_any(&gtid).expect("position"),
+        file: "bin.000001".into(),
+        end_pos: seq * 100,
+        commit_ts: 1_795_651_200,
+        changes: vec![RowChange {
+            table,
+            op: Op::Create,
+            before: None,
+            after: Some(vec![Value::UInt(seq)]),
+            gtid,
+            event_index: 0,
+            row_index: 0,
+            file: "bin.000001".into(),
+            pos: seq * 100 - 50,
+            server_id: 1,
+            ts_sec: 1_795_651_200,
+        }],
+        xa: None,
+    }
+}
+
+struct Harness {
+    transactions: mpsc::Sender<Transaction>,
+    stop: oneshot::Sender<()>,
+    pipeline: tokio::task::JoinHandle<anyhow::Result<()>>,
+    state: tempfile::TempDir,
+}
+
+fn start(
+    mock: &MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    max_in_flight: usize,
+) -> Harness {
+    let state = tempfile::tempdir().expect("temp dir");
+    let (ack_tx, ack_rx) = mpsc::unbounded_channel();
+    let sink = KafkaSink::new(
+        &KafkaSinkConfig {
+            brokers: mock.bootstrap_servers(),
+            properties: [("linger.ms".to_string(), "0".to_string())].into(),
+        },
+        ack_tx,
+    )
+    .expect("sink");
+    let pipeline = Pipeline {
+        name: "test".into(),
+        sink,
+        encoder: RecordEncoder::new(EncoderConfig {
+            connector_name: "test".into(),
+            topic_prefix: "t".into(),
+            topic: TopicTemplate::parse(TopicTemplate::DEFAULT).expect("template"),
+            binary: BinaryMode::Utf8,
+            tombstones: true,
+        }),
+        store: CheckpointStore::open(state.path()).expect("store"),
+        interval: Duration::from_millis(10),
+        max_in_flight,
+    };
+    let (txn_tx, txn_rx) = mpsc::channel(4);
+    let (stop_source_tx, mut stop_source_rx) = watch::channel(false);
+    // Stands in for the replication source: ends when the pipeline tells it to.
+    let source = tokio::spawn(async move {
+        let _ = stop_source_rx.changed().await;
+        Ok(())
+    });
+    let (stop, stop_rx) = oneshot::channel();
+    let signal = Box::pin(async move {
+        let _ = stop_rx.await;
+    });
+    let pipeline = tokio::spawn(pipeline.run(txn_rx, ack_rx, source, stop_source_tx, signal));
+    Harness {
+        transactions: txn_tx,
+        stop,
+        pipeline,
+        state,
+    }
+}
+
+fn checkpoint_gtid(state: &tempfile::TempDir) -> Option<String> {
+    CheckpointStore::open(state.path())
+        .expect("store")
+        .load("test")
+        .expect("load")
+        .map(|c| c.gtid)
+}
+
+fn read_all(
+    mock: &MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    want: usize,
+) -> Vec<String> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", mock.bootstrap_servers())
+        .set("group.id", "reader")
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(TOPIC, 0, Offset::Beginning)
+        .expect("partition");
+    consumer.assign(&tpl).expect("assign");
+    let mut ids = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while ids.len() < want && std::time::Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            let key = String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned();
+            ids.push(key);
+        }
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broker_outage_pauses_reading_and_loses_nothing() {
+    let mock = MockCluster::new(1).expect("mock cluster");
+    mock.create_topic(TOPIC, 1, 1).expect("topic");
+    let h = start(&mock, 10);
+    mock.broker_down(1).expect("down");
+    let sent = Arc::new(AtomicUsize::new(0));
+    let feeder = tokio::spawn({
+        let (tx, sent) = (h.transactions.clone(), sent.clone());
+        async move {
+            for seq in 1..=100 {
+                tx.send(transaction(seq)).await.expect("pipeline running");
+                sent.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let during = sent.load(Ordering::SeqCst);
+    // 10 records in flight, 4 transactions in the channel, one being published.
+    assert!(
+        during <= 10 + 4 + 1,
+        "reading must pause while the broker is down: {during} sent"
+    );
+    assert!(
+        during >= 10,
+        "reading went on until the in-flight limit: {during} sent"
+    );
+    mock.broker_up(1).expect("up");
+    feeder.await.expect("feeder");
+    let ids = read_all(&mock, 100);
+    assert_eq!(
+        ids.len(),
+        100,
+        "every record delivered once the broker is back"
+    );
+    let expected: Vec<String> = (1..=100).map(|n| format!("{{\"rev_id\":{n}}}")).collect();
+    assert_eq!(ids, expected, "in order");
+    h.stop.send(()).expect("stop");
+    h.pipeline.await.expect("join").expect("clean stop");
+    assert_eq!(checkpoint_gtid(&h.state).as_deref(), Some("0-1-100"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_delivery_stops_before_checkpointing_past_it() {
+    let mock = MockCluster::new(1).expect("mock cluster");
+    mock.create_topic(TOPIC, 1, 1).expect("topic");
+    let h = start(&mock, 10);
+    h.transactions.send(transaction(1)).await.expect("send");
+    assert_eq!(read_all(&mock, 1).len(), 1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A non-retriable error for every produce request from now on.
+    mock.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED; 10],
+    );
+    h.transactions.send(transaction(2)).await.expect("send");
+    let result = tokio::time::timeout(Duration::from_secs(20), h.pipeline)
+        .await
+        .expect("the pipeline stops")
+        .expect("join");
+    let err = result.expect_err("a failed delivery is an error");
+    assert!(
+        format!("{err:#}").contains("could not be delivered"),
+        "{err:#}"
+    );
+    assert_eq!(
+        checkpoint_gtid(&h.state).as_deref(),
+        Some("0-1-1"),
+        "not past the failed record"
+    );
+}
