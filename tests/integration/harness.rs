@@ -10,13 +10,13 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use tokio::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use tokio::sync::RwLock;
 
 /// Shared by tests that only read the binlog, exclusive for tests that purge it.
 pub static SERVER: RwLock<()> = RwLock::const_new(());
