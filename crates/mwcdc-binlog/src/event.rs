@@ -168,12 +168,9 @@ impl EventDecoder {
             et::TABLE_MAP => {
                 Event::TableMap(TableMap::parse(body, post_header(8), &self.collations)?)
             }
-            et::PARTIAL_UPDATE_ROWS => {
-                let mut r = crate::Reader::new(body);
-                Event::PartialUpdateRows {
-                    table_id: crate::table_map::read_table_id(&mut r, post_header(10))?,
-                }
-            }
+            et::PARTIAL_UPDATE_ROWS => Event::PartialUpdateRows {
+                table_id: RowsEvent::peek_table_id(body, post_header(10))?,
+            },
             t if crate::events::is_rows_event(t) => {
                 Event::Rows(RowsEvent::parse(t, body, post_header(8))?)
             }

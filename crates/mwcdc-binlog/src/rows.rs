@@ -105,6 +105,12 @@ impl<'a> RowsEvent<'a> {
         })
     }
 
+    /// Reads only the table id of a rows event body, so that events of tables that are not
+    /// captured need no further decoding.
+    pub fn peek_table_id(body: &[u8], post_header_len: usize) -> Result<u64, DecodeError> {
+        read_table_id(&mut Reader::new(body), post_header_len)
+    }
+
     /// Whether every column is present in every image (`binlog_row_image=FULL`).
     pub fn is_full_image(&self) -> bool {
         let full = |bits: &[u8]| (0..self.width).all(|i| bit(bits, i));

@@ -220,11 +220,7 @@ impl TableMap {
         collations: &Collations,
     ) -> Result<Self, DecodeError> {
         let mut r = Reader::new(body);
-        let table_id = read_table_id(&mut r, post_header_len)?;
-        let _flags = r.u16()?;
-        let db = utf8_name(r.u8_prefixed()?);
-        r.skip(1)?;
-        let table = utf8_name(r.u8_prefixed()?);
+        let (table_id, db, table) = read_names(&mut r, post_header_len)?;
         r.skip(1)?;
         let count = r.packed_len()?;
         let types = r.take(count)?;
@@ -276,13 +272,7 @@ impl TableMap {
         body: &[u8],
         post_header_len: usize,
     ) -> Result<(u64, String, String), DecodeError> {
-        let mut r = Reader::new(body);
-        let table_id = read_table_id(&mut r, post_header_len)?;
-        let _flags = r.u16()?;
-        let db = utf8_name(r.u8_prefixed()?);
-        r.skip(1)?;
-        let table = utf8_name(r.u8_prefixed()?);
-        Ok((table_id, db, table))
+        read_names(&mut Reader::new(body), post_header_len)
     }
 
     /// `db.table`.
@@ -416,6 +406,19 @@ impl TableMap {
             collations.encoding(collation)
         };
     }
+}
+
+/// Reads the table id, flags, database and table name at the start of a TABLE_MAP body.
+fn read_names(
+    r: &mut Reader<'_>,
+    post_header_len: usize,
+) -> Result<(u64, String, String), DecodeError> {
+    let table_id = read_table_id(r, post_header_len)?;
+    let _flags = r.u16()?;
+    let db = utf8_name(r.u8_prefixed()?);
+    r.skip(1)?;
+    let table = utf8_name(r.u8_prefixed()?);
+    Ok((table_id, db, table))
 }
 
 /// Reads a 6-byte table id, or a 4-byte one from binlogs whose post-header is 6 bytes long.

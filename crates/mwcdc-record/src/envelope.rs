@@ -173,7 +173,8 @@ impl RecordEncoder {
                 )),
                 id: id.clone(),
             });
-            if change.op == Op::Delete && self.config.tombstones {
+            // A tombstone only means something under a key: compaction removes that key.
+            if change.op == Op::Delete && self.config.tombstones && key.is_some() {
                 out.push(tombstone(&topic, key, &id));
             }
         }
@@ -460,10 +461,15 @@ mod tests {
             key: vec![],
             ..(*table()).clone()
         });
+        let mut d = change(Op::Delete, Some(vec![Value::UInt(9), Value::Null]), None, 1);
+        d.table = c.table.clone();
         let t = change(Op::Truncate, None, None, 0);
-        let records = encoder(TopicTemplate::DEFAULT, true).encode(&txn(vec![c, t]), 7);
+        let records = encoder(TopicTemplate::DEFAULT, true).encode(&txn(vec![c, d, t]), 7);
+        assert_eq!(records.len(), 3, "no tombstone without a key");
         assert_eq!(records[0].key, None);
         assert_eq!(records[1].key, None);
-        assert_eq!(json(&records[1].value)["op"], "t");
+        assert_eq!(json(&records[1].value)["op"], "d");
+        assert_eq!(records[2].key, None);
+        assert_eq!(json(&records[2].value)["op"], "t");
     }
 }

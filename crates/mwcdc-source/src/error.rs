@@ -25,6 +25,19 @@ pub enum SourceError {
         /// How to change it.
         fix: String,
     },
+    /// The server refused the login or an operation for lack of a privilege.
+    #[error(
+        "the server refused {what}: {message}. mwcdc's user needs exactly REPLICATION SLAVE, \
+         REPLICATION CLIENT (shown as BINLOG MONITOR on MariaDB) and SELECT: GRANT REPLICATION \
+         SLAVE, REPLICATION CLIENT, SELECT ON *.* TO '<user>'@'<host>', and the right password \
+         in MWCDC_SOURCE_PASSWORD or source.password_file"
+    )]
+    Access {
+        /// What mwcdc was doing.
+        what: String,
+        /// The server's message.
+        message: String,
+    },
     /// The binlogs holding the start position were purged.
     #[error(
         "the server no longer has the binlogs for position {position}: {server_message}. \
@@ -130,6 +143,7 @@ impl SourceError {
         matches!(
             self,
             Self::ServerSetting { .. }
+                | Self::Access { .. }
                 | Self::Purged { .. }
                 | Self::PositionRefused { .. }
                 | Self::Incomplete { .. }

@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use mwcdc_binlog::EventDecoder;
+use mwcdc_binlog::{Collations, EventDecoder};
 use mwcdc_position::{Flavor, Position};
 use mwcdc_record::Transaction;
 use tokio::sync::{mpsc, watch};
@@ -65,6 +65,7 @@ pub struct Replicator {
     config: SourceConfig,
     flavor: Flavor,
     version: String,
+    collations: Collations,
 }
 
 enum StreamEnd {
@@ -77,12 +78,14 @@ impl Replicator {
         let mut conn = config.connect.connect().await?;
         let (flavor, version) = server::detect_flavor(&mut conn).await?;
         server::check_settings(&mut conn, flavor, config.schema).await?;
+        let collations = server::collations(&mut conn).await?;
         let _ = conn.disconnect().await;
         info!(%version, ?flavor, host = %config.connect.host(), "connected to the source server");
         Ok(Self {
             config,
             flavor,
             version,
+            collations,
         })
     }
 
@@ -128,11 +131,8 @@ impl Replicator {
         out: mpsc::Sender<Transaction>,
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), SourceError> {
-        let mut conn = self.config.connect.connect().await?;
-        let collations = server::collations(&mut conn).await?;
-        let _ = conn.disconnect().await;
         let mut assembler = Assembler::new(
-            EventDecoder::new(collations),
+            EventDecoder::new(self.collations.clone()),
             self.config.filter.clone(),
             self.config.schema,
             ServerLookup::new(self.config.connect.clone()),
@@ -204,12 +204,15 @@ impl Replicator {
                 Ok(Some(Ok(event))) => event,
             };
             stream::event_bytes(&event, &mut buf);
-            assembler.handle(&buf, &mut done).await?;
+            let handled = assembler.handle(&buf, &mut done).await;
+            // Transactions completed before an error are behind the position already: hand
+            // them on before the error ends this connection.
             for txn in done.drain(..) {
                 if out.send(txn).await.is_err() {
                     return Ok(StreamEnd::Shutdown);
                 }
             }
+            handled?;
         }
     }
 
@@ -290,6 +293,7 @@ fn classify_dump_refusal(message: &str) -> DumpRefusal {
     } else if (message.contains("which is not in the master's binlog")
         && !message.contains("diverged"))
         || message.contains("more GTIDs than the master has")
+        || message.contains("more GTIDs than the source has")
     {
         DumpRefusal::NotReached
     } else {

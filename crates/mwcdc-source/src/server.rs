@@ -55,10 +55,7 @@ impl ConnectOptions {
         let opts = self.opts()?;
         match tokio::time::timeout(self.connect_timeout, Conn::new(opts)).await {
             Ok(Ok(conn)) => Ok(conn),
-            Ok(Err(e)) => Err(SourceError::Connection {
-                host: self.host(),
-                message: e.to_string(),
-            }),
+            Ok(Err(e)) => Err(driver_error("the login", &self.host(), e)),
             Err(_) => Err(SourceError::Connection {
                 host: self.host(),
                 message: format!("no answer within {:?}", self.connect_timeout),
@@ -67,17 +64,30 @@ impl ConnectOptions {
     }
 }
 
-fn query_error(what: &str) -> impl Fn(mysql_async::Error) -> SourceError + '_ {
-    move |e| match e {
+/// Server error codes that mean a refused login or a missing privilege.
+const ACCESS_DENIED: [u16; 4] = [1044, 1045, 1142, 1227];
+
+/// Sorts a driver error: a refused login or privilege, another server error (definite), or
+/// trouble with the connection itself (transient: reconnect).
+pub(crate) fn driver_error(what: &str, host: &str, e: mysql_async::Error) -> SourceError {
+    match e {
+        mysql_async::Error::Server(s) if ACCESS_DENIED.contains(&s.code) => SourceError::Access {
+            what: what.to_string(),
+            message: format!("{} ({})", s.message, s.code),
+        },
         mysql_async::Error::Server(s) => SourceError::Query {
             what: what.to_string(),
             message: format!("{} ({})", s.message, s.code),
         },
         other => SourceError::Connection {
-            host: String::new(),
+            host: host.to_string(),
             message: format!("{what}: {other}"),
         },
     }
+}
+
+fn query_error(what: &str) -> impl Fn(mysql_async::Error) -> SourceError + '_ {
+    move |e| driver_error(what, "the source server", e)
 }
 
 async fn variable(conn: &mut Conn, name: &str) -> Result<Option<String>, SourceError> {
@@ -144,6 +154,20 @@ pub async fn check_settings(
             name: "gtid_mode",
             expected: "ON",
             fix: "enable GTIDs: gtid_mode=ON and enforce_gtid_consistency=ON in the server configuration",
+        });
+    }
+    let visible: Option<u64> = conn
+        .query_first(
+            "SELECT COUNT(*) FROM information_schema.SCHEMATA \
+             WHERE SCHEMA_NAME <> 'information_schema'",
+        )
+        .await
+        .map_err(query_error("information_schema.SCHEMATA"))?;
+    if visible == Some(0) {
+        return Err(SourceError::Access {
+            what: "reading table definitions".into(),
+            message: "the user can see no database in information_schema (no SELECT privilege)"
+                .into(),
         });
     }
     for req in reqs {

@@ -7,6 +7,7 @@ use mysql_async::binlog::events::Event as DriverEvent;
 use mysql_async::prelude::Queryable;
 use mysql_async::{BinlogStream, BinlogStreamRequest, Conn, Sid};
 
+use crate::server::driver_error;
 use crate::SourceError;
 
 /// MariaDB's replica capability level that makes the server send GTID events.
@@ -19,12 +20,7 @@ pub async fn open(
     server_id: u32,
     heartbeat: Duration,
 ) -> Result<BinlogStream, SourceError> {
-    let setup = |what: &'static str| {
-        move |e: mysql_async::Error| SourceError::Query {
-            what: what.into(),
-            message: e.to_string(),
-        }
-    };
+    let setup = |what: &'static str| move |e| driver_error(what, "the source server", e);
     conn.query_drop(format!(
         "SET @master_heartbeat_period = {}",
         heartbeat.as_nanos()
@@ -52,10 +48,7 @@ pub async fn open(
     };
     conn.get_binlog_stream(request)
         .await
-        .map_err(|e| SourceError::Connection {
-            host: String::new(),
-            message: format!("binlog dump request: {e}"),
-        })
+        .map_err(|e| driver_error("the binlog dump request", "the source server", e))
 }
 
 fn sids(set: &GtidSet) -> Vec<Sid<'static>> {

@@ -358,10 +358,20 @@ impl Config {
                 "must be a positive integer unique among the server's replicas (0 is not allowed)",
             ));
         }
-        if !self.source.url.starts_with("mysql://") {
+        let Some(rest) = self.source.url.strip_prefix("mysql://") else {
             return Err(key_error(
                 "source.url",
                 "expected a URL like mysql://user@host:3306",
+            ));
+        };
+        if rest
+            .split('@')
+            .next()
+            .is_some_and(|userinfo| rest.contains('@') && userinfo.contains(':'))
+        {
+            return Err(key_error(
+                "source.url",
+                "must not contain a password (it would end up in logs and process listings); use MWCDC_SOURCE_PASSWORD or source.password_file",
             ));
         }
         if self.source.include.is_empty() {
@@ -589,6 +599,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("checkpoint.interval"), "{err}");
+    }
+
+    #[test]
+    fn a_password_in_the_url_is_refused() {
+        let err = parse("[source]\nurl = \"mysql://cdc:secret@h:3306\"\n", &[]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("configuration key `source.url`"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("secret"), "{err}");
     }
 
     #[test]

@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
 use mwcdc_checkpoint::{Checkpoint, CheckpointStore};
-use mwcdc_position::Position;
 use mwcdc_record::{RecordEncoder, Transaction, XaStep};
 use mwcdc_sink::{Ack, Sink};
 use tokio::sync::{mpsc, watch};
@@ -199,32 +198,27 @@ impl<S: Sink> Pipeline<S> {
     }
 
     fn save(&self, c: &Covered) -> Result<()> {
-        let checkpoint = Checkpoint {
-            name: self.name.clone(),
-            flavor: c.position.flavor(),
-            gtid: c.position.to_string(),
-            file: c.file.clone(),
-            pos: c.pos,
-            commit_ts: c
-                .commit_ts
-                .and_then(|t| chrono::DateTime::from_timestamp(i64::from(t), 0)),
-            updated_at: chrono::Utc::now(),
-        };
+        let checkpoint = checkpoint_at(&self.name, c);
         self.store
             .save(&checkpoint)
             .context("writing the checkpoint")?;
         tracing::debug!(gtid = %checkpoint.gtid, "checkpoint written");
         Ok(())
     }
+}
 
-    /// Writes a checkpoint for a start position that covers no transaction yet.
-    pub fn save_start(&self, position: &Position) -> Result<()> {
-        self.save(&Covered {
-            position: position.clone(),
-            file: String::new(),
-            pos: 0,
-            commit_ts: None,
-        })
+/// The checkpoint of connector `name` that covers `c`.
+pub fn checkpoint_at(name: &str, c: &Covered) -> Checkpoint {
+    Checkpoint {
+        name: name.to_string(),
+        flavor: c.position.flavor(),
+        gtid: c.position.to_string(),
+        file: c.file.clone(),
+        pos: c.pos,
+        commit_ts: c
+            .commit_ts
+            .and_then(|t| chrono::DateTime::from_timestamp(i64::from(t), 0)),
+        updated_at: chrono::Utc::now(),
     }
 }
 

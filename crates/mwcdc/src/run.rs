@@ -8,12 +8,13 @@ use mwcdc_checkpoint::{Checkpoint, CheckpointStore};
 use mwcdc_position::Position;
 use mwcdc_record::{EncoderConfig, RecordEncoder, TopicTemplate};
 use mwcdc_sink::{KafkaSink, KafkaSinkConfig, Sink, StdoutSink};
-use mwcdc_source::{ConnectOptions, Replicator, SourceConfig, TableFilter};
+use mwcdc_source::{ConnectOptions, Replicator, SourceConfig, SourceError, TableFilter};
 use tokio::sync::{mpsc, watch};
 use tracing::info;
 
 use crate::config::{source_password, Config, ConfigError, SinkType};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{checkpoint_at, Pipeline};
+use crate::tracker::Covered;
 
 /// Transactions buffered between the source and the pipeline.
 const SOURCE_CHANNEL: usize = 64;
@@ -54,14 +55,21 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
         reconnect_max: config.source.reconnect_max,
     };
     let replicator = Replicator::connect(source_config).await?;
-    let start = match store.load(&config.name)? {
+    let checkpoint = store.load(&config.name)?;
+    let start = match &checkpoint {
         Some(cp) => {
             let position = cp.position()?;
             if position.flavor() != replicator.flavor() {
-                bail!(
-                    "the checkpoint of `{}` is a {} position but the server is {}; use `mwcdc checkpoint set` or `reset`",
-                    config.name, position.flavor(), replicator.flavor()
-                );
+                return Err(SourceError::PositionRefused {
+                    position: cp.gtid.clone(),
+                    message: format!(
+                        "the checkpoint of `{}` is a {} position but the server is {}; use `mwcdc checkpoint set` or `reset`",
+                        config.name,
+                        position.flavor(),
+                        replicator.flavor()
+                    ),
+                }
+                .into());
             }
             info!(gtid = %cp.gtid, "resuming from the checkpoint");
             position
@@ -70,6 +78,12 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
             let start = config.start()?;
             let position = replicator.resolve(&start).await?;
             info!(?start, %position, "no checkpoint: starting from source.start");
+            // Resolve `source.start` once: a restart before the first transaction must not
+            // resolve "latest" again and skip what was written meanwhile.
+            store.save(&checkpoint_at(
+                &config.name,
+                &Covered::start(position.clone()),
+            ))?;
             position
         }
     };
@@ -123,7 +137,6 @@ async fn start_pipeline<S: Sink>(
         interval: config.checkpoint.interval,
         max_in_flight: config.sink.max_in_flight,
     };
-    pipeline.save_start(&start)?;
     let (txn_tx, txn_rx) = mpsc::channel(SOURCE_CHANNEL);
     let (stop_tx, stop_rx) = watch::channel(false);
     let source = tokio::spawn(replicator.run(start, txn_tx, stop_rx));

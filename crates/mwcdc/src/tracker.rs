@@ -24,6 +24,18 @@ pub struct Covered {
     pub commit_ts: Option<u32>,
 }
 
+impl Covered {
+    /// A start position, which covers no transaction yet.
+    pub fn start(position: Position) -> Self {
+        Self {
+            position,
+            file: String::new(),
+            pos: 0,
+            commit_ts: None,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Unit {
     pending: usize,

@@ -283,17 +283,8 @@ impl<L: SchemaLookup> Assembler<L> {
         match statement {
             Statement::Begin | Statement::XaMarker => Ok(()),
             Statement::Commit | Statement::Rollback => self.finish(header, None, pos, out),
-            Statement::XaCommit(xid) | Statement::XaRollback(xid) => {
-                let commit = matches!(classify(sql), Statement::XaCommit(_));
-                let held = self.held_xa.remove(&xid);
-                if held.is_none() {
-                    warn!(%xid, "XA outcome for a transaction prepared before the start position; its rows were published or are not in this stream");
-                }
-                if let (true, Some(rows), Some(group)) = (commit, held, self.group.as_mut()) {
-                    group.changes = rows;
-                }
-                self.finish(header, Some(XaStep::Resolve(xid)), pos, out)
-            }
+            Statement::XaCommit(xid) => self.resolve_xa(xid, true, header, pos, out),
+            Statement::XaRollback(xid) => self.resolve_xa(xid, false, header, pos, out),
             Statement::Truncate(name) => {
                 if let Some((db, table)) = self.captured(&name, db) {
                     let schema = Arc::new(TableSchema {
@@ -337,6 +328,25 @@ impl<L: SchemaLookup> Assembler<L> {
             }
             Statement::Other => self.finish_if(standalone, header, pos, out),
         }
+    }
+
+    /// Ends an `XA COMMIT` or `XA ROLLBACK` group; a commit publishes the held rows.
+    fn resolve_xa(
+        &mut self,
+        xid: String,
+        commit: bool,
+        header: EventHeader,
+        pos: u64,
+        out: &mut Vec<Transaction>,
+    ) -> Result<(), SourceError> {
+        let held = self.held_xa.remove(&xid);
+        if held.is_none() {
+            warn!(%xid, "XA outcome of a transaction prepared before the start position: its rows are not in this stream");
+        }
+        if let (true, Some(rows), Some(group)) = (commit, held, self.group.as_mut()) {
+            group.changes = rows;
+        }
+        self.finish(header, Some(XaStep::Resolve(xid)), pos, out)
     }
 
     fn forget_schema(&mut self, name: &TableName, default_db: &str) {
@@ -467,15 +477,8 @@ impl<L: SchemaLookup> Assembler<L> {
             .decoder
             .post_header_len(t)
             .unwrap_or(if t >= et::WRITE_ROWS { 10 } else { 8 });
-        let table_id = {
-            let mut r = mwcdc_binlog::Reader::new(body);
-            if ph == 6 {
-                r.u32().map(u64::from)
-            } else {
-                r.uint_le(6)
-            }
-            .map_err(|e| self.decode_error_at(pos, e))?
-        };
+        let table_id =
+            RowsEvent::peek_table_id(body, ph).map_err(|e| self.decode_error_at(pos, e))?;
         let mapped = match self.tables.get(&table_id) {
             Some((_, TableEntry::Captured(m))) => Some(m.clone()),
             Some((_, TableEntry::Ignored)) => None,
