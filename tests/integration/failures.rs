@@ -64,7 +64,7 @@ async fn statement_format_on_a_captured_table_stops_with_the_setting() {
     exec(&mut conn, &format!("INSERT INTO `{name}`.page (page_namespace, page_title) VALUES (0, 'fine: not captured')")).await;
     exec(&mut conn, &format!("INSERT INTO `{name}`.revision (rev_id, rev_page, rev_timestamp) VALUES (1, 1, '20261126080000')")).await;
     let gtid: String = conn
-        .query_first("SELECT @@gtid_binlog_pos")
+        .query_first("SELECT @@last_gtid")
         .await
         .expect("pos")
         .expect("pos");

@@ -129,20 +129,35 @@ impl Connector {
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("mwcdc.toml");
+        // Defaults for the test services; a key given in `source_extra` replaces its default.
+        // Only this test's databases are captured: another test's session may write captured
+        // table names in ways that stop a connector on purpose.
+        let defaults = [
+            format!("server_id = {server_id}"),
+            "heartbeat = \"1s\"".to_string(),
+            "read_timeout = \"10s\"".to_string(),
+            format!(
+                "include = [\"{prefix}*.revision\", \"{prefix}*.archive\", \"{prefix}*.logging\"]"
+            ),
+        ];
+        let mut source = format!("url = \"{}\"\n", source_url(user));
+        for line in defaults {
+            let key = line.split(" =").next().unwrap_or_default();
+            if !source_extra
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{key} ")))
+            {
+                source.push_str(&line);
+                source.push('\n');
+            }
+        }
+        source.push_str(source_extra);
         let text = format!(
             "name = \"{prefix}\"\n\
-             [source]\nurl = \"{url}\"\nserver_id = {server_id}\nheartbeat = \"1s\"\nread_timeout = \"10s\"\n{include}{source_extra}\n\
+             [source]\n{source}\n\
              [sink]\ntype = \"kafka\"\nbrokers = \"{kafka}\"\ntopic_prefix = \"{prefix}\"\n{sink_extra}\n\
              [sink.properties]\n\"message.max.bytes\" = 4000000\n\
              [checkpoint]\ndir = \"{state}\"\ninterval = \"200ms\"\n",
-            url = source_url(user),
-            // Only this test's databases: another test's session may write captured table
-            // names in ways that stop a connector on purpose.
-            include = if source_extra.contains("include") {
-                String::new()
-            } else {
-                format!("include = [\"{prefix}*.revision\", \"{prefix}*.archive\", \"{prefix}*.logging\"]\n")
-            },
             kafka = kafka(),
             state = dir.path().join("state").display(),
         );

@@ -290,3 +290,75 @@ async fn an_update_of_the_primary_key_is_a_delete_and_a_create() {
     assert!(create.id.ends_with("/newkey"), "{}", create.id);
     drop_dbs(&mut conn, &[&name]).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silent_server_trips_the_read_timeout_and_the_connection_is_reestablished() {
+    let (name, server_id) = unique("timeout");
+    let mut conn = db().await;
+    create_wiki(&mut conn, &name).await;
+    let pidfile = std::env::var("MWCDC_TEST_MARIADB_PIDFILE")
+        .expect("MWCDC_TEST_MARIADB_PIDFILE (from `tests/services/mariadb.sh env`)");
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .expect("MariaDB pid file")
+        .trim()
+        .parse()
+        .expect("a pid");
+    // Freezing the server stalls every other test: none may run meanwhile.
+    let _exclusive = SERVER.write().await;
+    let mut mwcdc = Connector::new(
+        &name,
+        server_id,
+        "read_timeout = \"3s\"\nconnect_timeout = \"2s\"",
+        "",
+    );
+    mwcdc.start();
+    insert_revisions(&mut conn, &name, 1..2).await;
+    read_topics(&name, Duration::from_secs(30), |m| !m.is_empty());
+    // SAFETY: kill(2) on the test MariaDB's pid: stop it (no heartbeats), then resume it.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    std::thread::sleep(Duration::from_secs(5));
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    mwcdc.wait_for_log("no event or heartbeat for 3s", Duration::from_secs(30));
+    insert_revisions(&mut conn, &name, 2..3).await;
+    let msgs = read_topics(&name, Duration::from_secs(60), |m| rev_ids(m).contains(&2));
+    assert_eq!(mwcdc.stop().code(), Some(0), "{}", mwcdc.log());
+    let mut ids = rev_ids(&msgs);
+    ids.sort_unstable();
+    assert_eq!(ids, vec![1, 2]);
+    drop_dbs(&mut conn, &[&name]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_replication_grant_names_the_grant() {
+    let _shared = SERVER.read().await;
+    let (name, server_id) = unique("grant");
+    let user = format!("g{server_id}");
+    let mut conn = db().await;
+    exec(
+        &mut conn,
+        &format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'"),
+    )
+    .await;
+    exec(
+        &mut conn,
+        &format!("GRANT REPLICATION CLIENT, SELECT ON *.* TO '{user}'@'%'"),
+    )
+    .await;
+    let mwcdc = Connector::with_user(&name, server_id, "", "", &user, "pw");
+    let (status, _, err) = mwcdc.command_output(&["run"]);
+    assert_eq!(status.code(), Some(3), "{err}");
+    assert!(err.contains("REPLICATION SLAVE"), "{err}");
+    assert!(
+        err.contains("GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT ON *.*"),
+        "{err}"
+    );
+    let wrong_password = Connector::with_user(&name, server_id, "", "", &user, "wrong");
+    let (status, _, err) = wrong_password.command_output(&["run"]);
+    assert_eq!(status.code(), Some(3), "{err}");
+    assert!(err.contains("Access denied"), "{err}");
+    assert!(
+        !err.contains("wrong"),
+        "the password must not be printed: {err}"
+    );
+    exec(&mut conn, &format!("DROP USER '{user}'@'%'")).await;
+}

@@ -240,6 +240,7 @@ cmd_env() {
         echo "export MWCDC_TEST_CDC_USER=$CDC_USER"
         echo "export MWCDC_TEST_CDC_PASSWORD=$CDC_PASSWORD"
         echo "export MWCDC_TEST_MARIADB_SOCKET=$SOCK"
+        echo "export MWCDC_TEST_MARIADB_PIDFILE=$PIDFILE"
     else
         echo "export MWCDC_TEST_REPLICA_MYSQL_URL=mysql://$ADMIN_USER:$ADMIN_PASSWORD@127.0.0.1:$PORT"
         echo "export MWCDC_TEST_REPLICA_MARIADB_SOCKET=$SOCK"

@@ -82,9 +82,6 @@ impl<S: Sink> Pipeline<S> {
                     None => break Stop::Failed(anyhow!("the sink stopped reporting deliveries")),
                 },
                 _ = &mut signal => break Stop::Shutdown,
-                result = &mut source => break Stop::SourceEnded(result.unwrap_or_else(|e| Err(mwcdc_source::SourceError::Protocol {
-                    file: String::new(), pos: 0, message: format!("the source task failed: {e}"),
-                }))),
                 _ = tick.tick() => {
                     if saved.elapsed() >= self.interval {
                         if let Some(c) = covered.take() {
@@ -102,7 +99,8 @@ impl<S: Sink> Pipeline<S> {
                             covered = Some(c);
                         }
                     }
-                    // The source dropped its sender: its task result tells why.
+                    // The source ended and every transaction it completed was published: its
+                    // task result tells why it ended.
                     None => break Stop::SourceEnded(match (&mut source).await {
                         Ok(r) => r,
                         Err(e) => Err(mwcdc_source::SourceError::Protocol { file: String::new(), pos: 0, message: format!("the source task failed: {e}") }),
