@@ -131,19 +131,19 @@ impl<L: SchemaLookup> Assembler<L> {
         bytes: &[u8],
         out: &mut Vec<Transaction>,
     ) -> Result<(), SourceError> {
-        let raw = self
-            .decoder
-            .split(bytes)
-            .map_err(|e| self.decode_error(bytes, e))?;
         if let Some(front) = self.pending_payload_echo.front() {
-            // The driver also yields the events of a TRANSACTION_PAYLOAD it decompressed; they
-            // were handled with the payload already.
-            if *front == raw.header {
+            // The driver also yields the events of a TRANSACTION_PAYLOAD it decompressed,
+            // without checksums; they were handled with the payload already.
+            if EventHeader::parse(bytes).is_ok_and(|h| h == *front) {
                 self.pending_payload_echo.pop_front();
                 return Ok(());
             }
             self.pending_payload_echo.clear();
         }
+        let raw = self
+            .decoder
+            .split(bytes)
+            .map_err(|e| self.decode_error(bytes, e))?;
         self.handle_event(raw.header, raw.body, out).await
     }
 
