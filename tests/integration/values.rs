@@ -27,7 +27,7 @@ async fn values_are_lossless() {
     exec(&mut conn, &format!("CREATE DATABASE `{name}`")).await;
     exec(&mut conn, &format!(
         "CREATE TABLE `{name}`.vals (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, vb VARBINARY(255), b16 BINARY(16), big LONGBLOB, \
-         i8 TINYINT, u64 BIGINT UNSIGNED, i64 BIGINT, t VARCHAR(50) CHARACTER SET latin1, u8 VARCHAR(50) CHARACTER SET utf8mb4, \
+         i8 TINYINT, u64 BIGINT UNSIGNED, i64 BIGINT, g POINT, t VARCHAR(50) CHARACTER SET latin1, u8 VARCHAR(50) CHARACTER SET utf8mb4, \
          d DATE, dt DATETIME(3), ts TIMESTAMP(6) NULL, tm TIME, y YEAR, dec1 DECIMAL(20,4), f DOUBLE, e ENUM('red','green'), \
          s SET('a','b','c'), bits BIT(12), js JSON) ENGINE=InnoDB"
     )).await;
@@ -36,7 +36,7 @@ async fn values_are_lossless() {
     exec(&mut conn, "SET time_zone = '+00:00'").await;
     exec(&mut conn, &format!(
         "INSERT INTO `{name}`.vals VALUES (18446744073709551615, x'ff00fe41', x'01020300000000000000000000000000', \
-         REPEAT(x'00ff10', 349526), -128, 18446744073709551615, -9223372036854775808, x'e9e8', 'Zürich 😀', \
+         REPEAT(x'00ff10', 349526), -128, 18446744073709551615, -9223372036854775808, ST_GeomFromText('POINT(1 2)'), x'e9e8', 'Zürich 😀', \
          '2026-11-26', '2026-11-26 08:30:15.123', '2026-11-26 08:00:00.000001', '-838:59:59', 2026, \
          '-1234567890123456.7890', 0.5, 'green', 'a,c', b'101010101010', '{{\"k\": [1, 2]}}')"
     )).await;
@@ -56,7 +56,11 @@ async fn values_are_lossless() {
     let big = bytes(&after["big"]);
     assert_eq!(big.len(), 3 * 349_526);
     assert!(big.chunks(3).all(|c| c == [0x00, 0xff, 0x10]));
+    // A GEOMETRY column before a text column must not shift the character sets.
     assert_eq!(after["t"], "éè");
+    let point = bytes(&after["g"]);
+    assert_eq!(point.len(), 25, "SRID, byte order, type and two doubles");
+    assert_eq!(&point[17..25], &2.0f64.to_le_bytes());
     assert_eq!(after["u8"], "Zürich 😀");
     assert_eq!(after["d"], "2026-11-26");
     assert_eq!(after["dt"], "2026-11-26T08:30:15.123");

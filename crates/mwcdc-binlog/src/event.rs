@@ -201,6 +201,12 @@ impl EventDecoder {
             | et::TRANSACTION_CONTEXT
             | et::VIEW_CHANGE
             | et::IGNORABLE => Event::Skipped(t),
+            et::GTID_TAGGED => {
+                return Err(DecodeError::Invalid(
+                    "MySQL tagged GTID event (8.3+, gtid_next='AUTOMATIC:<tag>'): not supported yet"
+                        .into(),
+                ))
+            }
             t if header.flags & LOG_EVENT_IGNORABLE_F != 0 => Event::Skipped(t),
             t => {
                 return Err(DecodeError::Invalid(format!(

@@ -172,10 +172,13 @@ impl Column {
         )
     }
 
+    /// Whether the column takes a place in the character set metadata. GEOMETRY does (its
+    /// server-side type derives from BLOB), as the test MariaDB shows: without it, the
+    /// character set of every text column after a GEOMETRY column would be its neighbour's.
     fn is_character(&self) -> bool {
         matches!(
             self.type_code,
-            ct::STRING | ct::VAR_STRING | ct::VARCHAR | ct::BLOB
+            ct::STRING | ct::VAR_STRING | ct::VARCHAR | ct::BLOB | ct::GEOMETRY
         )
     }
 

@@ -21,8 +21,11 @@ pub enum Value {
     Decimal(String),
     /// A character column's value converted to UTF-8; also ENUM and SET members.
     Text(String),
-    /// Bytes: a binary column, or text that is not valid in its character set.
+    /// A binary column's bytes (the `binary` character set, GEOMETRY, VECTOR).
     Bytes(Vec<u8>),
+    /// A character column's bytes that are not valid in its character set, or in a character
+    /// set this build cannot convert: kept byte for byte, never passed off as text.
+    UndecodedText(Vec<u8>),
     /// DATE, TIME, DATETIME (no zone), TIMESTAMP (UTC, `Z`) or YEAR, in ISO-8601 form; zero
     /// dates are kept as the server gives them (`0000-00-00`).
     Temporal(String),
@@ -126,9 +129,12 @@ pub fn decode_value(column: &Column, r: &mut Reader<'_>) -> Result<Value, Decode
 }
 
 fn text(column: &Column, bytes: &[u8]) -> Value {
+    if column.is_binary() {
+        return Value::Bytes(bytes.to_vec());
+    }
     match column.text.decode(bytes) {
         Some(s) => Value::Text(s),
-        None => Value::Bytes(bytes.to_vec()),
+        None => Value::UndecodedText(bytes.to_vec()),
     }
 }
 
@@ -220,7 +226,10 @@ mod tests {
             TextEncoding::Utf8,
         );
         assert_eq!(decode(&utf8, &[2, 0, b'h', b'i']), Value::Text("hi".into()));
-        assert_eq!(decode(&utf8, &[1, 0, 0xff]), Value::Bytes(vec![0xff]));
+        assert_eq!(
+            decode(&utf8, &[1, 0, 0xff]),
+            Value::UndecodedText(vec![0xff])
+        );
         let latin1 = col(
             ColumnKind::Blob { len_bytes: 2 },
             false,

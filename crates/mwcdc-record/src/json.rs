@@ -26,21 +26,30 @@ pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value, binary: BinaryMode) 
         Value::Decimal(s) | Value::Text(s) | Value::Temporal(s) => write_str(out, s),
         Value::Json(v) => write_str(out, &v.to_string()),
         Value::Bytes(bytes) => write_bytes(out, bytes, binary),
+        // Text that did not decode is marked in every mode, so that it is never read as text.
+        Value::UndecodedText(bytes) => write_base64_object(out, bytes),
     }
 }
 
+fn write_base64_object(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(b"{\"base64\":");
+    write_str(
+        out,
+        &base64::engine::general_purpose::STANDARD.encode(bytes),
+    );
+    out.push(b'}');
+}
+
 fn write_bytes(out: &mut Vec<u8>, bytes: &[u8], binary: BinaryMode) {
-    let b64 = || base64::engine::general_purpose::STANDARD.encode(bytes);
     match binary {
         BinaryMode::Utf8 => match std::str::from_utf8(bytes) {
             Ok(s) => write_str(out, s),
-            Err(_) => {
-                out.extend_from_slice(b"{\"base64\":");
-                write_str(out, &b64());
-                out.push(b'}');
-            }
+            Err(_) => write_base64_object(out, bytes),
         },
-        BinaryMode::Base64 => write_str(out, &b64()),
+        BinaryMode::Base64 => write_str(
+            out,
+            &base64::engine::general_purpose::STANDARD.encode(bytes),
+        ),
         BinaryMode::Hex => {
             out.push(b'"');
             for b in bytes {
@@ -87,6 +96,14 @@ mod tests {
         assert_eq!(json(&raw, BinaryMode::Base64), r#""/wBB""#);
         assert_eq!(json(&raw, BinaryMode::Hex), r#""ff0041""#);
         assert_eq!(json(&title, BinaryMode::Hex).len(), 2 + 2 * 14);
+    }
+
+    #[test]
+    fn undecodable_text_is_marked_in_every_mode() {
+        let v = Value::UndecodedText(vec![0xe9]);
+        for mode in [BinaryMode::Utf8, BinaryMode::Base64, BinaryMode::Hex] {
+            assert_eq!(json(&v, mode), r#"{"base64":"6Q=="}"#);
+        }
     }
 
     #[test]

@@ -35,6 +35,10 @@ impl KafkaSinkConfig {
             ("compression.type", "zstd"),
             ("linger.ms", "5"),
             ("queue.buffering.max.messages", "1000000"),
+            // Retry deliveries for as long as Kafka is away: reading pauses at the in-flight
+            // limit meanwhile, and nothing is given up. A finite value makes a longer outage
+            // stop the connector (its checkpoint stays before the undelivered records).
+            ("message.timeout.ms", "0"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -196,5 +200,6 @@ mod tests {
         assert_eq!(props["acks"], "all");
         assert_eq!(props["partitioner"], "murmur2_random");
         assert_eq!(props["bootstrap.servers"], "127.0.0.1:9092");
+        assert_eq!(props["message.timeout.ms"], "0");
     }
 }

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use mwcdc_binlog::{Collations, EventDecoder};
 use mwcdc_position::{Flavor, Position};
 use mwcdc_record::Transaction;
@@ -182,7 +182,26 @@ impl Replicator {
             let next = tokio::select! {
                 biased;
                 _ = shutdown.changed() => return Ok(StreamEnd::Shutdown),
-                next = tokio::time::timeout(self.config.read_timeout, events.next()) => next,
+                next = tokio::time::timeout(
+                    self.config.read_timeout,
+                    std::panic::AssertUnwindSafe(events.next()).catch_unwind(),
+                ) => next,
+            };
+            // The driver's event framing panics on some malformed events; that must stop
+            // the source with the position, not kill its task silently.
+            let next = match next {
+                Ok(Err(_panic)) => {
+                    return Err(SourceError::Decode {
+                        file: assembler.file().to_string(),
+                        pos: 0,
+                        source: mwcdc_binlog::DecodeError::Invalid(format!(
+                            "the driver failed on the event after position {}",
+                            assembler.position()
+                        )),
+                    })
+                }
+                Ok(Ok(next)) => Ok(next),
+                Err(elapsed) => Err(elapsed),
             };
             let event = match next {
                 Err(_) => {

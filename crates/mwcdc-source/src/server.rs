@@ -142,6 +142,11 @@ pub async fn check_settings(
             fix: "SET GLOBAL binlog_row_image = FULL and add binlog_row_image=FULL to the server configuration",
         },
     ];
+    reqs.push(Requirement {
+        name: "binlog_checksum",
+        expected: "CRC32",
+        fix: "SET GLOBAL binlog_checksum = CRC32 and add binlog_checksum=CRC32 to the server configuration: mwcdc verifies every event's checksum",
+    });
     if schema == SchemaMode::Binlog {
         reqs.push(Requirement {
             name: "binlog_row_metadata",
@@ -263,20 +268,44 @@ impl ServerLookup {
         }
     }
 
-    async fn conn(&mut self) -> Result<&mut Conn, SourceError> {
+    /// Runs a lookup query. A failed or timed-out query drops the connection, so that the
+    /// next attempt (after the source reconnects) opens a fresh one.
+    async fn query<T, P>(&mut self, what: &str, sql: &str, params: P) -> Result<Vec<T>, SourceError>
+    where
+        T: mysql_async::prelude::FromRow + Send + 'static,
+        P: Into<mysql_async::Params> + Send,
+    {
         if self.conn.is_none() {
             self.conn = Some(self.options.connect().await?);
         }
-        Ok(self.conn.as_mut().expect("connected above"))
+        let conn = self.conn.as_mut().expect("connected above");
+        let result =
+            tokio::time::timeout(self.options.connect_timeout * 3, conn.exec(sql, params)).await;
+        match result {
+            Ok(Ok(rows)) => Ok(rows),
+            Ok(Err(e)) => {
+                self.conn = None;
+                Err(driver_error(what, &self.options.host(), e))
+            }
+            Err(_) => {
+                self.conn = None;
+                Err(SourceError::Connection {
+                    host: self.options.host(),
+                    message: format!(
+                        "{what}: no answer within {:?}",
+                        self.options.connect_timeout * 3
+                    ),
+                })
+            }
+        }
     }
 }
 
 impl SchemaLookup for ServerLookup {
     async fn key_columns(&mut self, db: &str, table: &str) -> Result<Vec<String>, SourceError> {
         let rows: Vec<(String, String, String)> = self
-            .conn()
-            .await?
-            .exec(
+            .query(
+                "key columns from information_schema.STATISTICS",
                 "SELECT s.INDEX_NAME, s.COLUMN_NAME, c.IS_NULLABLE \
                  FROM information_schema.STATISTICS s JOIN information_schema.COLUMNS c \
                  ON c.TABLE_SCHEMA = s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME \
@@ -284,8 +313,7 @@ impl SchemaLookup for ServerLookup {
                  ORDER BY s.INDEX_NAME <> 'PRIMARY', s.INDEX_NAME, s.SEQ_IN_INDEX",
                 (db, table),
             )
-            .await
-            .map_err(query_error("key columns from information_schema.STATISTICS"))?;
+            .await?;
         let mut indexes: Vec<(String, Vec<String>, bool)> = Vec::new();
         for (index, column, nullable) in rows {
             match indexes.last_mut() {
@@ -305,16 +333,14 @@ impl SchemaLookup for ServerLookup {
 
     async fn columns(&mut self, db: &str, table: &str) -> Result<Vec<ColumnInfo>, SourceError> {
         let rows: Vec<(String, String, String, Option<String>)> = self
-            .conn()
-            .await?
-            .exec(
+            .query(
+                "columns from information_schema.COLUMNS",
                 "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_SET_NAME \
                  FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? \
                  ORDER BY ORDINAL_POSITION",
                 (db, table),
             )
-            .await
-            .map_err(query_error("columns from information_schema.COLUMNS"))?;
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(name, data_type, column_type, charset)| ColumnInfo {

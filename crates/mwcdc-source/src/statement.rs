@@ -320,6 +320,11 @@ pub fn classify(sql: &str) -> Statement {
                     break;
                 }
             }
+        } else if tokens.iter().any(|t| is_kw(Some(t), "INDEX")) {
+            // CREATE [UNIQUE] INDEX i ON t (...), DROP INDEX i ON t: the key may change.
+            if let Some(on) = tokens.iter().position(|t| is_kw(Some(t), "ON")) {
+                tables.extend(table_at(&tokens, on + 1).map(|(t, _)| t));
+            }
         }
         return Statement::Ddl(tables);
     }
@@ -384,6 +389,18 @@ mod tests {
         assert_eq!(
             classify("/* comment */ CREATE TABLE IF NOT EXISTS w.page (id int)"),
             Statement::Ddl(vec![t(Some("w"), "page")])
+        );
+    }
+
+    #[test]
+    fn index_ddl_names_its_table() {
+        assert_eq!(
+            classify("CREATE UNIQUE INDEX u ON w.uk (b)"),
+            Statement::Ddl(vec![t(Some("w"), "uk")])
+        );
+        assert_eq!(
+            classify("DROP INDEX u ON uk"),
+            Statement::Ddl(vec![t(None, "uk")])
         );
     }
 

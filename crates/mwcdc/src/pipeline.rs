@@ -15,7 +15,7 @@
 //! SIGTERM or SIGINT: the source stops, in-flight records get up to 8 s to be acknowledged,
 //! the checkpoint is written, and the process exits 0.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use mwcdc_checkpoint::{Checkpoint, CheckpointStore};
@@ -66,7 +66,6 @@ impl<S: Sink> Pipeline<S> {
     ) -> Result<()> {
         let mut tracker = Tracker::default();
         let mut covered: Option<Covered> = None;
-        let mut saved = Instant::now();
         let mut tick = tokio::time::interval(self.interval);
         let stop = loop {
             tokio::select! {
@@ -82,12 +81,10 @@ impl<S: Sink> Pipeline<S> {
                     None => break Stop::Failed(anyhow!("the sink stopped reporting deliveries")),
                 },
                 _ = &mut signal => break Stop::Shutdown,
+                // The tick limits checkpoint writes to one per interval.
                 _ = tick.tick() => {
-                    if saved.elapsed() >= self.interval {
-                        if let Some(c) = covered.take() {
-                            self.save(&c)?;
-                            saved = Instant::now();
-                        }
+                    if let Some(c) = covered.take() {
+                        self.save(&c)?;
                     }
                 },
                 txn = transactions.recv(), if tracker.in_flight() < self.max_in_flight => match txn {

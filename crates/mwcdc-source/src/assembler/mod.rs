@@ -209,7 +209,12 @@ impl<L: SchemaLookup> Assembler<L> {
             | Event::Heartbeat
             | Event::PreviousGtids(_)
             | Event::Skipped(_) => {}
-            Event::Rotate(r) => self.file = Arc::from(r.file.as_str()),
+            Event::Rotate(r) => {
+                self.file = Arc::from(r.file.as_str());
+                // A transaction never spans binlog files, nor do the TABLE_MAPs its rows
+                // events refer to: the maps of the last file are not needed any more.
+                self.tables.clear();
+            }
             Event::TableMap(_) | Event::Rows(_) | Event::PartialUpdateRows { .. } => {
                 return Err(self.protocol(pos, "table and rows events are read before decoding"))
             }
@@ -272,9 +277,16 @@ impl<L: SchemaLookup> Assembler<L> {
         // MySQL has no standalone flag: a group whose first event is a statement other than
         // BEGIN is that one statement. MariaDB's flag is authoritative: its transactions have
         // no BEGIN, so a statement-logged DML may come first in a group that ends at XID.
+        // MySQL 8.0.21+ logs an atomic CREATE TABLE ... SELECT as `CREATE ... START
+        // TRANSACTION`, rows and an XID.
+        let opens_transaction = sql
+            .trim_end()
+            .to_ascii_uppercase()
+            .ends_with("START TRANSACTION");
         if group.fresh
             && matches!(group.gtid, GroupGtid::MySql(_))
             && !matches!(statement, Statement::Begin | Statement::XaMarker)
+            && !opens_transaction
         {
             group.standalone = true;
         }
