@@ -94,91 +94,93 @@ impl RecordEncoder {
 
     /// Encodes every change of a transaction, in order. `now_ms` is the processing time.
     pub fn encode(&mut self, txn: &Transaction, now_ms: u64) -> Vec<Record> {
-        let mut out = Vec::with_capacity(txn.changes.len());
-        let mut total_order = 0u32;
-        let mut per_table: Vec<(*const TableSchema, u32)> = Vec::new();
-        for change in &txn.changes {
-            let table_ptr = Arc::as_ptr(&change.table);
-            let mut next_table_order = || match per_table.iter_mut().find(|(p, _)| *p == table_ptr)
-            {
-                Some((_, n)) => {
-                    *n += 1;
-                    *n
-                }
-                None => {
-                    per_table.push((table_ptr, 1));
-                    1
-                }
-            };
-            let topic = self.topic(&change.table.db, &change.table.table);
-            let id = change.id();
-            let key_changed = change.op == Op::Update
-                && !change.table.key.is_empty()
-                && key_values(change, change.before.as_deref())
-                    != key_values(change, change.after.as_deref());
-            if key_changed {
-                total_order += 1;
-                let order = (total_order, next_table_order());
-                let old_key = self.key(change, change.before.as_deref());
-                out.push(Record {
-                    topic: topic.clone(),
-                    key: old_key.clone(),
-                    value: Some(self.value(
-                        change,
-                        Op::Delete,
-                        change.before.as_deref(),
-                        None,
-                        order,
-                        now_ms,
-                    )),
-                    id: id.clone(),
-                });
-                if self.config.tombstones {
-                    out.push(tombstone(&topic, old_key, &id));
-                }
-                total_order += 1;
-                let order = (total_order, next_table_order());
-                out.push(Record {
-                    topic,
-                    key: self.key(change, change.after.as_deref()),
-                    value: Some(self.value(
-                        change,
-                        Op::Create,
-                        None,
-                        change.after.as_deref(),
-                        order,
-                        now_ms,
-                    )),
-                    id: format!("{id}/newkey"),
-                });
-                continue;
-            }
-            total_order += 1;
-            let order = (total_order, next_table_order());
-            let key = match change.op {
-                Op::Truncate => None,
-                Op::Delete => self.key(change, change.before.as_deref()),
-                Op::Create | Op::Update => self.key(change, change.after.as_deref()),
-            };
-            out.push(Record {
+        self.records(txn, now_ms).collect()
+    }
+
+    /// The records of a transaction, in order, encoded one change at a time as they are
+    /// taken, so that a large transaction is never encoded all at once.
+    pub fn records<'a>(&'a mut self, txn: &'a Transaction, now_ms: u64) -> TransactionRecords<'a> {
+        TransactionRecords {
+            encoder: self,
+            changes: txn.changes.iter(),
+            orders: Orders::default(),
+            now_ms,
+            ready: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// Appends the records of one change (one, or two or three for deletes and key changes).
+    fn encode_change(
+        &mut self,
+        change: &RowChange,
+        orders: &mut Orders,
+        now_ms: u64,
+        out: &mut std::collections::VecDeque<Record>,
+    ) {
+        let topic = self.topic(&change.table.db, &change.table.table);
+        let id = change.id();
+        let key_changed = change.op == Op::Update
+            && !change.table.key.is_empty()
+            && key_values(change, change.before.as_deref())
+                != key_values(change, change.after.as_deref());
+        if key_changed {
+            let order = orders.next(&change.table);
+            let old_key = self.key(change, change.before.as_deref());
+            out.push_back(Record {
                 topic: topic.clone(),
-                key: key.clone(),
+                key: old_key.clone(),
                 value: Some(self.value(
                     change,
-                    change.op,
+                    Op::Delete,
                     change.before.as_deref(),
-                    change.after.as_deref(),
+                    None,
                     order,
                     now_ms,
                 )),
                 id: id.clone(),
             });
-            // A tombstone only means something under a key: compaction removes that key.
-            if change.op == Op::Delete && self.config.tombstones && key.is_some() {
-                out.push(tombstone(&topic, key, &id));
+            if self.config.tombstones {
+                out.push_back(tombstone(&topic, old_key, &id));
             }
+            let order = orders.next(&change.table);
+            out.push_back(Record {
+                topic,
+                key: self.key(change, change.after.as_deref()),
+                value: Some(self.value(
+                    change,
+                    Op::Create,
+                    None,
+                    change.after.as_deref(),
+                    order,
+                    now_ms,
+                )),
+                id: format!("{id}/newkey"),
+            });
+            return;
         }
-        out
+        let order = orders.next(&change.table);
+        let key = match change.op {
+            Op::Truncate => None,
+            Op::Delete => self.key(change, change.before.as_deref()),
+            Op::Create | Op::Update => self.key(change, change.after.as_deref()),
+        };
+        out.push_back(Record {
+            topic: topic.clone(),
+            key: key.clone(),
+            value: Some(self.value(
+                change,
+                change.op,
+                change.before.as_deref(),
+                change.after.as_deref(),
+                order,
+                now_ms,
+            )),
+            id: id.clone(),
+        });
+        // A tombstone only means something under a key: compaction removes that key.
+        if change.op == Op::Delete && self.config.tombstones && key.is_some() {
+            out.push_back(tombstone(&topic, key, &id));
+        }
     }
 
     fn key(&self, change: &RowChange, row: Option<&[Value]>) -> Option<Vec<u8>> {
@@ -272,6 +274,56 @@ impl RecordEncoder {
             write_value(out, value, self.config.binary);
         }
         out.push(b'}');
+    }
+}
+
+/// The records of one transaction, produced change by change (see [`RecordEncoder::records`]).
+pub struct TransactionRecords<'a> {
+    encoder: &'a mut RecordEncoder,
+    changes: std::slice::Iter<'a, RowChange>,
+    orders: Orders,
+    now_ms: u64,
+    ready: std::collections::VecDeque<Record>,
+}
+
+impl Iterator for TransactionRecords<'_> {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Record> {
+        while self.ready.is_empty() {
+            let change = self.changes.next()?;
+            self.encoder
+                .encode_change(change, &mut self.orders, self.now_ms, &mut self.ready);
+        }
+        self.ready.pop_front()
+    }
+}
+
+/// `transaction.total_order` and `data_collection_order` of the records of one transaction.
+#[derive(Default)]
+struct Orders {
+    total: u32,
+    per_table: Vec<(Arc<TableSchema>, u32)>,
+}
+
+impl Orders {
+    /// The orders of the next change record of `table`.
+    fn next(&mut self, table: &Arc<TableSchema>) -> (u32, u32) {
+        self.total += 1;
+        let same = |t: &Arc<TableSchema>| {
+            Arc::ptr_eq(t, table) || (t.db == table.db && t.table == table.table)
+        };
+        let table_order = match self.per_table.iter_mut().find(|(t, _)| same(t)) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                self.per_table.push((table.clone(), 1));
+                1
+            }
+        };
+        (self.total, table_order)
     }
 }
 

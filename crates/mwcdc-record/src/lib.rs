@@ -9,5 +9,7 @@ mod json;
 mod topic;
 
 pub use change::{Op, RowChange, TableSchema, Transaction, XaStep};
-pub use envelope::{BinaryMode, EncoderConfig, Record, RecordEncoder, ID_HEADER};
+pub use envelope::{
+    BinaryMode, EncoderConfig, Record, RecordEncoder, TransactionRecords, ID_HEADER,
+};
 pub use topic::{sanitize_topic_part, TopicTemplate, TopicTemplateError};

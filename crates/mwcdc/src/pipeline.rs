@@ -53,6 +53,49 @@ enum Stop {
     Failed(anyhow::Error),
 }
 
+/// How long an XA transaction may wait for its outcome before it is reported, and then how
+/// often it is reported again.
+const HOLD_WARNING: Duration = Duration::from_secs(60);
+
+/// Delivery progress: the tracker and what the next checkpoint would cover.
+#[derive(Default)]
+struct Progress {
+    tracker: Tracker,
+    covered: Option<Covered>,
+}
+
+impl Progress {
+    /// Counts one acknowledgement; a failed delivery is the error that stops the pipeline.
+    fn apply(&mut self, ack: Option<Ack>) -> Result<()> {
+        match ack {
+            Some(Ack {
+                ticket,
+                result: Ok(()),
+            }) => {
+                self.tracker.acked(ticket);
+                self.advance();
+                Ok(())
+            }
+            Some(Ack { result: Err(e), .. }) => Err(anyhow!(e)
+                .context("a record could not be delivered; the checkpoint stays before it")),
+            None => Err(anyhow!("the sink stopped reporting deliveries")),
+        }
+    }
+
+    fn advance(&mut self) {
+        if let Some(c) = self.tracker.complete_prefix() {
+            self.covered = Some(c);
+        }
+    }
+}
+
+/// How publishing a transaction ended.
+enum Published {
+    Done,
+    /// The signal came while waiting for room in flight.
+    Interrupted,
+}
+
 impl<S: Sink> Pipeline<S> {
     /// Runs until shutdown or a failure. `transactions` come from the source task `source`;
     /// `acks` from the sink; `shutdown` tells the source to stop.
@@ -64,38 +107,36 @@ impl<S: Sink> Pipeline<S> {
         shutdown: watch::Sender<bool>,
         mut signal: impl std::future::Future<Output = ()> + Unpin,
     ) -> Result<()> {
-        let mut tracker = Tracker::default();
-        let mut covered: Option<Covered> = None;
+        let mut progress = Progress::default();
         let mut tick = tokio::time::interval(self.interval);
+        let mut hold_reported = tokio::time::Instant::now();
         let stop = loop {
             tokio::select! {
                 biased;
-                ack = acks.recv() => match ack {
-                    Some(Ack { ticket, result: Ok(()) }) => {
-                        tracker.acked(ticket);
-                        if let Some(c) = tracker.complete_prefix() {
-                            covered = Some(c);
-                        }
+                ack = acks.recv() => {
+                    if let Err(e) = progress.apply(ack) {
+                        break Stop::Failed(e);
                     }
-                    Some(Ack { result: Err(e), .. }) => break Stop::Failed(anyhow!(e).context("a record could not be delivered; the checkpoint stays before it")),
-                    None => break Stop::Failed(anyhow!("the sink stopped reporting deliveries")),
-                },
+                }
                 _ = &mut signal => break Stop::Shutdown,
                 // The tick limits checkpoint writes to one per interval.
                 _ = tick.tick() => {
-                    if let Some(c) = covered.take() {
+                    if let Some(c) = progress.covered.take() {
                         self.save(&c)?;
                     }
-                },
-                txn = transactions.recv(), if tracker.in_flight() < self.max_in_flight => match txn {
-                    Some(txn) => {
-                        if let Err(e) = self.publish(&mut tracker, &txn).await {
-                            break Stop::Failed(e);
-                        }
-                        if let Some(c) = tracker.complete_prefix() {
-                            covered = Some(c);
+                    if let Some(age) = progress.tracker.oldest_hold() {
+                        if age >= HOLD_WARNING && hold_reported.elapsed() >= HOLD_WARNING {
+                            warn!(waiting = ?age, "an XA transaction is prepared and not resolved: the checkpoint cannot pass it until XA COMMIT or XA ROLLBACK");
+                            hold_reported = tokio::time::Instant::now();
                         }
                     }
+                },
+                txn = transactions.recv(), if progress.tracker.in_flight() < self.max_in_flight => match txn {
+                    Some(txn) => match self.publish(&mut progress, &txn, &mut acks, &mut signal).await {
+                        Ok(Published::Done) => progress.advance(),
+                        Ok(Published::Interrupted) => break Stop::Shutdown,
+                        Err(e) => break Stop::Failed(e),
+                    },
                     // The source ended and every transaction it completed was published: its
                     // task result tells why it ended.
                     None => break Stop::SourceEnded(match (&mut source).await {
@@ -107,11 +148,10 @@ impl<S: Sink> Pipeline<S> {
         };
         let _ = shutdown.send(true);
         drop(transactions);
-        let delivery_failed = matches!(stop, Stop::Failed(_));
-        if !delivery_failed {
-            self.drain(&mut tracker, &mut acks, &mut covered).await;
+        if !matches!(stop, Stop::Failed(_)) {
+            self.drain(&mut progress, &mut acks).await;
         }
-        if let Some(c) = covered.take().or_else(|| tracker.complete_prefix()) {
+        if let Some(c) = progress.covered.take() {
             self.save(&c)?;
         }
         if !source.is_finished() {
@@ -129,7 +169,17 @@ impl<S: Sink> Pipeline<S> {
         }
     }
 
-    async fn publish(&mut self, tracker: &mut Tracker, txn: &Transaction) -> Result<()> {
+    /// Hands a transaction's records to the sink one by one, waiting for acknowledgements
+    /// whenever `max_in_flight` records are unacknowledged, so that a large transaction does
+    /// not exceed the bound either.
+    async fn publish(
+        &mut self,
+        progress: &mut Progress,
+        txn: &Transaction,
+        acks: &mut mpsc::UnboundedReceiver<Ack>,
+        signal: &mut (impl std::future::Future<Output = ()> + Unpin),
+    ) -> Result<Published> {
+        let tracker = &mut progress.tracker;
         let ticket = tracker.add(Covered {
             position: txn.position.clone(),
             file: txn.file.to_string(),
@@ -144,48 +194,45 @@ impl<S: Sink> Pipeline<S> {
             Some(XaStep::Resolve(xid)) => tracker.resolve(xid).unwrap_or(ticket),
             None => ticket,
         };
-        if txn.changes.is_empty() {
-            return Ok(());
-        }
         let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
-        for record in self.encoder.encode(txn, now_ms) {
-            tracker.sent(records_ticket);
-            self.sink
-                .send(record, records_ticket)
+        let Self {
+            encoder,
+            sink,
+            max_in_flight,
+            ..
+        } = self;
+        for record in encoder.records(txn, now_ms) {
+            while progress.tracker.in_flight() >= *max_in_flight {
+                tokio::select! {
+                    biased;
+                    ack = acks.recv() => progress.apply(ack)?,
+                    _ = &mut *signal => return Ok(Published::Interrupted),
+                }
+            }
+            progress.tracker.sent(records_ticket);
+            sink.send(record, records_ticket)
                 .await
                 .with_context(|| format!("transaction {}", txn.gtid))?;
         }
-        Ok(())
+        Ok(Published::Done)
     }
 
-    async fn drain(
-        &mut self,
-        tracker: &mut Tracker,
-        acks: &mut mpsc::UnboundedReceiver<Ack>,
-        covered: &mut Option<Covered>,
-    ) {
+    async fn drain(&mut self, progress: &mut Progress, acks: &mut mpsc::UnboundedReceiver<Ack>) {
         let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
         if let Err(e) = self.sink.flush(Duration::ZERO).await {
             // Zero timeout only starts the flush; acknowledgements arrive below.
             tracing::debug!(%e, "flush started");
         }
-        while tracker.in_flight() > 0 {
+        while progress.tracker.in_flight() > 0 {
             match tokio::time::timeout_at(deadline, acks.recv()).await {
-                Ok(Some(Ack {
-                    ticket,
-                    result: Ok(()),
-                })) => {
-                    tracker.acked(ticket);
-                    if let Some(c) = tracker.complete_prefix() {
-                        *covered = Some(c);
+                Ok(ack @ Some(_)) => {
+                    if let Err(e) = progress.apply(ack) {
+                        error!(error = %format!("{e:#}"), "delivery failed during shutdown");
+                        return;
                     }
                 }
-                Ok(Some(Ack { result: Err(e), .. })) => {
-                    error!(error = %e, "delivery failed during shutdown");
-                    return;
-                }
                 Ok(None) | Err(_) => {
-                    warn!(in_flight = tracker.in_flight(), "records still unacknowledged at shutdown; they will be produced again after a restart");
+                    warn!(in_flight = progress.tracker.in_flight(), "records still unacknowledged at shutdown; they will be produced again after a restart");
                     return;
                 }
             }

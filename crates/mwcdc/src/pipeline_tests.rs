@@ -213,3 +213,84 @@ async fn a_failed_delivery_stops_before_checkpointing_past_it() {
         "not past the failed record"
     );
 }
+
+/// A sink that takes records and never acknowledges them, counting what it was given.
+struct SilentSink {
+    taken: Arc<AtomicUsize>,
+}
+
+impl mwcdc_sink::Sink for SilentSink {
+    async fn send(
+        &mut self,
+        _record: mwcdc_record::Record,
+        _ticket: usize,
+    ) -> Result<(), mwcdc_sink::SinkError> {
+        self.taken.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn flush(&mut self, _timeout: Duration) -> Result<(), mwcdc_sink::SinkError> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_transaction_stays_within_the_in_flight_limit_and_a_signal_still_stops_it() {
+    let state = tempfile::tempdir().expect("temp dir");
+    let taken = Arc::new(AtomicUsize::new(0));
+    let (_ack_tx, ack_rx) = mpsc::unbounded_channel();
+    let pipeline = Pipeline {
+        name: "test".into(),
+        sink: SilentSink {
+            taken: taken.clone(),
+        },
+        encoder: RecordEncoder::new(EncoderConfig {
+            connector_name: "test".into(),
+            topic_prefix: "t".into(),
+            topic: TopicTemplate::parse(TopicTemplate::DEFAULT).expect("template"),
+            binary: BinaryMode::Utf8,
+            tombstones: true,
+        }),
+        store: CheckpointStore::open(state.path()).expect("store"),
+        interval: Duration::from_millis(10),
+        max_in_flight: 10,
+    };
+    let mut big = transaction(1);
+    let change = big.changes[0].clone();
+    big.changes = (0..1000)
+        .map(|row| RowChange {
+            row_index: row,
+            ..change.clone()
+        })
+        .collect();
+    let (txn_tx, txn_rx) = mpsc::channel(4);
+    txn_tx.send(big).await.expect("send");
+    let (stop_source_tx, mut stop_source_rx) = watch::channel(false);
+    let source = tokio::spawn(async move {
+        let _ = stop_source_rx.changed().await;
+        Ok(())
+    });
+    let (stop, stop_rx) = oneshot::channel::<()>();
+    let signal = Box::pin(async move {
+        let _ = stop_rx.await;
+    });
+    let run = tokio::spawn(pipeline.run(txn_rx, ack_rx, source, stop_source_tx, signal));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        taken.load(Ordering::SeqCst),
+        10,
+        "no more than max_in_flight records out"
+    );
+    stop.send(()).expect("stop");
+    let result = tokio::time::timeout(Duration::from_secs(15), run)
+        .await
+        .expect("the signal stops publishing")
+        .expect("join");
+    result.expect("a clean stop");
+    assert_eq!(
+        checkpoint_gtid(&state),
+        None,
+        "nothing acknowledged, nothing covered"
+    );
+    drop(txn_tx);
+}

@@ -8,6 +8,7 @@
 //! the prepare until they are delivered.
 
 use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
 
 use mwcdc_position::Position;
 
@@ -39,7 +40,8 @@ impl Covered {
 #[derive(Debug)]
 struct Unit {
     pending: usize,
-    held: bool,
+    /// Since when an XA PREPARE unit waits for its outcome.
+    held: Option<Instant>,
     covered: Covered,
 }
 
@@ -54,20 +56,35 @@ pub struct Tracker {
 
 impl Tracker {
     /// Adds a unit for a transaction and returns its ticket.
+    ///
+    /// Behind an unfinished unit, a last unit that is complete (all acknowledged, not held)
+    /// is extended to cover the new transaction instead, so that a long wait (an XA
+    /// transaction prepared and not resolved) does not grow a unit per transaction read.
     pub fn add(&mut self, covered: Covered) -> usize {
-        let ticket = self.first_ticket + self.units.len();
+        let len = self.units.len();
+        if let Some(last) = self.units.back_mut().filter(|_| len >= 2) {
+            if last.pending == 0 && last.held.is_none() {
+                last.covered = covered;
+                return self.first_ticket + len - 1;
+            }
+        }
         self.units.push_back(Unit {
             pending: 0,
-            held: false,
+            held: None,
             covered,
         });
-        ticket
+        self.first_ticket + len
+    }
+
+    /// How long the first unit has waited for its XA outcome, if it is held.
+    pub fn oldest_hold(&self) -> Option<std::time::Duration> {
+        self.units.front()?.held.map(|since| since.elapsed())
     }
 
     /// Holds a unit until [`Tracker::resolve`] is called for `xid`.
     pub fn hold(&mut self, ticket: usize, xid: String) {
         if let Some(unit) = self.unit_mut(ticket) {
-            unit.held = true;
+            unit.held = Some(Instant::now());
             self.prepared.insert(xid, ticket);
         }
     }
@@ -78,7 +95,7 @@ impl Tracker {
     pub fn resolve(&mut self, xid: &str) -> Option<usize> {
         let ticket = self.prepared.remove(xid)?;
         let unit = self.unit_mut(ticket)?;
-        unit.held = false;
+        unit.held = None;
         Some(ticket)
     }
 
@@ -111,7 +128,7 @@ impl Tracker {
         while self
             .units
             .front()
-            .is_some_and(|u| u.pending == 0 && !u.held)
+            .is_some_and(|u| u.pending == 0 && u.held.is_none())
         {
             last = self.units.pop_front().map(|u| u.covered);
             self.first_ticket += 1;
@@ -170,6 +187,37 @@ mod tests {
         assert_eq!(t.complete_prefix(), None);
         t.acked(a);
         assert_eq!(t.complete_prefix().map(|c| c.pos), Some(200));
+    }
+
+    #[test]
+    fn complete_units_behind_a_hold_are_merged() {
+        let mut t = Tracker::default();
+        let prepare = t.add(covered(1));
+        t.hold(prepare, "x".into());
+        assert!(t.oldest_hold().is_some());
+        for seq in 2..10_000 {
+            let ticket = t.add(covered(seq));
+            if seq % 100 == 0 {
+                t.sent(ticket);
+                t.acked(ticket);
+            }
+        }
+        assert_eq!(t.units.len(), 2, "one held unit and one merged unit");
+        // A transaction with records joins the merged unit, which then waits for them.
+        let pending = t.add(covered(10_000));
+        t.sent(pending);
+        let after = t.add(covered(10_001));
+        assert_ne!(
+            pending, after,
+            "a unit with records pending is not merged into"
+        );
+        assert_eq!(t.units.len(), 3);
+        let counted_on = t.resolve("x").unwrap();
+        assert_eq!(counted_on, prepare);
+        assert_eq!(t.complete_prefix().map(|c| c.pos), Some(100));
+        t.acked(pending);
+        assert_eq!(t.complete_prefix().map(|c| c.pos), Some(1_000_100));
+        assert_eq!(t.oldest_hold(), None);
     }
 
     #[test]
