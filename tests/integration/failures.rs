@@ -55,11 +55,7 @@ async fn purged_binlog_gives_a_clear_error() {
 #[tokio::test(flavor = "multi_thread")]
 async fn statement_format_on_a_captured_table_stops_with_the_setting() {
     let _shared = SERVER.read().await;
-    let (name, server_id) = unique("stmt");
-    let mut conn = db().await;
-    create_wiki(&mut conn, &name).await;
-    let mut mwcdc = Connector::new(&name, server_id, "", "");
-    mwcdc.start();
+    let (name, mut conn, mut mwcdc) = started_wiki("stmt", "").await;
     exec(&mut conn, "SET SESSION binlog_format = 'STATEMENT'").await;
     exec(&mut conn, &format!("INSERT INTO `{name}`.page (page_namespace, page_title) VALUES (0, 'fine: not captured')")).await;
     exec(&mut conn, &format!("INSERT INTO `{name}`.revision (rev_id, rev_page, rev_timestamp) VALUES (1, 1, '20261126080000')")).await;
@@ -83,11 +79,7 @@ async fn statement_format_on_a_captured_table_stops_with_the_setting() {
 #[tokio::test(flavor = "multi_thread")]
 async fn xa_rollback_publishes_nothing_and_xa_commit_publishes_the_rows() {
     let _shared = SERVER.read().await;
-    let (name, server_id) = unique("xa");
-    let mut conn = db().await;
-    create_wiki(&mut conn, &name).await;
-    let mut mwcdc = Connector::new(&name, server_id, "", "");
-    mwcdc.start();
+    let (name, mut conn, mut mwcdc) = started_wiki("xa", "").await;
     for (xid, rev, outcome) in [("rb", 1, "ROLLBACK"), ("cm", 2, "COMMIT")] {
         exec(&mut conn, &format!("XA START '{name}{xid}'")).await;
         exec(&mut conn, &format!("INSERT INTO `{name}`.revision (rev_id, rev_page, rev_timestamp) VALUES ({rev}, 1, '20261126080000')")).await;
@@ -115,11 +107,7 @@ async fn xa_rollback_publishes_nothing_and_xa_commit_publishes_the_rows() {
 #[tokio::test(flavor = "multi_thread")]
 async fn alter_table_while_streaming_is_reflected_and_truncate_is_a_record() {
     let _shared = SERVER.read().await;
-    let (name, server_id) = unique("ddl");
-    let mut conn = db().await;
-    create_wiki(&mut conn, &name).await;
-    let mut mwcdc = Connector::new(&name, server_id, "", "");
-    mwcdc.start();
+    let (name, mut conn, mut mwcdc) = started_wiki("ddl", "").await;
     exec(&mut conn, &format!("INSERT INTO `{name}`.revision (rev_id, rev_page, rev_timestamp) VALUES (1, 1, '20261126080000')")).await;
     exec(
         &mut conn,

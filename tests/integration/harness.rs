@@ -87,6 +87,35 @@ const WIKI_TABLES: &[&str] = &[
     "CREATE TABLE `{db}`.page (page_id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, page_namespace INT NOT NULL, page_title VARBINARY(255) NOT NULL, page_latest INT UNSIGNED NOT NULL DEFAULT 0) ENGINE=InnoDB",
 ];
 
+/// A wiki database named for the test and a connector streaming it (with `source_extra` in
+/// its `[source]`), started.
+pub async fn started_wiki(
+    test: &str,
+    source_extra: &str,
+) -> (String, mysql_async::Conn, Connector) {
+    let (name, server_id) = unique(test);
+    let mut conn = db().await;
+    create_wiki(&mut conn, &name).await;
+    let mut mwcdc = Connector::new(&name, server_id, source_extra, "");
+    mwcdc.start();
+    (name, conn, mwcdc)
+}
+
+/// Creates a user `user`@`%` with `password` and the global `privileges`.
+pub async fn create_user(
+    conn: &mut mysql_async::Conn,
+    user: &str,
+    password: &str,
+    privileges: &str,
+) {
+    exec(
+        conn,
+        &format!("CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'"),
+    )
+    .await;
+    exec(conn, &format!("GRANT {privileges} ON *.* TO '{user}'@'%'")).await;
+}
+
 /// Drops the test's databases.
 pub async fn drop_dbs(conn: &mut mysql_async::Conn, dbs: &[&str]) {
     for db in dbs {

@@ -29,14 +29,11 @@ async fn a_killed_dump_connection_is_reestablished_without_loss() {
     let user = format!("u{server_id}");
     let mut conn = db().await;
     create_wiki(&mut conn, &name).await;
-    exec(
+    create_user(
         &mut conn,
-        &format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'"),
-    )
-    .await;
-    exec(
-        &mut conn,
-        &format!("GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT ON *.* TO '{user}'@'%'"),
+        &user,
+        "pw",
+        "REPLICATION SLAVE, REPLICATION CLIENT, SELECT",
     )
     .await;
     let mut mwcdc = Connector::with_user(&name, server_id, "", "", &user, "pw");
@@ -152,11 +149,7 @@ async fn tables_without_a_primary_key_use_a_unique_key_or_a_null_key() {
 #[tokio::test(flavor = "multi_thread")]
 async fn checkpoint_set_and_reset_move_the_start() {
     let _shared = SERVER.read().await;
-    let (name, server_id) = unique("cpset");
-    let mut conn = db().await;
-    create_wiki(&mut conn, &name).await;
-    let mut mwcdc = Connector::new(&name, server_id, "", "");
-    mwcdc.start();
+    let (name, mut conn, mut mwcdc) = started_wiki("cpset", "").await;
     insert_revisions(&mut conn, &name, 1..2).await;
     read_topics(&name, Duration::from_secs(30), |m| !m.is_empty());
     assert_eq!(mwcdc.stop().code(), Some(0), "{}", mwcdc.log());
@@ -230,11 +223,7 @@ async fn information_schema_mode_names_columns_and_refuses_a_changed_schema() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_minimal_row_image_on_a_captured_table_stops_with_the_setting() {
     let _shared = SERVER.read().await;
-    let (name, server_id) = unique("minimal");
-    let mut conn = db().await;
-    create_wiki(&mut conn, &name).await;
-    let mut mwcdc = Connector::new(&name, server_id, "", "");
-    mwcdc.start();
+    let (name, mut conn, mut mwcdc) = started_wiki("minimal", "").await;
     insert_revisions(&mut conn, &name, 1..2).await;
     exec(&mut conn, "SET SESSION binlog_row_image = 'MINIMAL'").await;
     exec(
@@ -256,11 +245,7 @@ async fn a_minimal_row_image_on_a_captured_table_stops_with_the_setting() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_update_of_the_primary_key_is_a_delete_and_a_create() {
     let _shared = SERVER.read().await;
-    let (name, server_id) = unique("pkchange");
-    let mut conn = db().await;
-    create_wiki(&mut conn, &name).await;
-    let mut mwcdc = Connector::new(&name, server_id, "", "");
-    mwcdc.start();
+    let (name, mut conn, mut mwcdc) = started_wiki("pkchange", "").await;
     insert_revisions(&mut conn, &name, 1..2).await;
     exec(
         &mut conn,
@@ -334,16 +319,7 @@ async fn a_missing_replication_grant_names_the_grant() {
     let (name, server_id) = unique("grant");
     let user = format!("g{server_id}");
     let mut conn = db().await;
-    exec(
-        &mut conn,
-        &format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'"),
-    )
-    .await;
-    exec(
-        &mut conn,
-        &format!("GRANT REPLICATION CLIENT, SELECT ON *.* TO '{user}'@'%'"),
-    )
-    .await;
+    create_user(&mut conn, &user, "pw", "REPLICATION CLIENT, SELECT").await;
     let mwcdc = Connector::with_user(&name, server_id, "", "", &user, "pw");
     let (status, _, err) = mwcdc.command_output(&["run"]);
     assert_eq!(status.code(), Some(3), "{err}");

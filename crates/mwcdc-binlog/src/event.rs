@@ -238,59 +238,43 @@ fn verify_fde_checksum(header: &EventHeader, body: &[u8]) -> Result<(), DecodeEr
 /// Iterates over the events of a binlog file's bytes (magic header, then events), yielding
 /// each event's start offset and bytes. Stops with an error at a truncated event.
 pub fn file_events(file: &[u8]) -> impl Iterator<Item = Result<(usize, &[u8]), DecodeError>> {
-    let mut offset = 4;
     let magic_ok = file.get(..4) == Some(&[0xfe, b'b', b'i', b'n'][..]);
-    let mut failed = false;
-    std::iter::from_fn(move || {
-        if failed || offset >= file.len() {
-            return None;
-        }
-        if !magic_ok {
-            failed = true;
-            return Some(Err(DecodeError::Invalid(
-                "not a binlog file (bad magic)".into(),
-            )));
-        }
-        let result = EventHeader::parse(&file[offset..]).and_then(|h| {
-            let end = offset + h.event_size as usize;
-            if (h.event_size as usize) < HEADER_LEN || end > file.len() {
-                Err(DecodeError::Truncated {
-                    needed: h.event_size as usize,
-                    available: file.len() - offset,
-                })
-            } else {
-                Ok((offset, &file[offset..end]))
-            }
-        });
-        match &result {
-            Ok((_, bytes)) => offset += bytes.len(),
-            Err(_) => failed = true,
-        }
-        Some(result)
-    })
+    let bad_magic =
+        (!magic_ok).then(|| Err(DecodeError::Invalid("not a binlog file (bad magic)".into())));
+    bad_magic
+        .into_iter()
+        .chain(magic_ok.then(|| events_from(file, 4)).into_iter().flatten())
 }
 
 /// Iterates over the events inside a decompressed TRANSACTION_PAYLOAD.
 pub fn payload_events(payload: &[u8]) -> impl Iterator<Item = Result<&[u8], DecodeError>> {
-    let mut offset = 0;
+    events_from(payload, 0).map(|item| item.map(|(_, bytes)| bytes))
+}
+
+/// Consecutive events from `offset` on, each as its offset and bytes; ends at the end of
+/// `buf` or after the first event that does not fit.
+fn events_from(
+    buf: &[u8],
+    mut offset: usize,
+) -> impl Iterator<Item = Result<(usize, &[u8]), DecodeError>> {
     let mut failed = false;
     std::iter::from_fn(move || {
-        if failed || offset >= payload.len() {
+        if failed || offset >= buf.len() {
             return None;
         }
-        let result = EventHeader::parse(&payload[offset..]).and_then(|h| {
-            let end = offset + h.event_size as usize;
-            if (h.event_size as usize) < HEADER_LEN || end > payload.len() {
+        let result = EventHeader::parse(&buf[offset..]).and_then(|h| {
+            let size = h.event_size as usize;
+            if size < HEADER_LEN || offset + size > buf.len() {
                 Err(DecodeError::Truncated {
-                    needed: h.event_size as usize,
-                    available: payload.len() - offset,
+                    needed: size,
+                    available: buf.len() - offset,
                 })
             } else {
-                Ok(&payload[offset..end])
+                Ok((offset, &buf[offset..offset + size]))
             }
         });
         match &result {
-            Ok(bytes) => offset += bytes.len(),
+            Ok((_, bytes)) => offset += bytes.len(),
             Err(_) => failed = true,
         }
         Some(result)

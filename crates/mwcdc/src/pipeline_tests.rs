@@ -62,20 +62,13 @@ struct Harness {
     state: tempfile::TempDir,
 }
 
-fn start(
-    mock: &MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+/// Runs a pipeline over `sink` with a stand-in source that ends when the pipeline tells it to.
+fn run<S: mwcdc_sink::Sink + 'static>(
+    sink: S,
+    acks: mpsc::UnboundedReceiver<mwcdc_sink::Ack>,
     max_in_flight: usize,
 ) -> Harness {
     let state = tempfile::tempdir().expect("temp dir");
-    let (ack_tx, ack_rx) = mpsc::unbounded_channel();
-    let sink = KafkaSink::new(
-        &KafkaSinkConfig {
-            brokers: mock.bootstrap_servers(),
-            properties: [("linger.ms".to_string(), "0".to_string())].into(),
-        },
-        ack_tx,
-    )
-    .expect("sink");
     let pipeline = Pipeline {
         name: "test".into(),
         sink,
@@ -92,7 +85,6 @@ fn start(
     };
     let (txn_tx, txn_rx) = mpsc::channel(4);
     let (stop_source_tx, mut stop_source_rx) = watch::channel(false);
-    // Stands in for the replication source: ends when the pipeline tells it to.
     let source = tokio::spawn(async move {
         let _ = stop_source_rx.changed().await;
         Ok(())
@@ -101,13 +93,30 @@ fn start(
     let signal = Box::pin(async move {
         let _ = stop_rx.await;
     });
-    let pipeline = tokio::spawn(pipeline.run(txn_rx, ack_rx, source, stop_source_tx, signal));
+    let pipeline = tokio::spawn(pipeline.run(txn_rx, acks, source, stop_source_tx, signal));
     Harness {
         transactions: txn_tx,
         stop,
         pipeline,
         state,
     }
+}
+
+/// A pipeline producing to the mock cluster.
+fn start(
+    mock: &MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    max_in_flight: usize,
+) -> Harness {
+    let (ack_tx, ack_rx) = mpsc::unbounded_channel();
+    let sink = KafkaSink::new(
+        &KafkaSinkConfig {
+            brokers: mock.bootstrap_servers(),
+            properties: [("linger.ms".to_string(), "0".to_string())].into(),
+        },
+        ack_tx,
+    )
+    .expect("sink");
+    run(sink, ack_rx, max_in_flight)
 }
 
 fn checkpoint_gtid(state: &tempfile::TempDir) -> Option<String> {
@@ -236,25 +245,15 @@ impl mwcdc_sink::Sink for SilentSink {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_large_transaction_stays_within_the_in_flight_limit_and_a_signal_still_stops_it() {
-    let state = tempfile::tempdir().expect("temp dir");
     let taken = Arc::new(AtomicUsize::new(0));
     let (_ack_tx, ack_rx) = mpsc::unbounded_channel();
-    let pipeline = Pipeline {
-        name: "test".into(),
-        sink: SilentSink {
+    let h = run(
+        SilentSink {
             taken: taken.clone(),
         },
-        encoder: RecordEncoder::new(EncoderConfig {
-            connector_name: "test".into(),
-            topic_prefix: "t".into(),
-            topic: TopicTemplate::parse(TopicTemplate::DEFAULT).expect("template"),
-            binary: BinaryMode::Utf8,
-            tombstones: true,
-        }),
-        store: CheckpointStore::open(state.path()).expect("store"),
-        interval: Duration::from_millis(10),
-        max_in_flight: 10,
-    };
+        ack_rx,
+        10,
+    );
     let mut big = transaction(1);
     let change = big.changes[0].clone();
     big.changes = (0..1000)
@@ -263,34 +262,22 @@ async fn a_large_transaction_stays_within_the_in_flight_limit_and_a_signal_still
             ..change.clone()
         })
         .collect();
-    let (txn_tx, txn_rx) = mpsc::channel(4);
-    txn_tx.send(big).await.expect("send");
-    let (stop_source_tx, mut stop_source_rx) = watch::channel(false);
-    let source = tokio::spawn(async move {
-        let _ = stop_source_rx.changed().await;
-        Ok(())
-    });
-    let (stop, stop_rx) = oneshot::channel::<()>();
-    let signal = Box::pin(async move {
-        let _ = stop_rx.await;
-    });
-    let run = tokio::spawn(pipeline.run(txn_rx, ack_rx, source, stop_source_tx, signal));
+    h.transactions.send(big).await.expect("send");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         taken.load(Ordering::SeqCst),
         10,
         "no more than max_in_flight records out"
     );
-    stop.send(()).expect("stop");
-    let result = tokio::time::timeout(Duration::from_secs(15), run)
+    h.stop.send(()).expect("stop");
+    let result = tokio::time::timeout(Duration::from_secs(15), h.pipeline)
         .await
         .expect("the signal stops publishing")
         .expect("join");
     result.expect("a clean stop");
     assert_eq!(
-        checkpoint_gtid(&state),
+        checkpoint_gtid(&h.state),
         None,
         "nothing acknowledged, nothing covered"
     );
-    drop(txn_tx);
 }

@@ -479,6 +479,29 @@ async fn feed_until_error(a: &mut Assembler<MapLookup>, events: &[Vec<u8>]) -> S
     err
 }
 
+/// Asserts an [`SourceError::Incomplete`] naming the transaction, the table and the setting,
+/// in its fields and in its message.
+fn assert_incomplete(err: &SourceError, want_gtid: &str, want_table: &str, want_setting: &str) {
+    match err {
+        SourceError::Incomplete {
+            gtid,
+            table,
+            setting,
+            ..
+        } => {
+            assert_eq!(gtid, want_gtid);
+            assert_eq!(table, want_table);
+            assert_eq!(setting, want_setting);
+        }
+        other => panic!("expected Incomplete, got {other:?}"),
+    }
+    let text = err.to_string();
+    assert!(
+        text.contains(want_gtid) && text.contains(want_table) && text.contains(want_setting),
+        "{text}"
+    );
+}
+
 #[tokio::test]
 async fn insert_update_delete_make_one_transaction() {
     let lookup = MapLookup::default();
@@ -716,24 +739,7 @@ async fn statement_dml_on_captured_table_is_incomplete() {
         b.query("wiki", "INSERT INTO revision (rev_id) VALUES (1)"),
     ];
     let err = feed_until_error(&mut a, &ev).await;
-    match &err {
-        SourceError::Incomplete {
-            gtid,
-            table,
-            setting,
-            ..
-        } => {
-            assert_eq!(gtid, "0-1-7");
-            assert_eq!(table, "wiki.revision");
-            assert_eq!(setting, "binlog_format=ROW");
-        }
-        other => panic!("expected Incomplete, got {other:?}"),
-    }
-    let text = err.to_string();
-    assert!(
-        text.contains("0-1-7") && text.contains("binlog_format=ROW"),
-        "{text}"
-    );
+    assert_incomplete(&err, "0-1-7", "wiki.revision", "binlog_format=ROW");
     assert_eq!(a.position().to_string(), "0-1-6");
 }
 
@@ -763,20 +769,7 @@ async fn partial_row_image_is_incomplete() {
         b.rows(et::UPDATE_ROWS_V1, rev.id, &[0b001, 0b010], &minimal),
     ];
     let err = feed_until_error(&mut a, &ev).await;
-    match &err {
-        SourceError::Incomplete {
-            gtid,
-            table,
-            setting,
-            ..
-        } => {
-            assert_eq!(gtid, "0-1-6");
-            assert_eq!(table, "wiki.revision");
-            assert_eq!(setting, "binlog_row_image=FULL");
-        }
-        other => panic!("expected Incomplete, got {other:?}"),
-    }
-    assert!(err.to_string().contains("binlog_row_image=FULL"));
+    assert_incomplete(&err, "0-1-6", "wiki.revision", "binlog_row_image=FULL");
 }
 
 #[tokio::test]
