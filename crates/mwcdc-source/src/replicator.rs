@@ -64,12 +64,7 @@ pub struct SourceConfig {
 pub struct Replicator {
     config: SourceConfig,
     flavor: Flavor,
-    version: String,
     collations: Collations,
-}
-
-enum StreamEnd {
-    Shutdown,
 }
 
 impl Replicator {
@@ -84,7 +79,6 @@ impl Replicator {
         Ok(Self {
             config,
             flavor,
-            version,
             collations,
         })
     }
@@ -92,11 +86,6 @@ impl Replicator {
     /// The server's flavor.
     pub fn flavor(&self) -> Flavor {
         self.flavor
-    }
-
-    /// The server's version string.
-    pub fn version(&self) -> &str {
-        &self.version
     }
 
     /// Resolves a start setting to a position on this server.
@@ -142,7 +131,7 @@ impl Replicator {
         loop {
             let before = assembler.position().clone();
             match self.stream(&mut assembler, &out, &mut shutdown).await {
-                Ok(StreamEnd::Shutdown) => return Ok(()),
+                Ok(()) => return Ok(()),
                 Err(e) if e.is_transient() => {
                     if *assembler.position() != before {
                         delay = self.config.reconnect_min;
@@ -160,12 +149,13 @@ impl Replicator {
         }
     }
 
+    /// Streams over one connection; `Ok` means shutdown was asked for.
     async fn stream(
         &self,
         assembler: &mut Assembler<ServerLookup>,
         out: &mpsc::Sender<Transaction>,
         shutdown: &mut watch::Receiver<bool>,
-    ) -> Result<StreamEnd, SourceError> {
+    ) -> Result<(), SourceError> {
         let conn = self.config.connect.connect().await?;
         let position = assembler.position().clone();
         let mut events = stream::open(
@@ -181,7 +171,7 @@ impl Replicator {
         loop {
             let next = tokio::select! {
                 biased;
-                _ = shutdown.changed() => return Ok(StreamEnd::Shutdown),
+                _ = shutdown.changed() => return Ok(()),
                 next = tokio::time::timeout(
                     self.config.read_timeout,
                     std::panic::AssertUnwindSafe(events.next()).catch_unwind(),
@@ -228,7 +218,7 @@ impl Replicator {
             // them on before the error ends this connection.
             for txn in done.drain(..) {
                 if out.send(txn).await.is_err() {
-                    return Ok(StreamEnd::Shutdown);
+                    return Ok(());
                 }
             }
             handled?;
