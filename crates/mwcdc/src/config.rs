@@ -310,14 +310,13 @@ pub fn env_name(path: &str) -> String {
 pub const PASSWORD_ENV: &str = "MWCDC_SOURCE_PASSWORD";
 
 impl Config {
-    /// Reads a file and applies the process environment's overrides.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+    /// Reads a file and applies the overrides in `env` (the process environment).
+    pub fn load(path: &Path, env: &BTreeMap<String, String>) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        let env: BTreeMap<String, String> = std::env::vars().collect();
-        Self::parse(&text, path, &env)
+        Self::parse(&text, path, env)
     }
 
     /// Parses TOML text with overrides from `env`, then checks the values.

@@ -19,8 +19,13 @@ use crate::tracker::Covered;
 /// Transactions buffered between the source and the pipeline.
 const SOURCE_CHANNEL: usize = 64;
 
+/// The process environment, read once per command: overrides and the password come from it.
+fn environment() -> BTreeMap<String, String> {
+    std::env::vars().collect()
+}
+
 fn load(path: &Path) -> Result<Config> {
-    Ok(Config::load(path)?)
+    Ok(Config::load(path, &environment())?)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -32,8 +37,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// `mwcdc run`.
 pub fn run(path: &Path) -> Result<()> {
-    let config = load(path)?;
-    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let env = environment();
+    let config = Config::load(path, &env)?;
     let password = source_password(&config, &env)?;
     runtime()?.block_on(run_async(config, password))
 }
