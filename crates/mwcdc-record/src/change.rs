@@ -7,6 +7,8 @@ use std::sync::Arc;
 use mwcdc_binlog::Value;
 use mwcdc_position::Position;
 
+use crate::buffer::ChangeBuffer;
+
 /// What happened to a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -91,7 +93,7 @@ pub enum XaStep {
 }
 
 /// One committed transaction (or XA step) in binlog order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Transaction {
     /// The transaction's GTID.
     pub gtid: Arc<str>,
@@ -104,7 +106,7 @@ pub struct Transaction {
     /// Commit time from the binlog, seconds since the epoch.
     pub commit_ts: u32,
     /// The captured row changes, in binlog order (empty when the filter kept none).
-    pub changes: Vec<RowChange>,
+    pub changes: ChangeBuffer,
     /// The XA step this transaction is, if any.
     pub xa: Option<XaStep>,
 }

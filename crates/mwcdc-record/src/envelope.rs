@@ -11,6 +11,7 @@ use std::sync::Arc;
 use mwcdc_binlog::Value;
 use serde::Deserialize;
 
+use crate::buffer::{ChangeIter, SpillError};
 use crate::change::{Op, RowChange, TableSchema, Transaction};
 use crate::json::{write_str, write_value};
 use crate::topic::TopicTemplate;
@@ -65,6 +66,7 @@ pub struct RecordEncoder {
     config: EncoderConfig,
     topics: HashMap<(String, String), Arc<str>>,
     version: &'static str,
+    reserved: Vec<String>,
 }
 
 impl RecordEncoder {
@@ -74,7 +76,14 @@ impl RecordEncoder {
             config,
             topics: HashMap::new(),
             version: env!("CARGO_PKG_VERSION"),
+            reserved: Vec::new(),
         }
+    }
+
+    /// Topics that other records use (the entity stream's): a table whose topic is one of
+    /// them is reported once, as its records would mix with the others.
+    pub fn reserve_topics(&mut self, topics: impl IntoIterator<Item = String>) {
+        self.reserved.extend(topics);
     }
 
     /// The topic of a table's records.
@@ -88,12 +97,15 @@ impl RecordEncoder {
             .topic
             .render(&self.config.topic_prefix, db, table)
             .into();
+        if self.reserved.iter().any(|r| **r == *topic) {
+            tracing::warn!(db, table, %topic, "the row topic of this table is also an entity topic: change output.topic or output.entity_topic");
+        }
         self.topics.insert(key, topic.clone());
         topic
     }
 
     /// Encodes every change of a transaction, in order. `now_ms` is the processing time.
-    pub fn encode(&mut self, txn: &Transaction, now_ms: u64) -> Vec<Record> {
+    pub fn encode(&mut self, txn: &Transaction, now_ms: u64) -> Result<Vec<Record>, SpillError> {
         self.records(txn, now_ms).collect()
     }
 
@@ -280,22 +292,25 @@ impl RecordEncoder {
 /// The records of one transaction, produced change by change (see [`RecordEncoder::records`]).
 pub struct TransactionRecords<'a> {
     encoder: &'a mut RecordEncoder,
-    changes: std::slice::Iter<'a, RowChange>,
+    changes: ChangeIter<'a>,
     orders: Orders,
     now_ms: u64,
     ready: std::collections::VecDeque<Record>,
 }
 
 impl Iterator for TransactionRecords<'_> {
-    type Item = Record;
+    type Item = Result<Record, SpillError>;
 
-    fn next(&mut self) -> Option<Record> {
+    fn next(&mut self) -> Option<Self::Item> {
         while self.ready.is_empty() {
-            let change = self.changes.next()?;
+            let change = match self.changes.next()? {
+                Ok(change) => change,
+                Err(e) => return Some(Err(e)),
+            };
             self.encoder
-                .encode_change(change, &mut self.orders, self.now_ms, &mut self.ready);
+                .encode_change(&change, &mut self.orders, self.now_ms, &mut self.ready);
         }
-        self.ready.pop_front()
+        self.ready.pop_front().map(Ok)
     }
 }
 
@@ -400,7 +415,7 @@ mod tests {
             file: "bin.000001".into(),
             end_pos: 900,
             commit_ts: 1_795_651_200,
-            changes,
+            changes: changes.into(),
             xa: None,
         }
     }
@@ -417,7 +432,9 @@ mod tests {
             Some(vec![Value::UInt(u64::MAX), Value::Bytes(vec![0xff])]),
             0,
         );
-        let records = encoder(TopicTemplate::DEFAULT, true).encode(&txn(vec![c]), 7);
+        let records = encoder(TopicTemplate::DEFAULT, true)
+            .encode(&txn(vec![c]), 7)
+            .unwrap();
         assert_eq!(records.len(), 1);
         let r = &records[0];
         assert_eq!(&*r.topic, "mwcdc.enwiki.revision");
@@ -444,13 +461,17 @@ mod tests {
     #[test]
     fn delete_is_followed_by_a_tombstone_unless_disabled() {
         let c = change(Op::Delete, Some(vec![Value::UInt(5), Value::Null]), None, 3);
-        let records = encoder(TopicTemplate::DEFAULT, true).encode(&txn(vec![c.clone()]), 7);
+        let records = encoder(TopicTemplate::DEFAULT, true)
+            .encode(&txn(vec![c.clone()]), 7)
+            .unwrap();
         assert_eq!(records.len(), 2);
         assert_eq!(json(&records[0].value)["op"], "d");
         assert_eq!(records[1].value, None);
         assert_eq!(records[1].key, records[0].key);
         assert_eq!(records[1].id, "0-1-42/1/3/tombstone");
-        let records = encoder(TopicTemplate::DEFAULT, false).encode(&txn(vec![c]), 7);
+        let records = encoder(TopicTemplate::DEFAULT, false)
+            .encode(&txn(vec![c]), 7)
+            .unwrap();
         assert_eq!(records.len(), 1);
     }
 
@@ -468,7 +489,9 @@ mod tests {
             Some(vec![Value::UInt(2), Value::Text("x".into())]),
             1,
         );
-        let records = encoder(TopicTemplate::DEFAULT, true).encode(&txn(vec![c, plain]), 7);
+        let records = encoder(TopicTemplate::DEFAULT, true)
+            .encode(&txn(vec![c, plain]), 7)
+            .unwrap();
         let ops: Vec<_> = records
             .iter()
             .map(|r| {
@@ -498,7 +521,9 @@ mod tests {
     #[test]
     fn template_without_db_puts_db_in_key() {
         let c = change(Op::Create, None, Some(vec![Value::UInt(9), Value::Null]), 0);
-        let records = encoder("{prefix}.{table}", true).encode(&txn(vec![c]), 7);
+        let records = encoder("{prefix}.{table}", true)
+            .encode(&txn(vec![c]), 7)
+            .unwrap();
         assert_eq!(&*records[0].topic, "mwcdc.revision");
         assert_eq!(
             records[0].key.as_deref(),
@@ -516,7 +541,9 @@ mod tests {
         let mut d = change(Op::Delete, Some(vec![Value::UInt(9), Value::Null]), None, 1);
         d.table = c.table.clone();
         let t = change(Op::Truncate, None, None, 0);
-        let records = encoder(TopicTemplate::DEFAULT, true).encode(&txn(vec![c, d, t]), 7);
+        let records = encoder(TopicTemplate::DEFAULT, true)
+            .encode(&txn(vec![c, d, t]), 7)
+            .unwrap();
         assert_eq!(records.len(), 3, "no tombstone without a key");
         assert_eq!(records[0].key, None);
         assert_eq!(records[1].key, None);

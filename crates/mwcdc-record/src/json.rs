@@ -6,13 +6,13 @@ use mwcdc_binlog::Value;
 use crate::envelope::BinaryMode;
 
 /// Writes a JSON string literal.
-pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
     // Writing to a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-/// Writes one column value.
-pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value, binary: BinaryMode) {
+/// Writes one column value as JSON: numbers keep their range, binary values follow `binary`.
+pub fn write_value(out: &mut Vec<u8>, value: &Value, binary: BinaryMode) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Int(v) => out.extend_from_slice(v.to_string().as_bytes()),
@@ -40,7 +40,8 @@ fn write_base64_object(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'}');
 }
 
-fn write_bytes(out: &mut Vec<u8>, bytes: &[u8], binary: BinaryMode) {
+/// Writes a binary value by the `binary` rule.
+pub fn write_bytes(out: &mut Vec<u8>, bytes: &[u8], binary: BinaryMode) {
     match binary {
         BinaryMode::Utf8 => match std::str::from_utf8(bytes) {
             Ok(s) => write_str(out, s),

@@ -3,13 +3,18 @@
 
 #![warn(missing_docs)]
 
+mod buffer;
 mod change;
 mod envelope;
 mod json;
 mod topic;
 
+pub use buffer::{ChangeBuffer, ChangeIter, SpillError, SpillPolicy};
 pub use change::{Op, RowChange, TableSchema, Transaction, XaStep};
 pub use envelope::{
     BinaryMode, EncoderConfig, Record, RecordEncoder, TransactionRecords, ID_HEADER,
+};
+pub use json::{
+    write_bytes as write_json_bytes, write_str as write_json_str, write_value as write_json_value,
 };
 pub use topic::{sanitize_topic_part, TopicTemplate, TopicTemplateError};

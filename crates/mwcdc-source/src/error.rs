@@ -124,6 +124,9 @@ pub enum SourceError {
         /// The server's message.
         message: String,
     },
+    /// A large transaction's changes could not be spilled to disk or read back.
+    #[error(transparent)]
+    Spill(#[from] mwcdc_record::SpillError),
     /// The position in the configuration or checkpoint is invalid or of the other flavor.
     #[error(transparent)]
     Position(#[from] mwcdc_position::PositionError),

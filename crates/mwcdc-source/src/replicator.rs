@@ -9,12 +9,13 @@
 //! lagging replica) are retried with exponential backoff and logged. A purged position, a
 //! wrong setting, an event that does not decode and incomplete row data stop the source.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{FutureExt, StreamExt};
 use mwcdc_binlog::{Collations, EventDecoder};
 use mwcdc_position::{Flavor, Position};
-use mwcdc_record::Transaction;
+use mwcdc_record::{SpillPolicy, Transaction};
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
@@ -58,6 +59,8 @@ pub struct SourceConfig {
     pub reconnect_min: Duration,
     /// Longest reconnect delay.
     pub reconnect_max: Duration,
+    /// How much of the transactions read is held in memory before they spill to disk.
+    pub spill: Arc<SpillPolicy>,
 }
 
 /// A connected, checked source.
@@ -126,7 +129,8 @@ impl Replicator {
             self.config.schema,
             ServerLookup::new(self.config.connect.clone()),
             start,
-        );
+        )
+        .with_spill(self.config.spill.clone());
         let mut delay = self.config.reconnect_min;
         loop {
             let before = assembler.position().clone();

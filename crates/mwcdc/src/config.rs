@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use mwcdc_mediawiki::EntityTopicTemplate;
 use mwcdc_record::{BinaryMode, TopicTemplate};
 use mwcdc_source::SchemaMode;
 use serde::Deserialize;
@@ -109,6 +110,11 @@ pub struct SourceSection {
     /// Longest wait between reconnect attempts.
     #[serde(default = "default_reconnect_max", with = "humantime_serde_compat")]
     pub reconnect_max: Duration,
+    /// Memory a transaction's changes may take before they spill to disk, e.g. `"64MiB"`.
+    #[serde(default = "default_transaction_memory", with = "byte_size")]
+    pub transaction_memory: u64,
+    /// Directory of spill files; default `<checkpoint.dir>/spill`.
+    pub spill_dir: Option<PathBuf>,
 }
 
 fn default_server_id() -> u32 {
@@ -134,6 +140,9 @@ fn default_connect_timeout() -> Duration {
 }
 fn default_reconnect_max() -> Duration {
     Duration::from_secs(30)
+}
+fn default_transaction_memory() -> u64 {
+    64 << 20
 }
 
 /// Sink type.
@@ -231,6 +240,15 @@ pub struct OutputSection {
     /// Whether a delete is followed by a tombstone.
     #[serde(default = "default_true")]
     pub tombstones: bool,
+    /// Whether row change records are produced.
+    #[serde(default = "default_true")]
+    pub rows: bool,
+    /// Whether MediaWiki entity change records are produced.
+    #[serde(default = "default_true")]
+    pub entities: bool,
+    /// Entity topic template with `{prefix}` and `{entity}`.
+    #[serde(default = "default_entity_topic")]
+    pub entity_topic: String,
 }
 
 impl Default for OutputSection {
@@ -239,12 +257,18 @@ impl Default for OutputSection {
             binary: BinaryMode::default(),
             topic: default_topic(),
             tombstones: true,
+            rows: true,
+            entities: true,
+            entity_topic: default_entity_topic(),
         }
     }
 }
 
 fn default_topic() -> String {
     TopicTemplate::DEFAULT.into()
+}
+fn default_entity_topic() -> String {
+    EntityTopicTemplate::DEFAULT.into()
 }
 fn default_true() -> bool {
     true
@@ -260,6 +284,48 @@ mod humantime_serde_compat {
         humantime::parse_duration(&s).map_err(|e| {
             serde::de::Error::custom(format!("expected a duration like \"1s\" or \"500ms\": {e}"))
         })
+    }
+}
+
+/// Byte sizes written as an integer or like `"64MiB"`, `"512KiB"`, `"1GiB"`, `"100MB"`.
+mod byte_size {
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Number(u64),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        match Raw::deserialize(d)? {
+            Raw::Number(n) => Ok(n),
+            Raw::Text(s) => parse(&s).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "expected a size like \"64MiB\", \"512KiB\" or a number of bytes, not {s:?}"
+                ))
+            }),
+        }
+    }
+
+    /// Parses `<number><unit>`; units B, KB, MB, GB (powers of 1000), KiB, MiB, GiB.
+    pub fn parse(s: &str) -> Option<u64> {
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (digits, unit) = s.split_at(split);
+        let n: u64 = digits.parse().ok()?;
+        let factor: u64 = match unit.trim() {
+            "" | "B" => 1,
+            "KB" => 1000,
+            "MB" => 1_000_000,
+            "GB" => 1_000_000_000,
+            "KiB" => 1 << 10,
+            "MiB" => 1 << 20,
+            "GiB" => 1 << 30,
+            _ => return None,
+        };
+        n.checked_mul(factor)
     }
 }
 
@@ -290,6 +356,8 @@ pub const KEYS: &[(&str, KeyKind)] = &[
     ("source.read_timeout", KeyKind::Text),
     ("source.connect_timeout", KeyKind::Text),
     ("source.reconnect_max", KeyKind::Text),
+    ("source.transaction_memory", KeyKind::Text),
+    ("source.spill_dir", KeyKind::Text),
     ("sink.type", KeyKind::Text),
     ("sink.brokers", KeyKind::Text),
     ("sink.topic_prefix", KeyKind::Text),
@@ -299,6 +367,9 @@ pub const KEYS: &[(&str, KeyKind)] = &[
     ("output.binary", KeyKind::Text),
     ("output.topic", KeyKind::Text),
     ("output.tombstones", KeyKind::Boolean),
+    ("output.rows", KeyKind::Boolean),
+    ("output.entities", KeyKind::Boolean),
+    ("output.entity_topic", KeyKind::Text),
 ];
 
 /// The environment variable of a key path.
@@ -390,6 +461,14 @@ impl Config {
         self.start()?;
         TopicTemplate::parse(&self.output.topic)
             .map_err(|e| key_error("output.topic", e.to_string()))?;
+        EntityTopicTemplate::parse(&self.output.entity_topic)
+            .map_err(|e| key_error("output.entity_topic", e.to_string()))?;
+        if !self.output.rows && !self.output.entities {
+            return Err(key_error(
+                "output.entities",
+                "output.rows and output.entities are both false: nothing would be produced",
+            ));
+        }
         if self.sink.topic_prefix.is_empty() {
             return Err(key_error("sink.topic_prefix", "must not be empty"));
         }
@@ -426,6 +505,17 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// How large transactions spill to disk.
+    pub fn spill_policy(&self) -> mwcdc_record::SpillPolicy {
+        mwcdc_record::SpillPolicy::new(
+            usize::try_from(self.source.transaction_memory).unwrap_or(usize::MAX),
+            self.source
+                .spill_dir
+                .clone()
+                .unwrap_or_else(|| self.checkpoint.dir.join("spill")),
+        )
     }
 
     /// The start setting as the source understands it.
@@ -660,6 +750,8 @@ mod tests {
                 (&"sink.type", _) => "stdout",
                 (&"output.binary", _) => "hex",
                 (&"output.topic", _) => "{prefix}.{table}",
+                (&"output.entity_topic", _) => "{prefix}.e.{entity}",
+                (&"source.transaction_memory", _) => "16MiB",
                 (&"source.heartbeat", _) => "1s",
                 (k, _)
                     if k.ends_with("interval") || k.ends_with("timeout") || k.ends_with("_max") =>
@@ -671,6 +763,26 @@ mod tests {
             parse(MINIMAL, &[(&env_name(key), value)]).unwrap_or_else(|e| panic!("{key}: {e}"));
         }
         assert!(doc.contains(PASSWORD_ENV));
+    }
+
+    #[test]
+    fn sizes_and_record_streams() {
+        assert_eq!(byte_size::parse("64MiB"), Some(64 << 20));
+        assert_eq!(byte_size::parse("100 MB"), Some(100_000_000));
+        assert_eq!(byte_size::parse("4096"), Some(4096));
+        assert_eq!(byte_size::parse("1TiB"), None);
+        assert_eq!(byte_size::parse("MiB"), None);
+        let c = parse(MINIMAL, &[("MWCDC_SOURCE_TRANSACTION_MEMORY", "1KiB")]).unwrap();
+        assert_eq!(c.spill_policy().memory_in_use(), 0);
+        assert_eq!(c.source.transaction_memory, 1024);
+        let e = parse(
+            MINIMAL,
+            &[("MWCDC_OUTPUT_ROWS", "false"), ("MWCDC_OUTPUT_ENTITIES", "false")],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("output.entities"), "{e}");
+        let e = parse(MINIMAL, &[("MWCDC_OUTPUT_ENTITY_TOPIC", "{prefix}.{db}")]).unwrap_err();
+        assert!(e.to_string().contains("output.entity_topic"), "{e}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod config;
 mod pipeline;
+mod records;
 mod run;
 mod tracker;
 

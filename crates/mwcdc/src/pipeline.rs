@@ -19,12 +19,13 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use mwcdc_checkpoint::{Checkpoint, CheckpointStore};
-use mwcdc_record::{RecordEncoder, Transaction, XaStep};
+use mwcdc_record::{Transaction, XaStep};
 use mwcdc_sink::{Ack, Sink};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
+use crate::records::Records;
 use crate::tracker::{Covered, Tracker};
 
 /// How long shutdown waits for in-flight records.
@@ -37,7 +38,7 @@ pub struct Pipeline<S> {
     /// The sink.
     pub sink: S,
     /// Record encoding.
-    pub encoder: RecordEncoder,
+    pub records: Records,
     /// Checkpoint storage.
     pub store: CheckpointStore,
     /// Longest time between checkpoint writes.
@@ -196,12 +197,14 @@ impl<S: Sink> Pipeline<S> {
         };
         let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
         let Self {
-            encoder,
+            records,
             sink,
             max_in_flight,
             ..
         } = self;
-        for record in encoder.records(txn, now_ms) {
+        let context = || format!("transaction {}", txn.gtid);
+        for record in records.of(txn, now_ms).with_context(context)? {
+            let record = record.with_context(context)?;
             while progress.tracker.in_flight() >= *max_in_flight {
                 tokio::select! {
                     biased;
@@ -212,7 +215,7 @@ impl<S: Sink> Pipeline<S> {
             progress.tracker.sent(records_ticket);
             sink.send(record, records_ticket)
                 .await
-                .with_context(|| format!("transaction {}", txn.gtid))?;
+                .with_context(context)?;
         }
         Ok(Published::Done)
     }

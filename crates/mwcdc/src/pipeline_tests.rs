@@ -21,6 +21,7 @@ use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::Pipeline;
+use crate::records::Records;
 
 const TOPIC: &str = "t.wiki.revision";
 
@@ -50,7 +51,8 @@ fn transaction(seq: u64) -> Transaction {
             pos: seq * 100 - 50,
             server_id: 1,
             ts_sec: 1_795_651_200,
-        }],
+        }]
+        .into(),
         xa: None,
     }
 }
@@ -72,13 +74,16 @@ fn run<S: mwcdc_sink::Sink + 'static>(
     let pipeline = Pipeline {
         name: "test".into(),
         sink,
-        encoder: RecordEncoder::new(EncoderConfig {
-            connector_name: "test".into(),
-            topic_prefix: "t".into(),
-            topic: TopicTemplate::parse(TopicTemplate::DEFAULT).expect("template"),
-            binary: BinaryMode::Utf8,
-            tombstones: true,
-        }),
+        records: Records {
+            rows: Some(RecordEncoder::new(EncoderConfig {
+                connector_name: "test".into(),
+                topic_prefix: "t".into(),
+                topic: TopicTemplate::parse(TopicTemplate::DEFAULT).expect("template"),
+                binary: BinaryMode::Utf8,
+                tombstones: true,
+            })),
+            entities: None,
+        },
         store: CheckpointStore::open(state.path()).expect("store"),
         interval: Duration::from_millis(10),
         max_in_flight,
@@ -255,13 +260,14 @@ async fn a_large_transaction_stays_within_the_in_flight_limit_and_a_signal_still
         10,
     );
     let mut big = transaction(1);
-    let change = big.changes[0].clone();
+    let change = big.changes.to_vec().expect("changes")[0].clone();
     big.changes = (0..1000)
         .map(|row| RowChange {
             row_index: row,
             ..change.clone()
         })
-        .collect();
+        .collect::<Vec<_>>()
+        .into();
     h.transactions.send(big).await.expect("send");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(

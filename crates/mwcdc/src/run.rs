@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use mwcdc_checkpoint::{Checkpoint, CheckpointStore};
+use mwcdc_mediawiki::{EntityConfig, EntityEncoder, EntityTopicTemplate};
 use mwcdc_position::Position;
 use mwcdc_record::{EncoderConfig, RecordEncoder, TopicTemplate};
 use mwcdc_sink::{KafkaSink, KafkaSinkConfig, Sink, StdoutSink};
@@ -14,6 +16,7 @@ use tracing::info;
 
 use crate::config::{source_password, Config, ConfigError, SinkType};
 use crate::pipeline::{checkpoint_at, Pipeline};
+use crate::records::Records;
 use crate::tracker::Covered;
 
 /// Transactions buffered between the source and the pipeline.
@@ -58,6 +61,7 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
         read_timeout: config.source.read_timeout,
         reconnect_min: std::time::Duration::from_secs(1),
         reconnect_max: config.source.reconnect_max,
+        spill: Arc::new(config.spill_policy()),
     };
     let replicator = Replicator::connect(source_config).await?;
     let checkpoint = store.load(&config.name)?;
@@ -92,16 +96,7 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
             position
         }
     };
-    let encoder = RecordEncoder::new(EncoderConfig {
-        connector_name: config.name.clone(),
-        topic_prefix: config.sink.topic_prefix.clone(),
-        topic: TopicTemplate::parse(&config.output.topic).map_err(|e| ConfigError::Key {
-            key: "output.topic".into(),
-            message: e.to_string(),
-        })?,
-        binary: config.output.binary,
-        tombstones: config.output.tombstones,
-    });
+    let records = records(&config)?;
     let (ack_tx, ack_rx) = mpsc::unbounded_channel();
     match config.sink.kind {
         SinkType::Kafka => {
@@ -116,19 +111,58 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
                 sink.check_connection(std::time::Duration::from_secs(10))
             });
             probe?;
-            start_pipeline(config, store, encoder, sink, ack_rx, replicator, start).await
+            start_pipeline(config, store, records, sink, ack_rx, replicator, start).await
         }
         SinkType::Stdout => {
             let sink = StdoutSink::new(ack_tx);
-            start_pipeline(config, store, encoder, sink, ack_rx, replicator, start).await
+            start_pipeline(config, store, records, sink, ack_rx, replicator, start).await
         }
     }
+}
+
+/// The encoders of the record streams the configuration enables.
+fn records(config: &Config) -> Result<Records, ConfigError> {
+    let key = |key: &str, e: &dyn std::fmt::Display| ConfigError::Key {
+        key: key.into(),
+        message: e.to_string(),
+    };
+    let entities = config.output.entities.then(|| {
+        let filter = TableFilter::new(config.source.include.clone(), config.source.exclude.clone());
+        EntityTopicTemplate::parse(&config.output.entity_topic)
+            .map(|topic| {
+                EntityEncoder::new(EntityConfig {
+                    topic_prefix: config.sink.topic_prefix.clone(),
+                    topic,
+                    binary: config.output.binary,
+                    captured: Arc::new(move |db: &str, table: &str| filter.captures(db, table)),
+                })
+            })
+            .map_err(|e| key("output.entity_topic", &e))
+    });
+    let entities = entities.transpose()?;
+    let rows = if config.output.rows {
+        let mut rows = RecordEncoder::new(EncoderConfig {
+            connector_name: config.name.clone(),
+            topic_prefix: config.sink.topic_prefix.clone(),
+            topic: TopicTemplate::parse(&config.output.topic)
+                .map_err(|e| key("output.topic", &e))?,
+            binary: config.output.binary,
+            tombstones: config.output.tombstones,
+        });
+        if let Some(e) = &entities {
+            rows.reserve_topics(e.topics().map(|(_, t)| t.to_string()));
+        }
+        Some(rows)
+    } else {
+        None
+    };
+    Ok(Records { rows, entities })
 }
 
 async fn start_pipeline<S: Sink>(
     config: Config,
     store: CheckpointStore,
-    encoder: RecordEncoder,
+    records: Records,
     sink: S,
     acks: mpsc::UnboundedReceiver<mwcdc_sink::Ack>,
     replicator: Replicator,
@@ -137,7 +171,7 @@ async fn start_pipeline<S: Sink>(
     let pipeline = Pipeline {
         name: config.name.clone(),
         sink,
-        encoder,
+        records,
         store,
         interval: config.checkpoint.interval,
         max_in_flight: config.sink.max_in_flight,

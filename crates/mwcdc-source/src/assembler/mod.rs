@@ -22,7 +22,7 @@ use std::sync::Arc;
 use mwcdc_binlog::header::event_type as et;
 use mwcdc_binlog::{DecodeError, Event, EventDecoder, EventHeader, RowsEvent, RowsKind, TableMap};
 use mwcdc_position::{MariaGtid, MySqlGtid, Position};
-use mwcdc_record::{Op, RowChange, TableSchema, Transaction, XaStep};
+use mwcdc_record::{ChangeBuffer, Op, RowChange, SpillPolicy, TableSchema, Transaction, XaStep};
 use tracing::{info, warn};
 
 use crate::filter::TableFilter;
@@ -58,7 +58,7 @@ struct Group {
     /// No event of the group has been seen yet (MySQL standalone detection).
     fresh: bool,
     rows_events: u32,
-    changes: Vec<RowChange>,
+    changes: ChangeBuffer,
 }
 
 /// Groups events into transactions.
@@ -74,8 +74,9 @@ pub struct Assembler<L> {
     position: Position,
     file: Arc<str>,
     group: Option<Group>,
-    held_xa: HashMap<String, Vec<RowChange>>,
+    held_xa: HashMap<String, ChangeBuffer>,
     pending_payload_echo: VecDeque<EventHeader>,
+    spill: Arc<SpillPolicy>,
 }
 
 impl<L: SchemaLookup> Assembler<L> {
@@ -101,7 +102,14 @@ impl<L: SchemaLookup> Assembler<L> {
             group: None,
             held_xa: HashMap::new(),
             pending_payload_echo: VecDeque::new(),
+            spill: Arc::new(SpillPolicy::in_memory()),
         }
+    }
+
+    /// Spills large transactions to disk by `policy` (by default they stay in memory).
+    pub fn with_spill(mut self, policy: Arc<SpillPolicy>) -> Self {
+        self.spill = policy;
+        self
     }
 
     /// The position after the last complete transaction.
@@ -244,7 +252,7 @@ impl<L: SchemaLookup> Assembler<L> {
             standalone,
             fresh: true,
             rows_events: 0,
-            changes: Vec::new(),
+            changes: ChangeBuffer::new(self.spill.clone()),
         });
         Ok(())
     }
@@ -307,7 +315,7 @@ impl<L: SchemaLookup> Assembler<L> {
                     });
                     let change = self.change(schema, Op::Truncate, None, None, 0, 0, header, pos);
                     if let Some(group) = self.group.as_mut() {
-                        group.changes.push(change);
+                        group.changes.push(change)?;
                     }
                 }
                 self.forget_schema(&name, db);
@@ -407,8 +415,10 @@ impl<L: SchemaLookup> Assembler<L> {
         }
         let mut changes = std::mem::take(&mut group.changes);
         if let Some(XaStep::Prepare(xid)) = &xa {
-            self.held_xa
-                .insert(xid.clone(), std::mem::take(&mut changes));
+            self.held_xa.insert(
+                xid.clone(),
+                std::mem::replace(&mut changes, ChangeBuffer::new(self.spill.clone())),
+            );
         }
         out.push(Transaction {
             gtid: group.text,
@@ -528,9 +538,8 @@ impl<L: SchemaLookup> Assembler<L> {
             RowsKind::Update => Op::Update,
             RowsKind::Delete => Op::Delete,
         };
-        let mut changes = Vec::with_capacity(images.len());
         for (row_index, image) in images.into_iter().enumerate() {
-            changes.push(self.change(
+            let change = self.change(
                 mapped.schema.clone(),
                 op,
                 image.before,
@@ -539,10 +548,10 @@ impl<L: SchemaLookup> Assembler<L> {
                 row_index as u32,
                 header,
                 pos,
-            ));
-        }
-        if let Some(group) = self.group.as_mut() {
-            group.changes.extend(changes);
+            );
+            if let Some(group) = self.group.as_mut() {
+                group.changes.push(change)?;
+            }
         }
         Ok(())
     }

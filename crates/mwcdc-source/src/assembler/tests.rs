@@ -540,7 +540,9 @@ async fn insert_update_delete_make_one_transaction() {
 
     let summary: Vec<_> = t
         .changes
-        .iter()
+        .to_vec()
+        .unwrap()
+        .into_iter()
         .map(|c| (c.op, c.event_index, c.row_index, c.pos))
         .collect();
     assert_eq!(
@@ -551,7 +553,7 @@ async fn insert_update_delete_make_one_transaction() {
             (Op::Delete, 2, 0, delete_pos),
         ]
     );
-    let [ins, upd, del] = &t.changes[..] else {
+    let [ins, upd, del] = &t.changes.to_vec().unwrap()[..] else {
         unreachable!()
     };
     assert_eq!(ins.before, None);
@@ -560,7 +562,7 @@ async fn insert_update_delete_make_one_transaction() {
     assert_eq!(upd.after, Some(values(1, 11, None)));
     assert_eq!(del.before, Some(values(1, 11, None)));
     assert_eq!(del.after, None);
-    for c in &t.changes {
+    for c in &t.changes.to_vec().unwrap() {
         assert_eq!(&*c.gtid, "0-1-5");
         assert_eq!(&*c.file, FILE);
         assert_eq!(c.server_id, SERVER_ID);
@@ -605,7 +607,9 @@ async fn uncaptured_transaction_advances_and_its_rows_events_count() {
     assert_eq!(out[1].position.to_string(), "0-1-6");
     let rows: Vec<_> = out[1]
         .changes
-        .iter()
+        .to_vec()
+        .unwrap()
+        .into_iter()
         .map(|c| (c.event_index, c.row_index, c.pos, c.after.clone()))
         .collect();
     assert_eq!(
@@ -615,7 +619,7 @@ async fn uncaptured_transaction_advances_and_its_rows_events_count() {
             (1, 1, rev_pos, Some(values(3, 1, Some("b")))),
         ]
     );
-    assert_eq!(out[1].changes[1].id(), "0-1-6/1/1");
+    assert_eq!(out[1].changes.to_vec().unwrap()[1].id(), "0-1-6/1/1");
 }
 
 #[tokio::test]
@@ -680,7 +684,7 @@ async fn xa_commit_publishes_the_prepared_rows() {
     assert_eq!(t.position.to_string(), "0-1-7");
     assert_eq!(t.end_pos, commit_end);
     assert_eq!(t.changes.len(), 1);
-    let c = &t.changes[0];
+    let c = &t.changes.to_vec().unwrap()[0];
     assert_eq!(c.op, Op::Create);
     assert_eq!(
         &*c.gtid, "0-1-6",
@@ -792,7 +796,7 @@ async fn truncate_of_captured_table_is_a_truncate_change() {
     assert_eq!(&*t.gtid, "0-1-5");
     assert_eq!(t.end_pos, truncate_end);
     assert_eq!(t.changes.len(), 1);
-    let c = &t.changes[0];
+    let c = &t.changes.to_vec().unwrap()[0];
     assert_eq!(c.op, Op::Truncate);
     assert_eq!(
         (c.table.db.as_str(), c.table.table.as_str()),
@@ -805,7 +809,9 @@ async fn truncate_of_captured_table_is_a_truncate_change() {
     assert!(out[1].changes.is_empty(), "page is not captured");
     let ops: Vec<_> = out[2]
         .changes
-        .iter()
+        .to_vec()
+        .unwrap()
+        .into_iter()
         .map(|c| (c.op, c.table.db.clone(), c.table.table.clone()))
         .collect();
     assert_eq!(
@@ -909,7 +915,7 @@ async fn information_schema_mode_names_columns_from_the_lookup() {
     ev.push(b.xid(70));
     let out = feed(&mut a, &ev).await.unwrap();
     assert_eq!(out.len(), 1);
-    let c = &out[0].changes[0];
+    let c = &out[0].changes.to_vec().unwrap()[0];
     assert_eq!(c.table.columns, ["id", "page", "title"]);
     assert_eq!(c.table.key, vec![0]);
     assert_eq!(c.after, Some(values(4, 2, Some("t"))));
@@ -940,7 +946,10 @@ async fn keyless_table_takes_its_key_from_the_lookup() {
         ev.push(b.xid(seq));
     }
     let out = feed(&mut a, &ev).await.unwrap();
-    let keys: Vec<_> = out.iter().map(|t| t.changes[0].table.key.clone()).collect();
+    let keys: Vec<_> = out
+        .iter()
+        .map(|t| t.changes.to_vec().unwrap()[0].table.key.clone())
+        .collect();
     assert_eq!(keys, [vec![1], vec![1]]);
     assert_eq!(
         *calls.lock().unwrap(),
@@ -959,7 +968,7 @@ async fn keyless_table_takes_its_key_from_the_lookup() {
     ];
     let out = feed(&mut a, &ev).await.unwrap();
     assert_eq!(out.len(), 2);
-    assert_eq!(out[1].changes[0].table.key, vec![1]);
+    assert_eq!(out[1].changes.to_vec().unwrap()[0].table.key, vec![1]);
     assert_eq!(calls.lock().unwrap().len(), 2);
 
     // No key at all: the records get an empty key.
@@ -972,7 +981,7 @@ async fn keyless_table_takes_its_key_from_the_lookup() {
     ev.push(b.xid(5));
     let out = feed(&mut a, &ev).await.unwrap();
     assert_eq!(out[0].changes.len(), 1);
-    assert!(out[0].changes[0].table.key.is_empty());
+    assert!(out[0].changes.to_vec().unwrap()[0].table.key.is_empty());
 }
 
 #[tokio::test]
@@ -1011,7 +1020,9 @@ async fn reconnect_drops_the_partial_transaction() {
     assert_eq!(t.end_pos, end);
     let rows: Vec<_> = t
         .changes
-        .iter()
+        .to_vec()
+        .unwrap()
+        .into_iter()
         .map(|c| (c.event_index, c.after.clone()))
         .collect();
     assert_eq!(rows, [(0, Some(values(6, 1, None)))]);

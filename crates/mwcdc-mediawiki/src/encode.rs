@@ -1,0 +1,644 @@
+//! The second pass over a transaction: a record at each anchor of the [`Plan`].
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use mwcdc_binlog::Value;
+use mwcdc_record::{
+    write_json_bytes, write_json_str, write_json_value, BinaryMode, ChangeIter, Record, RowChange,
+    SpillError, TableSchema, Transaction,
+};
+
+use crate::fold::{Action, Entity, GroupChange, LogFact, Plan, Planned, Source};
+use crate::row::{epoch_timestamp, mw_timestamp, visibility_json, Row};
+
+/// The entity records of one transaction, written anchor by anchor as they are taken.
+pub struct EntityRecords<'a> {
+    pub(crate) topics: &'a [Arc<str>; 4],
+    pub(crate) binary: BinaryMode,
+    pub(crate) txn: &'a Transaction,
+    pub(crate) plan: Plan,
+    pub(crate) changes: ChangeIter<'a>,
+    pub(crate) seq: u32,
+    pub(crate) next: usize,
+    pub(crate) ready: VecDeque<Record>,
+}
+
+impl Iterator for EntityRecords<'_> {
+    type Item = Result<Record, SpillError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.ready.is_empty() {
+            let target = self.plan.items.get(self.next)?.seq;
+            // Rows before the anchor carry no entity change of their own.
+            let change = loop {
+                let change = match self.changes.next()? {
+                    Ok(c) => c,
+                    Err(e) => return Some(Err(e)),
+                };
+                self.seq += 1;
+                if self.seq - 1 == target {
+                    break change;
+                }
+            };
+            let mut k = [0u32; 4];
+            while let Some(item) = self.plan.items.get(self.next).filter(|p| p.seq == target) {
+                let n = &mut k[entity_index(item.entity)];
+                let record = self.record(item, &change, *n);
+                *n += 1;
+                self.ready.push_back(record);
+                self.next += 1;
+            }
+        }
+        self.ready.pop_front().map(Ok)
+    }
+}
+
+fn entity_index(e: Entity) -> usize {
+    match e {
+        Entity::Revision => 0,
+        Entity::Page => 1,
+        Entity::Log => 2,
+        Entity::UserGroup => 3,
+    }
+}
+
+/// A JSON object written field by field.
+struct Obj<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+    binary: BinaryMode,
+}
+
+impl<'a> Obj<'a> {
+    fn open(out: &'a mut Vec<u8>, binary: BinaryMode) -> Self {
+        out.push(b'{');
+        Self {
+            out,
+            first: true,
+            binary,
+        }
+    }
+
+    fn name(&mut self, name: &str) -> &mut Vec<u8> {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        write_json_str(self.out, name);
+        self.out.push(b':');
+        self.out
+    }
+
+    fn raw(&mut self, name: &str, json: &str) {
+        self.name(name).extend_from_slice(json.as_bytes());
+    }
+
+    fn str(&mut self, name: &str, s: &str) {
+        write_json_str(self.name(name), s);
+    }
+
+    fn bytes(&mut self, name: &str, b: &[u8]) {
+        let binary = self.binary;
+        write_json_bytes(self.name(name), b, binary);
+    }
+
+    fn value(&mut self, name: &str, v: &Value) {
+        let binary = self.binary;
+        write_json_value(self.name(name), v, binary);
+    }
+
+    fn json(&mut self, name: &str, v: &serde_json::Value) {
+        let _ = serde_json::to_writer(&mut *self.name(name), v);
+    }
+
+    fn opt_u64(&mut self, name: &str, v: Option<u64>) {
+        match v {
+            Some(n) => self.raw(name, &n.to_string()),
+            None => self.raw(name, "null"),
+        }
+    }
+
+    fn opt_i64(&mut self, name: &str, v: Option<i64>) {
+        match v {
+            Some(n) => self.raw(name, &n.to_string()),
+            None => self.raw(name, "null"),
+        }
+    }
+
+    /// Every column of a row, by name.
+    fn columns(&mut self, row: Row<'_>) {
+        for (name, v) in row.schema.columns.iter().zip(row.values) {
+            self.value(name, v);
+        }
+    }
+
+    fn close(self) {
+        self.out.push(b'}');
+    }
+}
+
+/// The columns whose values differ between two images.
+fn changed<'r>(before: Row<'r>, after: Row<'r>) -> Vec<(&'r str, &'r Value)> {
+    before
+        .schema
+        .columns
+        .iter()
+        .zip(before.values.iter().zip(after.values))
+        .filter(|(_, (b, a))| b != a)
+        .map(|(name, (b, _))| (name.as_str(), b))
+        .collect()
+}
+
+/// Which image of a change holds the entity's state after it.
+fn image(change: &RowChange) -> Option<Row<'_>> {
+    let schema: &TableSchema = &change.table;
+    change
+        .after
+        .as_deref()
+        .or(change.before.as_deref())
+        .map(|values| Row { schema, values })
+}
+
+fn before(change: &RowChange) -> Option<Row<'_>> {
+    let schema: &TableSchema = &change.table;
+    change
+        .before
+        .as_deref()
+        .map(|values| Row { schema, values })
+}
+
+/// The parts of a record other than `data` and `prior`.
+struct Head {
+    key_json: String,
+    kafka_key: String,
+    entity_ts: Option<String>,
+    tables: Vec<&'static str>,
+}
+
+impl EntityRecords<'_> {
+    fn record(&self, item: &Planned, change: &RowChange, k: u32) -> Record {
+        let facts = &self.plan.facts;
+        let wiki = change.table.db.as_str();
+        let log_of = |i: &Option<u32>| i.map(|i| &facts.logs[i as usize]);
+        let mut out = Vec::with_capacity(512);
+        let mut id = format!("{}/{}", change.id(), item.entity.name());
+        if k > 0 {
+            id.push_str(&format!("/{k}"));
+        }
+        // The body is written into a second buffer, then framed with the head.
+        let mut body = Vec::with_capacity(512);
+        let mut log: Option<&LogFact> = None;
+        let head = {
+            let mut data = Obj::open(&mut body, self.binary);
+            match &item.source {
+                Source::Revision { pair, log: l } => {
+                    log = log_of(l);
+                    self.revision(item.action, change, *pair, &mut data)
+                }
+                Source::RevisionFromLog { log: l, rev_id } => {
+                    let fact = &facts.logs[*l as usize];
+                    log = Some(fact);
+                    revision_from_log(wiki, fact, *rev_id, &mut data)
+                }
+                Source::Page {
+                    page,
+                    log: l,
+                    restored,
+                } => {
+                    log = log_of(l);
+                    self.page(item.action, *page, log, *restored, &mut data)
+                }
+                Source::PageFromLog { log: l, restored } => {
+                    let fact = &facts.logs[*l as usize];
+                    log = Some(fact);
+                    page_from_log(wiki, item.action, fact, *restored, &mut data)
+                }
+                Source::Log => self.log(item.action, change, &mut data),
+                Source::UserGroup { log: l } => {
+                    log = log_of(l);
+                    self.user_group(item.action, change, log, &mut data)
+                }
+                Source::UserGroupFromLog { log: l, change: g } => {
+                    let fact = &facts.logs[*l as usize];
+                    log = Some(fact);
+                    user_group_from_log(item.action, fact, g, &mut data)
+                }
+            }
+        };
+        let mut rec = Obj::open(&mut out, self.binary);
+        rec.str("id", &id);
+        rec.str("wiki", wiki);
+        rec.str("entity", item.entity.name());
+        rec.str("action", item.action.name());
+        rec.raw("key", &head.key_json);
+        let commit_ts = epoch_timestamp(self.txn.commit_ts);
+        rec.str("entity_ts", head.entity_ts.as_deref().unwrap_or(&commit_ts));
+        rec.str("commit_ts", &commit_ts);
+        rec.str("gtid", &self.txn.gtid);
+        let tables = serde_json::to_string(&head.tables).unwrap_or_default();
+        rec.raw("tables", &tables);
+        rec.name("data").extend_from_slice(&body);
+        match log {
+            Some(l) => {
+                let mut o = Obj::open(rec.name("log"), self.binary);
+                log_enrichment(l, &mut o);
+                o.close();
+            }
+            None => rec.raw("log", "null"),
+        }
+        rec.close();
+        Record {
+            topic: self.topics[entity_index(item.entity)].clone(),
+            key: Some(head.kafka_key.into_bytes()),
+            value: Some(out),
+            id,
+        }
+    }
+
+    /// Writes a revision record's data and returns its head; `prior` and `changed` are
+    /// appended after `data` by closing it here.
+    fn revision(
+        &self,
+        action: Action,
+        change: &RowChange,
+        pair: Option<crate::fold::RevPair>,
+        data: &mut Obj<'_>,
+    ) -> Head {
+        let archive = change.table.table == "archive";
+        let (id_col, bits_col, ts_col) = if archive {
+            ("ar_rev_id", "ar_deleted", "ar_timestamp")
+        } else {
+            ("rev_id", "rev_deleted", "rev_timestamp")
+        };
+        let row = match action {
+            Action::Delete | Action::Purge => before(change),
+            _ => image(change),
+        };
+        let Some(row) = row else {
+            return empty_head(change, data);
+        };
+        let rev_id = row.uint(id_col);
+        data.columns(row);
+        data.raw(
+            "visibility",
+            &visibility_json(row.uint(bits_col).unwrap_or(0)),
+        );
+        let mut tables = vec![if archive { "archive" } else { "revision" }];
+        let wiki = &change.table.db;
+        let prior_changed = match (action, pair) {
+            (Action::Archive, Some(p)) => {
+                tables.push("revision");
+                Some((
+                    format!(
+                        "{{\"rev_deleted\":{},\"visibility\":{}}}",
+                        p.bits,
+                        visibility_json(u64::from(p.bits))
+                    ),
+                    None,
+                ))
+            }
+            (Action::Restore, Some(p)) => {
+                tables.push("archive");
+                Some((
+                    format!(
+                        "{{\"ar_id\":{},\"ar_deleted\":{},\"visibility\":{}}}",
+                        p.ar_id,
+                        p.bits,
+                        visibility_json(u64::from(p.bits))
+                    ),
+                    None,
+                ))
+            }
+            (Action::VisibilityChange | Action::Update, _) => before(change).map(|b| {
+                let diff = changed(b, row);
+                let mut prior = Vec::new();
+                let mut o = Obj::open(&mut prior, self.binary);
+                for (name, old) in &diff {
+                    o.value(name, old);
+                }
+                if action == Action::VisibilityChange {
+                    o.raw(
+                        "visibility",
+                        &visibility_json(b.uint(bits_col).unwrap_or(0)),
+                    );
+                }
+                o.close();
+                let names: Vec<&str> = diff.iter().map(|(n, _)| *n).collect();
+                (
+                    String::from_utf8_lossy(&prior).into_owned(),
+                    Some(serde_json::to_string(&names).unwrap_or_default()),
+                )
+            }),
+            _ => None,
+        };
+        close_data(data, prior_changed);
+        Head {
+            key_json: format!("{{\"rev_id\":{}}}", json_u64(rev_id)),
+            kafka_key: format!("{wiki}:{}", key_u64(rev_id)),
+            entity_ts: row.bytes(ts_col).and_then(mw_timestamp),
+            tables,
+        }
+    }
+
+    fn page(
+        &self,
+        action: Action,
+        page: u32,
+        log: Option<&LogFact>,
+        restored: Option<u64>,
+        data: &mut Obj<'_>,
+    ) -> Head {
+        let fact = &self.plan.facts.pages[page as usize];
+        let (schema, values) = &fact.row;
+        data.columns(Row { schema, values });
+        if let Some(n) = restored {
+            data.raw("restored_revisions", &n.to_string());
+        }
+        let prior = match (action, &fact.first) {
+            (Action::Move, Some(first)) => {
+                let mut prior = Vec::new();
+                let mut o = Obj::open(&mut prior, self.binary);
+                o.opt_i64("page_namespace", first.namespace);
+                o.bytes("page_title", &first.title);
+                o.close();
+                Some(String::from_utf8_lossy(&prior).into_owned())
+            }
+            (Action::RedirectChange, Some(first)) => Some(format!(
+                "{{\"page_is_redirect\":{}}}",
+                json_u64(first.is_redirect)
+            )),
+            _ => None,
+        };
+        close_data(data, prior.map(|p| (p, None)));
+        let mut tables = vec!["page"];
+        if log.is_some() {
+            tables.push("logging");
+        }
+        let wiki = &self.plan.facts.wikis[usize::from(fact.wiki)];
+        Head {
+            key_json: format!("{{\"page_id\":{}}}", fact.page_id),
+            kafka_key: format!("{wiki}:{}", fact.page_id),
+            entity_ts: log.and_then(|l| l.timestamp.clone()),
+            tables,
+        }
+    }
+
+    fn log(&self, action: Action, change: &RowChange, data: &mut Obj<'_>) -> Head {
+        let row = if action == Action::Delete {
+            before(change)
+        } else {
+            image(change)
+        };
+        let Some(row) = row else {
+            return empty_head(change, data);
+        };
+        for (name, v) in row.schema.columns.iter().zip(row.values) {
+            if name != "log_params" {
+                data.value(name, v);
+                continue;
+            }
+            let raw = row.bytes("log_params").unwrap_or_default();
+            let params = crate::params::Params::decode(raw, self.binary);
+            data.json("log_params", params.json());
+            if let Some(flag) = params.flag() {
+                data.raw(flag, "true");
+            }
+        }
+        let prior = (action == Action::Update)
+            .then(|| before(change))
+            .flatten()
+            .map(|b| {
+                let diff = changed(b, row);
+                let mut prior = Vec::new();
+                let mut o = Obj::open(&mut prior, self.binary);
+                for (name, old) in &diff {
+                    o.value(name, old);
+                }
+                o.close();
+                let names: Vec<&str> = diff.iter().map(|(n, _)| *n).collect();
+                (
+                    String::from_utf8_lossy(&prior).into_owned(),
+                    Some(serde_json::to_string(&names).unwrap_or_default()),
+                )
+            });
+        close_data(data, prior);
+        let log_id = row.uint("log_id");
+        Head {
+            key_json: format!("{{\"log_id\":{}}}", json_u64(log_id)),
+            kafka_key: format!("{}:{}", change.table.db, key_u64(log_id)),
+            entity_ts: row.bytes("log_timestamp").and_then(mw_timestamp),
+            tables: vec!["logging"],
+        }
+    }
+
+    fn user_group(
+        &self,
+        action: Action,
+        change: &RowChange,
+        log: Option<&LogFact>,
+        data: &mut Obj<'_>,
+    ) -> Head {
+        let row = if action == Action::Remove {
+            before(change)
+        } else {
+            image(change)
+        };
+        let Some(row) = row else {
+            return empty_head(change, data);
+        };
+        data.columns(row);
+        if let Some(l) = log {
+            data.bytes("user_name", &l.title);
+        }
+        let prior = (action == Action::ExpiryChange)
+            .then(|| before(change))
+            .flatten()
+            .map(|b| {
+                let mut prior = Vec::new();
+                let mut o = Obj::open(&mut prior, self.binary);
+                o.value("ug_expiry", b.get("ug_expiry").unwrap_or(&Value::Null));
+                o.close();
+                (String::from_utf8_lossy(&prior).into_owned(), None)
+            });
+        close_data(data, prior);
+        let user = row.uint("ug_user");
+        let group = row.bytes("ug_group").unwrap_or_default();
+        let mut key = Vec::new();
+        let mut o = Obj::open(&mut key, self.binary);
+        o.opt_u64("ug_user", user);
+        o.bytes("ug_group", group);
+        o.close();
+        let mut tables = vec!["user_groups"];
+        if log.is_some() {
+            tables.push("logging");
+        }
+        Head {
+            key_json: String::from_utf8_lossy(&key).into_owned(),
+            kafka_key: format!(
+                "{}:{}:{}",
+                change.table.db,
+                key_u64(user),
+                String::from_utf8_lossy(group)
+            ),
+            entity_ts: log.and_then(|l| l.timestamp.clone()),
+            tables,
+        }
+    }
+}
+
+/// Closes `data` and appends `prior` (and `changed`, when given) as sibling fields. The
+/// record writer continues after them.
+fn close_data(data: &mut Obj<'_>, prior_changed: Option<(String, Option<String>)>) {
+    data.out.push(b'}');
+    let (prior, changed) = match prior_changed {
+        Some((p, c)) => (p, c.unwrap_or_else(|| "null".into())),
+        None => ("null".into(), "null".into()),
+    };
+    data.out.extend_from_slice(b",\"prior\":");
+    data.out.extend_from_slice(prior.as_bytes());
+    data.out.extend_from_slice(b",\"changed\":");
+    data.out.extend_from_slice(changed.as_bytes());
+}
+
+/// The head of a change without the image it needs (not written by MySQL or MariaDB).
+fn empty_head(change: &RowChange, data: &mut Obj<'_>) -> Head {
+    close_data(data, None);
+    Head {
+        key_json: "null".into(),
+        kafka_key: change.table.db.clone(),
+        entity_ts: None,
+        tables: Vec::new(),
+    }
+}
+
+fn json_u64(v: Option<u64>) -> String {
+    v.map_or_else(|| "null".into(), |n| n.to_string())
+}
+
+fn key_u64(v: Option<u64>) -> String {
+    v.map_or_else(String::new, |n| n.to_string())
+}
+
+fn revision_from_log(wiki: &str, log: &LogFact, rev_id: u64, data: &mut Obj<'_>) -> Head {
+    let params = log.params.json();
+    let bits = |k: &str| {
+        params
+            .get(k)
+            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+    };
+    let (old, new) = (bits("6::ofield"), bits("7::nfield"));
+    data.raw("rev_id", &rev_id.to_string());
+    data.opt_u64("rev_deleted", new);
+    data.raw("visibility", &visibility_json(new.unwrap_or(0)));
+    let prior = format!(
+        "{{\"rev_deleted\":{},\"visibility\":{}}}",
+        json_u64(old),
+        visibility_json(old.unwrap_or(0))
+    );
+    close_data(data, Some((prior, None)));
+    Head {
+        key_json: format!("{{\"rev_id\":{rev_id}}}"),
+        kafka_key: format!("{wiki}:{rev_id}"),
+        entity_ts: log.timestamp.clone(),
+        tables: vec!["logging"],
+    }
+}
+
+fn page_from_log(
+    wiki: &str,
+    action: Action,
+    log: &LogFact,
+    restored: Option<u64>,
+    data: &mut Obj<'_>,
+) -> Head {
+    data.opt_u64("page_id", log.page);
+    let prior = if action == Action::Move {
+        let target = log.params.json().get("4::target").cloned();
+        data.json("title_text", &target.unwrap_or(serde_json::Value::Null));
+        let mut prior = Vec::new();
+        let mut o = Obj::open(&mut prior, data.binary);
+        o.opt_i64("page_namespace", log.namespace);
+        o.bytes("page_title", &log.title);
+        o.close();
+        Some((String::from_utf8_lossy(&prior).into_owned(), None))
+    } else {
+        data.opt_i64("page_namespace", log.namespace);
+        data.bytes("page_title", &log.title);
+        None
+    };
+    if let Some(n) = restored {
+        data.raw("restored_revisions", &n.to_string());
+    }
+    close_data(data, prior);
+    let (key_json, kafka_key) = match log.page {
+        Some(p) => (format!("{{\"page_id\":{p}}}"), format!("{wiki}:{p}")),
+        // Without a page id the title is all there is.
+        None => (
+            "{\"page_id\":null}".into(),
+            format!(
+                "{wiki}:{}:{}",
+                log.namespace.unwrap_or(0),
+                String::from_utf8_lossy(&log.title)
+            ),
+        ),
+    };
+    Head {
+        key_json,
+        kafka_key,
+        entity_ts: log.timestamp.clone(),
+        tables: vec!["logging"],
+    }
+}
+
+fn user_group_from_log(
+    action: Action,
+    log: &LogFact,
+    change: &GroupChange,
+    data: &mut Obj<'_>,
+) -> Head {
+    data.str("user_name", &change.user_name);
+    data.str("user_wiki", &change.user_wiki);
+    data.json("ug_group", &change.group);
+    data.json("ug_expiry", &change.expiry);
+    let prior = matches!(action, Action::ExpiryChange | Action::Remove).then(|| {
+        (
+            format!(
+                "{{\"ug_expiry\":{}}}",
+                serde_json::to_string(&change.prior_expiry).unwrap_or_default()
+            ),
+            None,
+        )
+    });
+    close_data(data, prior);
+    let group = change
+        .group
+        .as_str()
+        .map_or_else(|| change.group.to_string(), str::to_string);
+    let mut key = Vec::new();
+    let mut o = Obj::open(&mut key, data.binary);
+    o.str("user_name", &change.user_name);
+    o.str("user_wiki", &change.user_wiki);
+    o.json("ug_group", &change.group);
+    o.close();
+    Head {
+        key_json: String::from_utf8_lossy(&key).into_owned(),
+        kafka_key: format!("{}:{}:{group}", change.user_wiki, change.user_name),
+        entity_ts: log.timestamp.clone(),
+        tables: vec!["logging"],
+    }
+}
+
+/// What a log row adds to the record of the change it explains.
+fn log_enrichment(l: &LogFact, o: &mut Obj<'_>) {
+    o.opt_u64("log_id", l.log_id);
+    o.bytes("log_type", &l.log_type);
+    o.bytes("log_action", &l.log_action);
+    match &l.timestamp {
+        Some(t) => o.str("log_timestamp", t),
+        None => o.raw("log_timestamp", "null"),
+    }
+    o.opt_u64("log_actor", l.actor);
+    o.opt_u64("log_comment_id", l.comment_id);
+    o.json("log_params", l.params.json());
+}

@@ -1,0 +1,822 @@
+//! The first pass over a transaction: what its rows mean for MediaWiki's entities.
+//!
+//! The pass reads every change once and keeps only what pairing needs: for revision and
+//! archive rows a 24-byte fact each (the rev_id, the row's index, its kind, its visibility
+//! bits), for page, logging and user_groups rows (a handful per transaction) their decoded
+//! content. It ends with a [`Plan`]: the entity changes of the transaction, each anchored at
+//! the row that carries the entity's new state, in binlog order. The second pass
+//! ([`crate::encode`]) reads the changes again and writes a record at each anchor.
+
+use std::sync::Arc;
+
+use mwcdc_binlog::Value;
+use mwcdc_record::{BinaryMode, Op, RowChange, SpillError, TableSchema, Transaction};
+
+use crate::row::{mw_timestamp, Row};
+use crate::Captured;
+
+/// An entity kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// A revision, live or archived (key `rev_id`).
+    Revision,
+    /// A page (key `page_id`).
+    Page,
+    /// A log entry (key `log_id`).
+    Log,
+    /// A user's membership of a group (key user and group).
+    UserGroup,
+}
+
+impl Entity {
+    /// Every entity kind.
+    pub const ALL: [Entity; 4] = [
+        Entity::Revision,
+        Entity::Page,
+        Entity::Log,
+        Entity::UserGroup,
+    ];
+
+    /// The name used in topics, ids and records.
+    pub fn name(self) -> &'static str {
+        match self {
+            Entity::Revision => "revision",
+            Entity::Page => "page",
+            Entity::Log => "log",
+            Entity::UserGroup => "user_group",
+        }
+    }
+}
+
+/// What happened to an entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    Create,
+    Archive,
+    Restore,
+    VisibilityChange,
+    Purge,
+    Delete,
+    Update,
+    Move,
+    Undelete,
+    RedirectChange,
+    Add,
+    Remove,
+    ExpiryChange,
+}
+
+impl Action {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Archive => "archive",
+            Action::Restore => "restore",
+            Action::VisibilityChange => "visibility_change",
+            Action::Purge => "purge",
+            Action::Delete => "delete",
+            Action::Update => "update",
+            Action::Move => "move",
+            Action::Undelete => "undelete",
+            Action::RedirectChange => "redirect_change",
+            Action::Add => "add",
+            Action::Remove => "remove",
+            Action::ExpiryChange => "expiry_change",
+        }
+    }
+}
+
+/// Which MediaWiki table a schema is, when it has the columns the folding needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Table {
+    Revision,
+    Archive,
+    Page,
+    Logging,
+    UserGroups,
+}
+
+/// The columns each table must have for its rows to be folded.
+const REQUIRED: [(Table, &str, &[&str]); 5] = [
+    (Table::Revision, "revision", &["rev_id", "rev_deleted"]),
+    (Table::Archive, "archive", &["ar_rev_id", "ar_deleted"]),
+    (
+        Table::Page,
+        "page",
+        &[
+            "page_id",
+            "page_namespace",
+            "page_title",
+            "page_is_redirect",
+        ],
+    ),
+    (
+        Table::Logging,
+        "logging",
+        &[
+            "log_id",
+            "log_type",
+            "log_action",
+            "log_namespace",
+            "log_title",
+        ],
+    ),
+    (
+        Table::UserGroups,
+        "user_groups",
+        &["ug_user", "ug_group", "ug_expiry"],
+    ),
+];
+
+/// The MediaWiki table `schema` is: `Ok(None)` for any other table, `Err(column)` for a
+/// MediaWiki table name without a column the folding needs.
+pub(crate) fn table_of(schema: &TableSchema) -> Result<Option<Table>, &'static str> {
+    let Some((table, _, columns)) = REQUIRED.iter().find(|(_, name, _)| *name == schema.table)
+    else {
+        return Ok(None);
+    };
+    match columns
+        .iter()
+        .find(|c| !schema.columns.iter().any(|s| s == *c))
+    {
+        Some(missing) => Err(missing),
+        None => Ok(Some(*table)),
+    }
+}
+
+/// The kind of a revision or archive row change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RevKind {
+    RevInsert,
+    RevDelete,
+    RevUpdate,
+    ArInsert,
+    ArDelete,
+    ArUpdate,
+}
+
+/// What pairing needs of one revision or archive row.
+#[derive(Debug, Clone, Copy)]
+struct RevFact {
+    rev_id: u64,
+    /// ar_id of an archive row.
+    ar_id: u64,
+    seq: u32,
+    wiki: u16,
+    kind: RevKind,
+    /// The visibility bits (the before image's for deletes, the after image's otherwise).
+    bits: u8,
+    /// For updates: whether the visibility bits changed.
+    bits_changed: bool,
+}
+
+/// A page row's title and redirect flag.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PageState {
+    pub(crate) namespace: Option<i64>,
+    pub(crate) title: Vec<u8>,
+    pub(crate) is_redirect: Option<u64>,
+}
+
+impl PageState {
+    fn of(row: Row<'_>) -> Self {
+        Self {
+            namespace: row.int("page_namespace"),
+            title: row.bytes("page_title").unwrap_or_default().to_vec(),
+            is_redirect: row.uint("page_is_redirect"),
+        }
+    }
+}
+
+/// Every row change of one page in the transaction.
+#[derive(Debug)]
+pub(crate) struct PageFact {
+    pub(crate) wiki: u16,
+    pub(crate) page_id: u64,
+    first_seq: u32,
+    first_op: Op,
+    last_op: Op,
+    last_seq: u32,
+    /// The state before the transaction (from the first before image).
+    pub(crate) first: Option<PageState>,
+    /// The state after the transaction (from the last after image).
+    last: Option<PageState>,
+    /// The page row as the transaction leaves it (the before image for a deletion).
+    pub(crate) row: (Arc<TableSchema>, Vec<Value>),
+}
+
+/// A logging row.
+#[derive(Debug)]
+pub(crate) struct LogFact {
+    pub(crate) seq: u32,
+    pub(crate) wiki: u16,
+    pub(crate) log_id: Option<u64>,
+    pub(crate) log_type: Vec<u8>,
+    pub(crate) log_action: Vec<u8>,
+    pub(crate) timestamp: Option<String>,
+    pub(crate) page: Option<u64>,
+    pub(crate) namespace: Option<i64>,
+    pub(crate) title: Vec<u8>,
+    pub(crate) actor: Option<u64>,
+    pub(crate) comment_id: Option<u64>,
+    /// `log_params` decoded (see [`crate::params`]).
+    pub(crate) params: crate::params::Params,
+}
+
+impl LogFact {
+    fn is(&self, log_type: &str, actions: &[&str]) -> bool {
+        self.log_type == log_type.as_bytes()
+            && actions.iter().any(|a| self.log_action == a.as_bytes())
+    }
+
+    /// The page action a log row records, if it records one.
+    fn page_action(&self) -> Option<Action> {
+        if self.is("create", &["create"]) {
+            Some(Action::Create)
+        } else if self.is("delete", &["delete", "delete_redir", "delete_redir2"])
+            || self.is("suppress", &["delete"])
+        {
+            Some(Action::Delete)
+        } else if self.is("delete", &["restore"]) {
+            Some(Action::Undelete)
+        } else if self.is("move", &["move", "move_redir"]) {
+            Some(Action::Move)
+        } else {
+            None
+        }
+    }
+
+    /// Revision ids of a revision deletion log row.
+    fn revdel_ids(&self) -> Vec<u64> {
+        if !(self.is("delete", &["revision"]) || self.is("suppress", &["revision"])) {
+            return Vec::new();
+        }
+        let json = self.params.json();
+        if json.get("4::type").and_then(|t| t.as_str()) != Some("revision") {
+            return Vec::new();
+        }
+        json.get("5::ids")
+            .and_then(|ids| ids.as_array())
+            .map(|ids| ids.iter().filter_map(json_id).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// An id in log params: a number or a decimal string.
+fn json_id(v: &serde_json::Value) -> Option<u64> {
+    v.as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+/// How an entity change was determined, and what its record carries besides the anchor row.
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    /// A revision or archive row; `pair` is the other row of an archive or restore pair.
+    Revision {
+        pair: Option<RevPair>,
+        log: Option<u32>,
+    },
+    /// A revision deletion log row alone, for one of the ids it names.
+    RevisionFromLog { log: u32, rev_id: u64 },
+    /// Page rows (`page` indexes [`Facts::pages`]), enriched by a log row.
+    Page {
+        page: u32,
+        log: Option<u32>,
+        restored: Option<u64>,
+    },
+    /// A page log row alone.
+    PageFromLog { log: u32, restored: Option<u64> },
+    /// The logging row itself.
+    Log,
+    /// A user_groups row, enriched by a rights log row.
+    UserGroup { log: Option<u32> },
+    /// A rights log row alone, for one group.
+    UserGroupFromLog { log: u32, change: GroupChange },
+}
+
+/// The other row of an archive (revision DELETE) or restore (archive DELETE) pair.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RevPair {
+    pub(crate) bits: u8,
+    pub(crate) ar_id: u64,
+}
+
+/// One group change read from a `rights/rights` log row.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupChange {
+    pub(crate) user_wiki: String,
+    pub(crate) user_name: String,
+    pub(crate) group: serde_json::Value,
+    pub(crate) expiry: serde_json::Value,
+    pub(crate) prior_expiry: serde_json::Value,
+}
+
+/// One entity change, anchored at the row with index `seq`.
+#[derive(Debug, Clone)]
+pub(crate) struct Planned {
+    pub(crate) seq: u32,
+    pub(crate) entity: Entity,
+    pub(crate) action: Action,
+    pub(crate) source: Source,
+}
+
+/// What the first pass found.
+#[derive(Debug, Default)]
+pub(crate) struct Facts {
+    pub(crate) wikis: Vec<String>,
+    revs: Vec<RevFact>,
+    pub(crate) pages: Vec<PageFact>,
+    pub(crate) logs: Vec<LogFact>,
+    ugs: Vec<(u32, u16, Vec<u8>, Action)>,
+    /// Revisions restored, per wiki.
+    restored: Vec<u64>,
+    /// Changes decided by their row alone.
+    direct: Vec<Planned>,
+}
+
+/// The entity changes of a transaction, in binlog order of their anchors.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    pub(crate) facts: Facts,
+    pub(crate) items: Vec<Planned>,
+}
+
+impl Facts {
+    fn wiki(&mut self, db: &str) -> u16 {
+        match self.wikis.iter().position(|w| w == db) {
+            Some(i) => i as u16,
+            None => {
+                self.wikis.push(db.to_string());
+                (self.wikis.len() - 1) as u16
+            }
+        }
+    }
+
+    fn add(&mut self, seq: u32, table: Table, c: &RowChange, binary: BinaryMode) {
+        let schema = &*c.table;
+        let before = c.before.as_deref().map(|values| Row { schema, values });
+        let after = c.after.as_deref().map(|values| Row { schema, values });
+        let Some(current) = after.or(before) else {
+            return;
+        };
+        let wiki = self.wiki(&schema.db);
+        match table {
+            Table::Revision | Table::Archive => {
+                let (id_col, bits_col) = if table == Table::Revision {
+                    ("rev_id", "rev_deleted")
+                } else {
+                    ("ar_rev_id", "ar_deleted")
+                };
+                let Some(rev_id) = current.uint(id_col) else {
+                    return;
+                };
+                let bits = |r: Option<Row<'_>>| r.and_then(|r| r.uint(bits_col)).unwrap_or(0) as u8;
+                let kind = match (table, c.op) {
+                    (Table::Revision, Op::Create) => RevKind::RevInsert,
+                    (Table::Revision, Op::Delete) => RevKind::RevDelete,
+                    (Table::Revision, _) => RevKind::RevUpdate,
+                    (_, Op::Create) => RevKind::ArInsert,
+                    (_, Op::Delete) => RevKind::ArDelete,
+                    _ => RevKind::ArUpdate,
+                };
+                if matches!(kind, RevKind::RevUpdate | RevKind::ArUpdate) && c.before == c.after {
+                    return;
+                }
+                self.revs.push(RevFact {
+                    rev_id,
+                    ar_id: current.uint("ar_id").unwrap_or(0),
+                    seq,
+                    wiki,
+                    kind,
+                    bits: bits(Some(current)),
+                    bits_changed: bits(before) != bits(after),
+                });
+            }
+            Table::Page => {
+                let Some(page_id) = current.uint("page_id") else {
+                    return;
+                };
+                let owned = (c.table.clone(), current.values.to_vec());
+                match self
+                    .pages
+                    .iter_mut()
+                    .find(|p| p.wiki == wiki && p.page_id == page_id)
+                {
+                    Some(p) => {
+                        p.last_op = c.op;
+                        p.last_seq = seq;
+                        if let Some(a) = after {
+                            p.last = Some(PageState::of(a));
+                        }
+                        p.row = owned;
+                    }
+                    None => self.pages.push(PageFact {
+                        wiki,
+                        page_id,
+                        first_seq: seq,
+                        first_op: c.op,
+                        last_op: c.op,
+                        last_seq: seq,
+                        first: before.map(PageState::of),
+                        last: after.map(PageState::of),
+                        row: owned,
+                    }),
+                }
+            }
+            Table::Logging => {
+                if c.op != Op::Create {
+                    self.direct.push(Planned {
+                        seq,
+                        entity: Entity::Log,
+                        action: if c.op == Op::Delete {
+                            Action::Delete
+                        } else {
+                            Action::Update
+                        },
+                        source: Source::Log,
+                    });
+                    return;
+                }
+                let params = crate::params::Params::decode(
+                    current.bytes("log_params").unwrap_or_default(),
+                    binary,
+                );
+                self.logs.push(LogFact {
+                    seq,
+                    wiki,
+                    log_id: current.uint("log_id"),
+                    log_type: current.bytes("log_type").unwrap_or_default().to_vec(),
+                    log_action: current.bytes("log_action").unwrap_or_default().to_vec(),
+                    timestamp: current.bytes("log_timestamp").and_then(mw_timestamp),
+                    page: current.uint("log_page").filter(|&p| p != 0),
+                    namespace: current.int("log_namespace"),
+                    title: current.bytes("log_title").unwrap_or_default().to_vec(),
+                    actor: current.uint("log_actor"),
+                    comment_id: current.uint("log_comment_id"),
+                    params,
+                });
+                self.direct.push(Planned {
+                    seq,
+                    entity: Entity::Log,
+                    action: Action::Create,
+                    source: Source::Log,
+                });
+            }
+            Table::UserGroups => {
+                let (user_ok, Some(group)) =
+                    (current.uint("ug_user").is_some(), current.bytes("ug_group"))
+                else {
+                    return;
+                };
+                let action = match c.op {
+                    Op::Create => Action::Add,
+                    Op::Delete => Action::Remove,
+                    _ if c.before == c.after => return,
+                    _ => Action::ExpiryChange,
+                };
+                if user_ok {
+                    self.ugs.push((seq, wiki, group.to_vec(), action));
+                }
+            }
+        }
+    }
+}
+
+/// Runs the first pass over `txn`. `tables` tells which MediaWiki table a schema is.
+pub(crate) fn plan(
+    txn: &Transaction,
+    mut tables: impl FnMut(&Arc<TableSchema>) -> Option<Table>,
+    captured: &Captured,
+    binary: BinaryMode,
+) -> Result<Plan, SpillError> {
+    let mut facts = Facts::default();
+    for (seq, change) in txn.changes.iter().enumerate() {
+        let change = change?;
+        if let Some(table) = tables(&change.table) {
+            facts.add(seq as u32, table, &change, binary);
+        }
+    }
+    let mut items = std::mem::take(&mut facts.direct);
+    plan_revisions(&mut facts, captured, &mut items);
+    plan_pages(&facts, captured, &mut items);
+    plan_user_groups(&facts, captured, &mut items);
+    // Stable: several changes anchored at one row keep the order they were planned in.
+    items.sort_by_key(|p| p.seq);
+    Ok(Plan { facts, items })
+}
+
+fn plan_revisions(facts: &mut Facts, captured: &Captured, items: &mut Vec<Planned>) {
+    let revdel: Vec<(u16, u64, u32)> = facts
+        .logs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, l)| {
+            l.revdel_ids()
+                .into_iter()
+                .map(move |id| (l.wiki, id, i as u32))
+        })
+        .collect();
+    let log_of = |wiki: u16, rev_id: u64| {
+        revdel
+            .iter()
+            .find(|(w, id, _)| *w == wiki && *id == rev_id)
+            .map(|(_, _, log)| *log)
+    };
+    let mut restored = vec![0u64; facts.wikis.len()];
+    facts.revs.sort_by_key(|r| (r.wiki, r.rev_id, r.seq));
+    for group in facts
+        .revs
+        .chunk_by(|a, b| a.wiki == b.wiki && a.rev_id == b.rev_id)
+    {
+        let mut used = vec![false; group.len()];
+        let take = |kind: RevKind, used: &mut Vec<bool>| {
+            let i = group
+                .iter()
+                .enumerate()
+                .position(|(i, r)| !used[i] && r.kind == kind)?;
+            used[i] = true;
+            Some(group[i])
+        };
+        let mut planned = Vec::new();
+        // Pairs first: archive (archive INSERT + revision DELETE), restore (revision INSERT +
+        // archive DELETE), anchored at the row that holds the new state.
+        while let Some(ar) = take(RevKind::ArInsert, &mut used) {
+            let pair = take(RevKind::RevDelete, &mut used).map(|d| RevPair {
+                bits: d.bits,
+                ar_id: 0,
+            });
+            planned.push((ar.seq, Action::Archive, pair, None));
+        }
+        while let Some(rev) = take(RevKind::RevInsert, &mut used) {
+            match take(RevKind::ArDelete, &mut used) {
+                Some(d) => {
+                    restored[usize::from(rev.wiki)] += 1;
+                    planned.push((
+                        rev.seq,
+                        Action::Restore,
+                        Some(RevPair {
+                            bits: d.bits,
+                            ar_id: d.ar_id,
+                        }),
+                        None,
+                    ))
+                }
+                None => planned.push((rev.seq, Action::Create, None, None)),
+            }
+        }
+        for (i, r) in group.iter().enumerate() {
+            if used[i] {
+                continue;
+            }
+            let action = match r.kind {
+                RevKind::RevDelete => Action::Delete,
+                RevKind::ArDelete => Action::Purge,
+                _ if r.bits_changed => Action::VisibilityChange,
+                _ => Action::Update,
+            };
+            let log = (action == Action::VisibilityChange)
+                .then(|| log_of(r.wiki, r.rev_id))
+                .flatten();
+            planned.push((r.seq, action, None, log));
+        }
+        items.extend(planned.into_iter().map(|(seq, action, pair, log)| Planned {
+            seq,
+            entity: Entity::Revision,
+            action,
+            source: Source::Revision { pair, log },
+        }));
+    }
+    facts.restored = restored;
+    // Revision deletions of wikis whose revision table is not captured: from the log row.
+    for (i, log) in facts.logs.iter().enumerate() {
+        if captured(&facts.wikis[usize::from(log.wiki)], "revision") {
+            continue;
+        }
+        for rev_id in log.revdel_ids() {
+            items.push(Planned {
+                seq: log.seq,
+                entity: Entity::Revision,
+                action: Action::VisibilityChange,
+                source: Source::RevisionFromLog {
+                    log: i as u32,
+                    rev_id,
+                },
+            });
+        }
+    }
+}
+
+fn plan_pages(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>) {
+    let mut merged = vec![false; facts.pages.len()];
+    let mut planned = Vec::new();
+    for (i, log) in facts.logs.iter().enumerate() {
+        let Some(action) = log.page_action() else {
+            continue;
+        };
+        let restored = (action == Action::Undelete).then(|| {
+            log.params
+                .json()
+                .pointer("/:assoc:count/revisions")
+                .and_then(json_id)
+                .unwrap_or(facts.restored[usize::from(log.wiki)])
+        });
+        let page = if captured(&facts.wikis[usize::from(log.wiki)], "page") {
+            facts
+                .pages
+                .iter()
+                .position(|p| p.wiki == log.wiki && Some(p.page_id) == log.page)
+                .filter(|&p| !merged[p])
+        } else {
+            None
+        };
+        let (seq, source) = match page {
+            Some(p) => {
+                merged[p] = true;
+                (
+                    facts.pages[p].first_seq,
+                    Source::Page {
+                        page: p as u32,
+                        log: Some(i as u32),
+                        restored,
+                    },
+                )
+            }
+            None => (
+                log.seq,
+                Source::PageFromLog {
+                    log: i as u32,
+                    restored,
+                },
+            ),
+        };
+        planned.push(Planned {
+            seq,
+            entity: Entity::Page,
+            action,
+            source,
+        });
+    }
+    // Page row changes no log row explains.
+    for (i, p) in facts.pages.iter().enumerate() {
+        if merged[i] {
+            continue;
+        }
+        let restored = facts.restored[usize::from(p.wiki)];
+        let source = |restored| Source::Page {
+            page: i as u32,
+            log: None,
+            restored,
+        };
+        if p.first_op == Op::Create {
+            let undelete = restored > 0;
+            planned.push(Planned {
+                seq: p.first_seq,
+                entity: Entity::Page,
+                action: if undelete {
+                    Action::Undelete
+                } else {
+                    Action::Create
+                },
+                source: source(undelete.then_some(restored)),
+            });
+            if p.last_op == Op::Delete {
+                planned.push(Planned {
+                    seq: p.last_seq,
+                    entity: Entity::Page,
+                    action: Action::Delete,
+                    source: source(None),
+                });
+            }
+            continue;
+        }
+        let action = if p.last_op == Op::Delete {
+            Some(Action::Delete)
+        } else {
+            match (&p.first, &p.last) {
+                (Some(a), Some(b)) if (a.namespace, &a.title) != (b.namespace, &b.title) => {
+                    Some(Action::Move)
+                }
+                (Some(a), Some(b)) if a.is_redirect != b.is_redirect => {
+                    Some(Action::RedirectChange)
+                }
+                _ => None,
+            }
+        };
+        if let Some(action) = action {
+            planned.push(Planned {
+                seq: p.first_seq,
+                entity: Entity::Page,
+                action,
+                source: source(None),
+            });
+        }
+    }
+    items.extend(planned);
+}
+
+fn plan_user_groups(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>) {
+    type Rights<'a> = (u32, &'a LogFact, Vec<(Action, GroupChange)>);
+    let rights: Vec<Rights<'_>> = facts
+        .logs
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.is("rights", &["rights"]))
+        .map(|(i, l)| {
+            (
+                i as u32,
+                l,
+                group_changes(l, &facts.wikis[usize::from(l.wiki)]),
+            )
+        })
+        .collect();
+    for (seq, wiki, group, action) in &facts.ugs {
+        let group_json = serde_json::Value::String(String::from_utf8_lossy(group).into_owned());
+        let log = rights
+            .iter()
+            .filter(|(_, l, _)| l.wiki == *wiki && !l.title.contains(&b'@'))
+            .find(|(_, _, changes)| changes.iter().any(|(_, c)| c.group == group_json))
+            .or_else(|| {
+                rights
+                    .iter()
+                    .find(|(_, l, _)| l.wiki == *wiki && !l.title.contains(&b'@'))
+            })
+            .map(|(i, _, _)| *i);
+        items.push(Planned {
+            seq: *seq,
+            entity: Entity::UserGroup,
+            action: *action,
+            source: Source::UserGroup { log },
+        });
+    }
+    for (i, log, changes) in rights {
+        let wiki = &facts.wikis[usize::from(log.wiki)];
+        let local = !log.title.contains(&b'@');
+        if local && captured(wiki, "user_groups") {
+            continue;
+        }
+        for (action, change) in changes {
+            items.push(Planned {
+                seq: log.seq,
+                entity: Entity::UserGroup,
+                action,
+                source: Source::UserGroupFromLog { log: i, change },
+            });
+        }
+    }
+}
+
+/// The group changes a `rights/rights` log row records: groups added, removed, or whose
+/// expiry changed, from `4::oldgroups`, `5::newgroups`, `oldmetadata` and `newmetadata`.
+fn group_changes(log: &LogFact, wiki: &str) -> Vec<(Action, GroupChange)> {
+    let params = log.params.json();
+    let list = |key: &str| -> Vec<serde_json::Value> {
+        params
+            .get(key)
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (old, new) = (list("4::oldgroups"), list("5::newgroups"));
+    let (old_meta, new_meta) = (list("oldmetadata"), list("newmetadata"));
+    let expiry = |meta: &[serde_json::Value], i: usize| {
+        meta.get(i)
+            .and_then(|m| m.get("expiry"))
+            .cloned()
+            .unwrap_or(serde_json::Value::Null)
+    };
+    let title = String::from_utf8_lossy(&log.title).into_owned();
+    let (user_name, user_wiki) = match title.split_once('@') {
+        Some((name, other)) => (name.to_string(), other.to_string()),
+        None => (title.clone(), wiki.to_string()),
+    };
+    let change = |group: &serde_json::Value, expiry, prior_expiry| GroupChange {
+        user_wiki: user_wiki.clone(),
+        user_name: user_name.clone(),
+        group: group.clone(),
+        expiry,
+        prior_expiry,
+    };
+    let mut out = Vec::new();
+    for (i, g) in new.iter().enumerate() {
+        match old.iter().position(|o| o == g) {
+            None => out.push((
+                Action::Add,
+                change(g, expiry(&new_meta, i), serde_json::Value::Null),
+            )),
+            Some(j) if expiry(&old_meta, j) != expiry(&new_meta, i) => out.push((
+                Action::ExpiryChange,
+                change(g, expiry(&new_meta, i), expiry(&old_meta, j)),
+            )),
+            Some(_) => {}
+        }
+    }
+    for (j, g) in old.iter().enumerate() {
+        if !new.contains(g) {
+            out.push((
+                Action::Remove,
+                change(g, serde_json::Value::Null, expiry(&old_meta, j)),
+            ));
+        }
+    }
+    out
+}

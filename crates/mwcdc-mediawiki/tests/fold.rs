@@ -1,0 +1,789 @@
+//! Each entity action from the row changes MediaWiki writes for it, through the public API.
+
+use std::sync::Arc;
+
+use mwcdc_binlog::Value;
+use mwcdc_mediawiki::{EntityConfig, EntityEncoder, EntityTopicTemplate};
+use mwcdc_position::Position;
+use mwcdc_record::{
+    BinaryMode, ChangeBuffer, Op, RowChange, SpillPolicy, TableSchema, Transaction,
+};
+use serde_json::{json, Value as Json};
+
+const WIKI: &str = "enwiki";
+
+fn schema(table: &str, columns: &[&str]) -> Arc<TableSchema> {
+    Arc::new(TableSchema {
+        db: WIKI.into(),
+        table: table.into(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        key: vec![0],
+    })
+}
+
+/// The MediaWiki tables of the shared reference.
+struct Tables {
+    revision: Arc<TableSchema>,
+    archive: Arc<TableSchema>,
+    page: Arc<TableSchema>,
+    logging: Arc<TableSchema>,
+    user_groups: Arc<TableSchema>,
+}
+
+fn tables() -> Tables {
+    Tables {
+        revision: schema(
+            "revision",
+            &[
+                "rev_id",
+                "rev_page",
+                "rev_comment_id",
+                "rev_actor",
+                "rev_timestamp",
+                "rev_minor_edit",
+                "rev_deleted",
+                "rev_len",
+                "rev_parent_id",
+                "rev_sha1",
+            ],
+        ),
+        archive: schema(
+            "archive",
+            &[
+                "ar_id",
+                "ar_namespace",
+                "ar_title",
+                "ar_comment_id",
+                "ar_actor",
+                "ar_timestamp",
+                "ar_minor_edit",
+                "ar_rev_id",
+                "ar_deleted",
+                "ar_len",
+                "ar_page_id",
+                "ar_parent_id",
+                "ar_sha1",
+            ],
+        ),
+        page: schema(
+            "page",
+            &[
+                "page_id",
+                "page_namespace",
+                "page_title",
+                "page_is_redirect",
+                "page_is_new",
+                "page_random",
+                "page_touched",
+                "page_links_updated",
+                "page_latest",
+                "page_len",
+                "page_content_model",
+                "page_lang",
+            ],
+        ),
+        logging: schema(
+            "logging",
+            &[
+                "log_id",
+                "log_type",
+                "log_action",
+                "log_timestamp",
+                "log_actor",
+                "log_namespace",
+                "log_title",
+                "log_page",
+                "log_comment_id",
+                "log_params",
+                "log_deleted",
+            ],
+        ),
+        user_groups: schema("user_groups", &["ug_user", "ug_group", "ug_expiry"]),
+    }
+}
+
+fn b(s: &str) -> Value {
+    Value::Bytes(s.as_bytes().to_vec())
+}
+fn u(n: u64) -> Value {
+    Value::UInt(n)
+}
+
+fn revision(id: u64, page: u64, ts: &str, deleted: u64) -> Vec<Value> {
+    vec![
+        u(id),
+        u(page),
+        u(1),
+        u(1),
+        b(ts),
+        u(0),
+        u(deleted),
+        u(10),
+        Value::Null,
+        b("sha"),
+    ]
+}
+
+fn archive(ar_id: u64, rev: u64, page: u64, ts: &str, deleted: u64) -> Vec<Value> {
+    vec![
+        u(ar_id),
+        Value::Int(0),
+        b("Gone"),
+        u(1),
+        u(1),
+        b(ts),
+        u(0),
+        u(rev),
+        u(deleted),
+        u(10),
+        u(page),
+        Value::Null,
+        b("sha"),
+    ]
+}
+
+fn page(id: u64, ns: i64, title: &[u8], redirect: u64, latest: u64) -> Vec<Value> {
+    vec![
+        u(id),
+        Value::Int(ns),
+        Value::Bytes(title.to_vec()),
+        u(redirect),
+        u(1),
+        Value::Double(0.5),
+        b("20260101000000"),
+        Value::Null,
+        u(latest),
+        u(10),
+        Value::Null,
+        Value::Null,
+    ]
+}
+
+fn log(id: u64, kind: &str, action: &str, title: &str, page: u64, params: &[u8]) -> Vec<Value> {
+    vec![
+        u(id),
+        b(kind),
+        b(action),
+        b("20261126080000"),
+        u(7),
+        Value::Int(0),
+        b(title),
+        u(page),
+        u(3),
+        Value::Bytes(params.to_vec()),
+        u(0),
+    ]
+}
+
+/// A transaction under construction: one rows event per change, for simple ids.
+struct Txn {
+    changes: Vec<RowChange>,
+}
+
+impl Txn {
+    fn new() -> Self {
+        Self {
+            changes: Vec::new(),
+        }
+    }
+
+    fn row(
+        mut self,
+        table: &Arc<TableSchema>,
+        op: Op,
+        before: Option<Vec<Value>>,
+        after: Option<Vec<Value>>,
+    ) -> Self {
+        let n = self.changes.len() as u32;
+        self.changes.push(RowChange {
+            table: table.clone(),
+            op,
+            before,
+            after,
+            gtid: Arc::from("0-1-9"),
+            event_index: n,
+            row_index: 0,
+            file: Arc::from("bin.000001"),
+            pos: 4,
+            server_id: 1,
+            ts_sec: 1_795_680_000,
+        });
+        self
+    }
+    fn insert(self, table: &Arc<TableSchema>, row: Vec<Value>) -> Self {
+        self.row(table, Op::Create, None, Some(row))
+    }
+    fn delete(self, table: &Arc<TableSchema>, row: Vec<Value>) -> Self {
+        self.row(table, Op::Delete, Some(row), None)
+    }
+    fn update(self, table: &Arc<TableSchema>, before: Vec<Value>, after: Vec<Value>) -> Self {
+        self.row(table, Op::Update, Some(before), Some(after))
+    }
+
+    fn build(self, changes: ChangeBuffer) -> Transaction {
+        Transaction {
+            gtid: Arc::from("0-1-9"),
+            position: Position::parse_any("0-1-9").unwrap(),
+            file: Arc::from("bin.000001"),
+            end_pos: 1000,
+            commit_ts: 1_795_680_000,
+            changes,
+            xa: None,
+        }
+    }
+
+    fn transaction(self) -> Transaction {
+        let changes = self.changes.clone().into();
+        self.build(changes)
+    }
+}
+
+/// (topic, key, id, value) of every entity record, with `captured` as the table filter: the
+/// transaction holds only the rows of captured tables, as the source gives them.
+fn records_with(
+    txn: &Transaction,
+    captured: &'static [&'static str],
+) -> Vec<(String, String, String, Json)> {
+    let kept: Vec<RowChange> = txn
+        .changes
+        .to_vec()
+        .unwrap()
+        .into_iter()
+        .filter(|c| captured.contains(&c.table.table.as_str()))
+        .collect();
+    let filtered;
+    let txn = if kept.len() == txn.changes.len() {
+        txn
+    } else {
+        filtered = Txn {
+            changes: Vec::new(),
+        }
+        .build(kept.into());
+        &filtered
+    };
+    let mut encoder = EntityEncoder::new(EntityConfig {
+        topic_prefix: "mw".into(),
+        topic: EntityTopicTemplate::parse(EntityTopicTemplate::DEFAULT).unwrap(),
+        binary: BinaryMode::Utf8,
+        captured: Arc::new(move |_db: &str, table: &str| captured.contains(&table)),
+    });
+    encoder
+        .records(txn)
+        .unwrap()
+        .map(|r| {
+            let r = r.unwrap();
+            let value: Json =
+                serde_json::from_slice(r.value.as_ref().unwrap()).unwrap_or_else(|e| {
+                    panic!(
+                        "{e}: {}",
+                        String::from_utf8_lossy(r.value.as_ref().unwrap())
+                    )
+                });
+            assert_eq!(value["id"], json!(r.id));
+            (
+                r.topic.to_string(),
+                String::from_utf8(r.key.unwrap()).unwrap(),
+                r.id,
+                value,
+            )
+        })
+        .collect()
+}
+
+const ALL: &[&str] = &["revision", "archive", "logging", "page", "user_groups"];
+const DEFAULT: &[&str] = &["revision", "archive", "logging"];
+
+fn records(txn: &Transaction) -> Vec<(String, String, String, Json)> {
+    records_with(txn, ALL)
+}
+
+fn summary(records: &[(String, String, String, Json)]) -> Vec<(String, String, String)> {
+    records
+        .iter()
+        .map(|(_, key, _, v)| {
+            (
+                v["entity"].as_str().unwrap().to_string(),
+                v["action"].as_str().unwrap().to_string(),
+                key.clone(),
+            )
+        })
+        .collect()
+}
+
+fn s(e: &str, a: &str, k: &str) -> (String, String, String) {
+    (e.into(), a.into(), k.into())
+}
+
+#[test]
+fn page_creation_is_a_revision_a_page_and_a_log_entry() {
+    let t = tables();
+    let txn = Txn::new()
+        .insert(&t.page, page(5, 0, "Zürich".as_bytes(), 0, 0))
+        .insert(&t.revision, revision(100, 5, "20261126080000", 0))
+        .update(
+            &t.page,
+            page(5, 0, "Zürich".as_bytes(), 0, 0),
+            page(5, 0, "Zürich".as_bytes(), 0, 100),
+        )
+        .insert(
+            &t.logging,
+            log(
+                70,
+                "create",
+                "create",
+                "Zürich",
+                5,
+                b"a:1:{s:17:\"associated_rev_id\";i:100;}",
+            ),
+        )
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("page", "create", "enwiki:5"),
+            s("revision", "create", "enwiki:100"),
+            s("log", "create", "enwiki:70"),
+        ]
+    );
+    let (topic, _, id, page) = &recs[0];
+    assert_eq!(topic, "mw.entity.page");
+    assert_eq!(id, "0-1-9/0/0/page");
+    assert_eq!(
+        page["data"]["page_latest"], 100,
+        "the page as the transaction leaves it"
+    );
+    assert_eq!(page["data"]["page_title"], "Zürich");
+    assert_eq!(page["log"]["log_id"], 70);
+    assert_eq!(page["tables"], json!(["page", "logging"]));
+    assert_eq!(
+        page["entity_ts"], "2026-11-26T08:00:00Z",
+        "the log row's timestamp"
+    );
+    let rev = &recs[1].3;
+    assert_eq!(rev["key"], json!({"rev_id": 100}));
+    assert_eq!(rev["wiki"], WIKI);
+    assert_eq!(rev["gtid"], "0-1-9");
+    assert_eq!(rev["data"]["visibility"]["text"], false);
+    assert_eq!(rev["prior"], Json::Null);
+    let log = &recs[2].3;
+    assert_eq!(log["data"]["log_params"], json!({"associated_rev_id": 100}));
+    assert_eq!(recs[2].0, "mw.entity.log");
+}
+
+#[test]
+fn page_deletion_archives_revisions_and_deletes_the_page() {
+    let t = tables();
+    let txn = Txn::new()
+        .insert(&t.archive, archive(1, 100, 5, "20200101000000", 0))
+        .insert(&t.archive, archive(2, 101, 5, "20210101000000", 15))
+        .delete(&t.revision, revision(100, 5, "20200101000000", 0))
+        .delete(&t.revision, revision(101, 5, "20210101000000", 1))
+        .delete(&t.page, page(5, 0, b"Gone", 0, 101))
+        .insert(
+            &t.logging,
+            log(71, "delete", "delete", "Gone", 5, b"a:0:{}"),
+        )
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("revision", "archive", "enwiki:100"),
+            s("revision", "archive", "enwiki:101"),
+            s("page", "delete", "enwiki:5"),
+            s("log", "create", "enwiki:71"),
+        ]
+    );
+    let first = &recs[0].3;
+    assert_eq!(first["entity_ts"], "2020-01-01T00:00:00Z");
+    assert_eq!(first["data"]["ar_id"], 1);
+    assert_eq!(
+        first["prior"],
+        json!({"rev_deleted": 0, "visibility": {"text": false, "comment": false, "user": false, "restricted": false}})
+    );
+    assert_eq!(first["tables"], json!(["archive", "revision"]));
+    let suppressed = &recs[1].3;
+    assert_eq!(
+        suppressed["data"]["ar_deleted"], 15,
+        "a suppressing deletion carries the new bits"
+    );
+    assert_eq!(suppressed["data"]["visibility"]["restricted"], true);
+    assert_eq!(suppressed["prior"]["rev_deleted"], 1);
+    let page = &recs[2].3;
+    assert_eq!(page["data"]["page_title"], "Gone");
+    assert_eq!(page["log"]["log_type"], "delete");
+}
+
+#[test]
+fn undeletion_restores_into_the_past() {
+    let t = tables();
+    let txn = Txn::new()
+        .insert(&t.page, page(5, 0, b"Back", 0, 0))
+        .insert(&t.revision, revision(100, 5, "20200101000000", 0))
+        .insert(&t.revision, revision(101, 5, "20210101000000", 0))
+        .delete(&t.archive, archive(1, 100, 5, "20200101000000", 0))
+        .delete(&t.archive, archive(2, 101, 5, "20210101000000", 0))
+        .update(
+            &t.page,
+            page(5, 0, b"Back", 0, 0),
+            page(5, 0, b"Back", 0, 101),
+        )
+        .insert(
+            &t.logging,
+            log(
+                72,
+                "delete",
+                "restore",
+                "Back",
+                5,
+                b"a:1:{s:12:\":assoc:count\";a:2:{s:9:\"revisions\";i:2;s:5:\"files\";i:0;}}",
+            ),
+        )
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("page", "undelete", "enwiki:5"),
+            s("revision", "restore", "enwiki:100"),
+            s("revision", "restore", "enwiki:101"),
+            s("log", "create", "enwiki:72"),
+        ]
+    );
+    assert_eq!(recs[0].3["data"]["restored_revisions"], 2);
+    assert_eq!(
+        recs[1].3["entity_ts"], "2020-01-01T00:00:00Z",
+        "the revision's own time"
+    );
+    assert_eq!(recs[1].3["prior"]["ar_id"], 1);
+    assert_eq!(
+        recs[1].3["id"], "0-1-9/1/0/revision",
+        "anchored at the revision row"
+    );
+    // Without page rows or the count in the log, the restored revisions are counted.
+    let recs = records_with(&txn, DEFAULT);
+    let undelete = recs.iter().find(|r| r.3["entity"] == "page").unwrap();
+    assert_eq!(undelete.3["action"], "undelete");
+    assert_eq!(undelete.3["tables"], json!(["logging"]));
+    assert_eq!(undelete.3["data"]["restored_revisions"], 2);
+}
+
+#[test]
+fn revision_deletion_changes_visibility() {
+    let t = tables();
+    let params = b"a:4:{s:7:\"4::type\";s:8:\"revision\";s:6:\"5::ids\";a:1:{i:0;s:3:\"100\";}s:9:\"6::ofield\";i:0;s:9:\"7::nfield\";i:3;}";
+    let txn = Txn::new()
+        .update(
+            &t.revision,
+            revision(100, 5, "20200101000000", 0),
+            revision(100, 5, "20200101000000", 3),
+        )
+        .insert(&t.logging, log(73, "delete", "revision", "Page", 5, params))
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("revision", "visibility_change", "enwiki:100"),
+            s("log", "create", "enwiki:73")
+        ]
+    );
+    let v = &recs[0].3;
+    assert_eq!(
+        v["data"]["visibility"],
+        json!({"text": true, "comment": true, "user": false, "restricted": false})
+    );
+    assert_eq!(v["prior"]["rev_deleted"], 0);
+    assert_eq!(v["prior"]["visibility"]["text"], false);
+    assert_eq!(v["changed"], json!(["rev_deleted"]));
+    assert_eq!(v["log"]["log_id"], 73, "enriched with the log row");
+    // Revision table not captured: from the log row alone.
+    let recs = records_with(&txn, &["logging"]);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("log", "create", "enwiki:73"),
+            s("revision", "visibility_change", "enwiki:100")
+        ]
+    );
+    assert_eq!(recs[1].3["data"]["rev_deleted"], 3);
+    assert_eq!(recs[1].3["prior"]["rev_deleted"], 0);
+    assert_eq!(recs[1].2, "0-1-9/1/0/revision");
+}
+
+#[test]
+fn purge_delete_and_update_of_revisions() {
+    let t = tables();
+    let mut longer = revision(101, 5, "20200101000000", 0);
+    longer[7] = u(99);
+    let txn = Txn::new()
+        .delete(&t.archive, archive(1, 100, 5, "20200101000000", 0))
+        .delete(&t.revision, revision(102, 5, "20200101000000", 0))
+        .update(&t.revision, revision(101, 5, "20200101000000", 0), longer)
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("revision", "purge", "enwiki:100"),
+            s("revision", "delete", "enwiki:102"),
+            s("revision", "update", "enwiki:101"),
+        ]
+    );
+    assert_eq!(recs[0].3["data"]["ar_id"], 1);
+    assert_eq!(recs[2].3["changed"], json!(["rev_len"]));
+    assert_eq!(recs[2].3["prior"], json!({"rev_len": 10}));
+    assert_eq!(recs[2].3["data"]["rev_len"], 99);
+}
+
+#[test]
+fn page_move_with_a_redirect_left_behind() {
+    let t = tables();
+    let params = b"a:2:{s:9:\"4::target\";s:9:\"Talk:New_\";s:10:\"5::noredir\";s:1:\"0\";}";
+    let old_title = [b'O', b'l', b'd', 0xff];
+    let txn = Txn::new()
+        .update(
+            &t.page,
+            page(5, 0, &old_title, 0, 100),
+            page(5, 1, b"New_", 0, 100),
+        )
+        .insert(&t.revision, revision(101, 5, "20261126080000", 0))
+        .update(
+            &t.page,
+            page(5, 1, b"New_", 0, 100),
+            page(5, 1, b"New_", 0, 101),
+        )
+        .insert(&t.page, page(6, 0, &old_title, 0, 0))
+        .insert(&t.revision, revision(102, 6, "20261126080000", 0))
+        .update(
+            &t.page,
+            page(6, 0, &old_title, 0, 0),
+            page(6, 0, &old_title, 1, 102),
+        )
+        .insert(&t.logging, log(74, "move", "move", "Old", 5, params))
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("page", "move", "enwiki:5"),
+            s("revision", "create", "enwiki:101"),
+            s("page", "create", "enwiki:6"),
+            s("revision", "create", "enwiki:102"),
+            s("log", "create", "enwiki:74"),
+        ]
+    );
+    let m = &recs[0].3;
+    assert_eq!(m["data"]["page_namespace"], 1);
+    assert_eq!(m["data"]["page_title"], "New_");
+    assert_eq!(
+        m["prior"],
+        json!({"page_namespace": 0, "page_title": {"base64": "T2xk/w=="}})
+    );
+    assert_eq!(m["log"]["log_params"]["4::target"], "Talk:New_");
+    let redirect = &recs[2].3;
+    assert_eq!(redirect["data"]["page_is_redirect"], 1);
+    assert_eq!(
+        redirect["log"],
+        Json::Null,
+        "no log row: only from the page rows"
+    );
+    assert_eq!(
+        redirect["entity_ts"], "2026-11-26T08:00:00Z",
+        "the commit time"
+    );
+    // From the log row alone, the new title is the prefixed text.
+    let recs = records_with(&txn, DEFAULT);
+    let m = recs.iter().find(|r| r.3["entity"] == "page").unwrap();
+    assert_eq!(m.3["action"], "move");
+    assert_eq!(m.3["data"]["title_text"], "Talk:New_");
+    assert_eq!(
+        m.3["prior"],
+        json!({"page_namespace": 0, "page_title": "Old"})
+    );
+    assert_eq!(recs.iter().filter(|r| r.3["entity"] == "page").count(), 1);
+}
+
+#[test]
+fn redirect_change_only_from_page_rows() {
+    let t = tables();
+    let txn = Txn::new()
+        .insert(&t.revision, revision(101, 5, "20261126080000", 0))
+        .update(&t.page, page(5, 0, b"P", 0, 100), page(5, 0, b"P", 1, 101))
+        .update(&t.page, page(7, 0, b"Q", 0, 100), page(7, 0, b"Q", 0, 102))
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("revision", "create", "enwiki:101"),
+            s("page", "redirect_change", "enwiki:5")
+        ]
+    );
+    assert_eq!(recs[1].3["prior"], json!({"page_is_redirect": 0}));
+    assert!(records_with(&txn, DEFAULT)
+        .iter()
+        .all(|r| r.3["entity"] == "revision"));
+}
+
+#[test]
+fn user_group_changes_from_rows_and_from_the_log() {
+    let t = tables();
+    let params = b"a:4:{s:12:\"4::oldgroups\";a:1:{i:0;s:5:\"sysop\";}s:12:\"5::newgroups\";a:1:{i:0;s:3:\"bot\";}s:11:\"oldmetadata\";a:1:{i:0;a:1:{s:6:\"expiry\";N;}}s:11:\"newmetadata\";a:1:{i:0;a:1:{s:6:\"expiry\";s:14:\"20270101000000\";}}}";
+    let txn = Txn::new()
+        .insert(&t.user_groups, vec![u(9), b("bot"), b("20270101000000")])
+        .delete(&t.user_groups, vec![u(9), b("sysop"), Value::Null])
+        .insert(
+            &t.logging,
+            log(75, "rights", "rights", "Some_user", 0, params),
+        )
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("user_group", "add", "enwiki:9:bot"),
+            s("user_group", "remove", "enwiki:9:sysop"),
+            s("log", "create", "enwiki:75"),
+        ]
+    );
+    assert_eq!(recs[0].3["data"]["ug_expiry"], "20270101000000");
+    assert_eq!(recs[0].3["data"]["user_name"], "Some_user");
+    assert_eq!(recs[0].3["log"]["log_id"], 75);
+    assert_eq!(recs[0].3["key"], json!({"ug_user": 9, "ug_group": "bot"}));
+    // user_groups not captured: from the log row, keyed by name.
+    let recs = records_with(&txn, DEFAULT);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("log", "create", "enwiki:75"),
+            s("user_group", "add", "enwiki:Some_user:bot"),
+            s("user_group", "remove", "enwiki:Some_user:sysop"),
+        ]
+    );
+    assert_eq!(recs[1].2, "0-1-9/2/0/user_group");
+    assert_eq!(
+        recs[2].2, "0-1-9/2/0/user_group/1",
+        "distinct ids from one log row"
+    );
+    assert_eq!(recs[1].3["data"]["ug_expiry"], "20270101000000");
+    // Expiry change, for a user on another wiki: that wiki is named.
+    let params = b"a:4:{s:12:\"4::oldgroups\";a:1:{i:0;s:3:\"bot\";}s:12:\"5::newgroups\";a:1:{i:0;s:3:\"bot\";}s:11:\"oldmetadata\";a:1:{i:0;a:1:{s:6:\"expiry\";N;}}s:11:\"newmetadata\";a:1:{i:0;a:1:{s:6:\"expiry\";s:14:\"20280101000000\";}}}";
+    let txn = Txn::new()
+        .insert(
+            &t.logging,
+            log(76, "rights", "rights", "Other@dewiki", 0, params),
+        )
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("log", "create", "enwiki:76"),
+            s("user_group", "expiry_change", "dewiki:Other:bot")
+        ]
+    );
+    assert_eq!(recs[1].3["wiki"], WIKI);
+    assert_eq!(recs[1].3["data"]["user_wiki"], "dewiki");
+    assert_eq!(recs[1].3["prior"], json!({"ug_expiry": null}));
+    // Expiry change from the row.
+    let txn = Txn::new()
+        .update(
+            &t.user_groups,
+            vec![u(9), b("bot"), Value::Null],
+            vec![u(9), b("bot"), b("20280101000000")],
+        )
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(
+        summary(&recs),
+        vec![s("user_group", "expiry_change", "enwiki:9:bot")]
+    );
+    assert_eq!(recs[0].3["prior"], json!({"ug_expiry": null}));
+}
+
+#[test]
+fn page_changes_from_log_rows_alone() {
+    let t = tables();
+    let txn = Txn::new()
+        .insert(
+            &t.logging,
+            log(77, "create", "create", "Fresh", 8, b"a:0:{}"),
+        )
+        .insert(
+            &t.logging,
+            log(78, "suppress", "delete", "Bad", 9, b"a:0:{}"),
+        )
+        .transaction();
+    let recs = records_with(&txn, DEFAULT);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("log", "create", "enwiki:77"),
+            s("page", "create", "enwiki:8"),
+            s("log", "create", "enwiki:78"),
+            s("page", "delete", "enwiki:9"),
+        ]
+    );
+    assert_eq!(
+        recs[1].3["data"],
+        json!({"page_id": 8, "page_namespace": 0, "page_title": "Fresh"})
+    );
+}
+
+#[test]
+fn log_params_legacy_and_undecodable_are_kept_and_flagged() {
+    let t = tables();
+    let txn = Txn::new()
+        .insert(&t.logging, log(79, "move", "move", "A", 1, b"New_title\n1"))
+        .insert(&t.logging, log(80, "x", "y", "A", 1, b"a:0:{}trailing"))
+        .transaction();
+    let recs = records_with(&txn, &["logging"]);
+    let legacy = &recs[0].3["data"];
+    assert_eq!(legacy["log_params"], json!(["New_title", "1"]));
+    assert_eq!(legacy["log_params_legacy"], true);
+    let raw = &recs.iter().find(|r| r.3["key"]["log_id"] == 80).unwrap().3["data"];
+    assert_eq!(raw["log_params"], "a:0:{}trailing");
+    assert_eq!(raw["log_params_undecoded"], true);
+}
+
+#[test]
+fn a_spilled_transaction_gives_the_same_records() {
+    let t = tables();
+    let mut txn = Txn::new();
+    for i in 0..500 {
+        txn = txn
+            .insert(&t.archive, archive(i + 1, 1000 + i, 5, "20200101000000", 0))
+            .delete(&t.revision, revision(1000 + i, 5, "20200101000000", 0));
+    }
+    let in_memory = txn.changes.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let mut spilled = ChangeBuffer::new(Arc::new(SpillPolicy::new(4096, dir.path().into())));
+    for c in &in_memory {
+        spilled.push(c.clone()).unwrap();
+    }
+    assert!(spilled.spilled_bytes() > 0);
+    let expected = records(&txn.transaction());
+    assert_eq!(expected.len(), 500);
+    assert!(expected.iter().all(|r| r.3["action"] == "archive"));
+    let again = records(
+        &Txn {
+            changes: Vec::new(),
+        }
+        .build(spilled),
+    );
+    assert_eq!(again, expected);
+}
+
+#[test]
+fn a_table_without_the_needed_columns_gives_no_entities() {
+    let odd = Arc::new(TableSchema {
+        db: WIKI.into(),
+        table: "revision".into(),
+        columns: vec!["id".into(), "text".into()],
+        key: vec![0],
+    });
+    let txn = Txn::new().insert(&odd, vec![u(1), b("x")]).transaction();
+    assert!(records(&txn).is_empty());
+}

@@ -1,0 +1,32 @@
+//! The records of a transaction: its row change records, then its entity change records.
+
+use mwcdc_mediawiki::EntityEncoder;
+use mwcdc_record::{Record, RecordEncoder, SpillError, Transaction};
+
+/// The encoders of the enabled record streams (`output.rows`, `output.entities`).
+pub struct Records {
+    /// Row change records.
+    pub rows: Option<RecordEncoder>,
+    /// MediaWiki entity change records.
+    pub entities: Option<EntityEncoder>,
+}
+
+impl Records {
+    /// Both streams' records of `txn`, produced as they are taken. `now_ms` is the processing
+    /// time of the row records.
+    pub fn of<'a>(
+        &'a mut self,
+        txn: &'a Transaction,
+        now_ms: u64,
+    ) -> Result<impl Iterator<Item = Result<Record, SpillError>> + 'a, SpillError> {
+        let rows = self.rows.as_mut().map(|e| e.records(txn, now_ms));
+        let entities = match self.entities.as_mut() {
+            Some(e) => Some(e.records(txn)?),
+            None => None,
+        };
+        Ok(rows
+            .into_iter()
+            .flatten()
+            .chain(entities.into_iter().flatten()))
+    }
+}
