@@ -556,7 +556,11 @@ mod tests {
     fn change(i: u32, table: &Arc<TableSchema>) -> RowChange {
         RowChange {
             table: table.clone(),
-            op: if i.is_multiple_of(2) { Op::Create } else { Op::Update },
+            op: if i.is_multiple_of(2) {
+                Op::Create
+            } else {
+                Op::Update
+            },
             before: (i % 2 == 1).then(|| vec![Value::UInt(u64::from(i)), Value::Null]),
             after: Some(vec![
                 Value::UInt(u64::MAX - u64::from(i)),

@@ -777,7 +777,10 @@ mod tests {
         assert_eq!(c.source.transaction_memory, 1024);
         let e = parse(
             MINIMAL,
-            &[("MWCDC_OUTPUT_ROWS", "false"), ("MWCDC_OUTPUT_ENTITIES", "false")],
+            &[
+                ("MWCDC_OUTPUT_ROWS", "false"),
+                ("MWCDC_OUTPUT_ENTITIES", "false"),
+            ],
         )
         .unwrap_err();
         assert!(e.to_string().contains("output.entities"), "{e}");
