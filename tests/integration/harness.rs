@@ -123,6 +123,9 @@ pub async fn drop_dbs(conn: &mut mysql_async::Conn, dbs: &[&str]) {
     }
 }
 
+/// The `[output]` of tests about row records.
+pub const ROWS_ONLY: &str = "entities = false";
+
 /// A running (or stopped) `mwcdc run`.
 pub struct Connector {
     /// The configuration file.
@@ -135,13 +138,24 @@ pub struct Connector {
 }
 
 impl Connector {
-    /// A connector for `prefix` with extra TOML lines in `[source]`, `[sink]` and top-level.
+    /// A connector for `prefix` with extra TOML lines in `[source]` and `[sink]`, producing
+    /// row records only (tests of entity records use [`Connector::with_output`]).
     pub fn new(prefix: &str, server_id: u32, source_extra: &str, sink_extra: &str) -> Self {
-        Self::with_user(
+        Self::with_output(prefix, server_id, source_extra, sink_extra, ROWS_ONLY)
+    }
+
+    /// A connector with the given `[output]` lines.
+    pub fn with_output(
+        prefix: &str,
+        server_id: u32,
+        source_extra: &str,
+        sink_extra: &str,
+        output: &str,
+    ) -> Self {
+        Self::configured(
             prefix,
             server_id,
-            source_extra,
-            sink_extra,
+            [source_extra, sink_extra, output],
             &cdc_user(),
             &cdc_password(),
         )
@@ -153,6 +167,22 @@ impl Connector {
         server_id: u32,
         source_extra: &str,
         sink_extra: &str,
+        user: &str,
+        password: &str,
+    ) -> Self {
+        Self::configured(
+            prefix,
+            server_id,
+            [source_extra, sink_extra, ROWS_ONLY],
+            user,
+            password,
+        )
+    }
+
+    fn configured(
+        prefix: &str,
+        server_id: u32,
+        [source_extra, sink_extra, output]: [&str; 3],
         user: &str,
         password: &str,
     ) -> Self {
@@ -186,7 +216,8 @@ impl Connector {
              [source]\n{source}\n\
              [sink]\ntype = \"kafka\"\nbrokers = \"{kafka}\"\ntopic_prefix = \"{prefix}\"\n{sink_extra}\n\
              [sink.properties]\n\"message.max.bytes\" = 4000000\n\
-             [checkpoint]\ndir = \"{state}\"\ninterval = \"200ms\"\n",
+             [checkpoint]\ndir = \"{state}\"\ninterval = \"200ms\"\n\
+             [output]\n{output}\n",
             kafka = kafka(),
             state = dir.path().join("state").display(),
         );
@@ -394,6 +425,11 @@ fn to_msg(m: &rdkafka::message::BorrowedMessage<'_>) -> Msg {
         b.map(|b| serde_json::from_slice(b).expect("record is JSON"))
             .unwrap_or(serde_json::Value::Null)
     };
+    // Entity records have string keys (`<wiki>:<id>`), row records JSON keys.
+    let key = m.key().map_or(serde_json::Value::Null, |k| {
+        serde_json::from_slice(k)
+            .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(k).into_owned()))
+    });
     let id = m
         .headers()
         .and_then(|h| h.iter().find(|h| h.key == "mwcdc.id").and_then(|h| h.value))
@@ -403,7 +439,7 @@ fn to_msg(m: &rdkafka::message::BorrowedMessage<'_>) -> Msg {
         topic: m.topic().to_string(),
         partition: m.partition(),
         offset: m.offset(),
-        key: json(m.key()),
+        key,
         value: json(m.payload()),
         id,
     }

@@ -194,7 +194,7 @@ impl EntityRecords<'_> {
             match &item.source {
                 Source::Revision { pair, log: l } => {
                     log = log_of(l);
-                    self.revision(item.action, change, *pair, &mut data)
+                    self.revision(item.action, change, *pair, log.is_some(), &mut data)
                 }
                 Source::RevisionFromLog { log: l, rev_id } => {
                     let fact = &facts.logs[*l as usize];
@@ -235,7 +235,8 @@ impl EntityRecords<'_> {
         let commit_ts = epoch_timestamp(self.txn.commit_ts);
         rec.str("entity_ts", head.entity_ts.as_deref().unwrap_or(&commit_ts));
         rec.str("commit_ts", &commit_ts);
-        rec.str("gtid", &self.txn.gtid);
+        // The row's GTID, as in the id and the row stream (for XA: the prepare's).
+        rec.str("gtid", &change.gtid);
         let tables = serde_json::to_string(&head.tables).unwrap_or_default();
         rec.raw("tables", &tables);
         rec.name("data").extend_from_slice(&body);
@@ -263,6 +264,7 @@ impl EntityRecords<'_> {
         action: Action,
         change: &RowChange,
         pair: Option<crate::fold::RevPair>,
+        with_log: bool,
         data: &mut Obj<'_>,
     ) -> Head {
         let archive = change.table.table == "archive";
@@ -333,6 +335,9 @@ impl EntityRecords<'_> {
             _ => None,
         };
         close_data(data, prior_changed);
+        if with_log {
+            tables.push("logging");
+        }
         Head {
             key_json: format!("{{\"rev_id\":{}}}", json_u64(rev_id)),
             kafka_key: format!("{wiki}:{}", key_u64(rev_id)),

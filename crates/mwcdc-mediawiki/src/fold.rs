@@ -149,10 +149,12 @@ pub(crate) fn table_of(schema: &TableSchema) -> Result<Option<Table>, &'static s
 enum RevKind {
     RevInsert,
     RevDelete,
-    RevUpdate,
     ArInsert,
     ArDelete,
-    ArUpdate,
+    /// An update of either table that changes the visibility bits.
+    VisibilityUpdate,
+    /// Any other update of either table.
+    Update,
 }
 
 /// What pairing needs of one revision or archive row.
@@ -166,8 +168,6 @@ struct RevFact {
     kind: RevKind,
     /// The visibility bits (the before image's for deletes, the after image's otherwise).
     bits: u8,
-    /// For updates: whether the visibility bits changed.
-    bits_changed: bool,
 }
 
 /// A page row's title and redirect flag.
@@ -290,8 +290,8 @@ pub(crate) enum Source {
     Log,
     /// A user_groups row, enriched by a rights log row.
     UserGroup { log: Option<u32> },
-    /// A rights log row alone, for one group.
-    UserGroupFromLog { log: u32, change: GroupChange },
+    /// A rights log row alone, for one group (boxed: rare, and large beside the others).
+    UserGroupFromLog { log: u32, change: Box<GroupChange> },
 }
 
 /// The other row of an archive (revision DELETE) or restore (archive DELETE) pair.
@@ -374,14 +374,12 @@ impl Facts {
                 let kind = match (table, c.op) {
                     (Table::Revision, Op::Create) => RevKind::RevInsert,
                     (Table::Revision, Op::Delete) => RevKind::RevDelete,
-                    (Table::Revision, _) => RevKind::RevUpdate,
                     (_, Op::Create) => RevKind::ArInsert,
                     (_, Op::Delete) => RevKind::ArDelete,
-                    _ => RevKind::ArUpdate,
+                    _ if c.before == c.after => return,
+                    _ if bits(before) != bits(after) => RevKind::VisibilityUpdate,
+                    _ => RevKind::Update,
                 };
-                if matches!(kind, RevKind::RevUpdate | RevKind::ArUpdate) && c.before == c.after {
-                    return;
-                }
                 self.revs.push(RevFact {
                     rev_id,
                     ar_id: current.uint("ar_id").unwrap_or(0),
@@ -389,7 +387,6 @@ impl Facts {
                     wiki,
                     kind,
                     bits: bits(Some(current)),
-                    bits_changed: bits(before) != bits(after),
                 });
             }
             Table::Page => {
@@ -424,6 +421,9 @@ impl Facts {
                 }
             }
             Table::Logging => {
+                if c.op == Op::Update && c.before == c.after {
+                    return;
+                }
                 if c.op != Op::Create {
                     self.direct.push(Planned {
                         seq,
@@ -571,7 +571,7 @@ fn plan_revisions(facts: &mut Facts, captured: &Captured, items: &mut Vec<Planne
             let action = match r.kind {
                 RevKind::RevDelete => Action::Delete,
                 RevKind::ArDelete => Action::Purge,
-                _ if r.bits_changed => Action::VisibilityChange,
+                RevKind::VisibilityUpdate => Action::VisibilityChange,
                 _ => Action::Update,
             };
             let log = (action == Action::VisibilityChange)
@@ -759,7 +759,10 @@ fn plan_user_groups(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>
                 seq: log.seq,
                 entity: Entity::UserGroup,
                 action,
-                source: Source::UserGroupFromLog { log: i, change },
+                source: Source::UserGroupFromLog {
+                    log: i,
+                    change: Box::new(change),
+                },
             });
         }
     }
@@ -819,4 +822,19 @@ fn group_changes(log: &LogFact, wiki: &str) -> Vec<(Action, GroupChange)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_folding_keeps_per_row_stays_small() {
+        assert!(std::mem::size_of::<RevFact>() <= 24);
+        assert!(
+            std::mem::size_of::<Planned>() <= 48,
+            "{}",
+            std::mem::size_of::<Planned>()
+        );
+    }
 }

@@ -1,5 +1,7 @@
 //! Each entity action from the row changes MediaWiki writes for it, through the public API.
 
+mod schemas;
+
 use std::sync::Arc;
 
 use mwcdc_binlog::Value;
@@ -280,6 +282,7 @@ fn records_with(
                     )
                 });
             assert_eq!(value["id"], json!(r.id));
+            schemas::validate_entity(&value);
             (
                 r.topic.to_string(),
                 String::from_utf8(r.key.unwrap()).unwrap(),
@@ -497,6 +500,7 @@ fn revision_deletion_changes_visibility() {
     assert_eq!(v["prior"]["rev_deleted"], 0);
     assert_eq!(v["prior"]["visibility"]["text"], false);
     assert_eq!(v["changed"], json!(["rev_deleted"]));
+    assert_eq!(v["tables"], json!(["revision", "logging"]));
     assert_eq!(v["log"]["log_id"], 73, "enriched with the log row");
     // Revision table not captured: from the log row alone.
     let recs = records_with(&txn, &["logging"]);

@@ -622,27 +622,39 @@ mod tests {
     fn buffers_share_the_budget() {
         let dir = tempfile::tempdir().unwrap();
         let t = table();
-        let one = estimated_size(&change(0, &t));
+        let c = change(0, &t);
+        let one = estimated_size(&c);
         let policy = Arc::new(SpillPolicy::new(one * 3, dir.path().to_path_buf()));
         let mut queued = ChangeBuffer::new(policy.clone());
-        for i in 0..3 {
-            queued.push(change(i * 2, &t)).unwrap();
+        for _ in 0..3 {
+            queued.push(c.clone()).unwrap();
         }
-        assert_eq!(queued.spilled_bytes(), 0);
+        assert_eq!(queued.spilled_bytes(), 0, "within the budget");
         assert_eq!(policy.memory_in_use(), one * 3);
         let mut reading = ChangeBuffer::new(policy.clone());
-        reading.push(change(0, &t)).unwrap();
-        // Over the shared budget, but each buffer alone is within it and below a chunk.
-        assert_eq!(reading.spilled_bytes(), 0);
-        for i in 1..4 {
-            reading.push(change(i * 2, &t)).unwrap();
+        for _ in 0..2 {
+            reading.push(c.clone()).unwrap();
         }
-        assert!(reading.spilled_bytes() > 0, "alone over the budget");
-        assert_eq!(policy.memory_in_use(), one * 3);
+        // Together over the budget, but the growing buffer holds less than a chunk (here the
+        // budget): it keeps its changes.
+        assert_eq!(reading.spilled_bytes(), 0);
+        assert_eq!(policy.memory_in_use(), one * 5);
+        reading.push(c.clone()).unwrap();
+        assert!(
+            reading.spilled_bytes() > 0,
+            "a full chunk over the shared budget is written"
+        );
+        assert_eq!(
+            policy.memory_in_use(),
+            one * 3,
+            "the spilled changes left memory"
+        );
+        reading.push(c.clone()).unwrap();
         drop(queued);
+        assert_eq!(policy.memory_in_use(), one);
+        assert_eq!(reading.to_vec().unwrap(), vec![c; 4]);
+        drop(reading);
         assert_eq!(policy.memory_in_use(), 0);
-        assert_eq!(reading.len(), 4);
-        assert_eq!(reading.to_vec().unwrap().len(), 4);
     }
 
     #[test]

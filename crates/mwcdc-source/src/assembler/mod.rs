@@ -414,6 +414,9 @@ impl<L: SchemaLookup> Assembler<L> {
             }
         }
         let mut changes = std::mem::take(&mut group.changes);
+        if changes.spilled_bytes() > 0 {
+            info!(gtid = %group.text, changes = changes.len(), spilled_bytes = changes.spilled_bytes(), "a large transaction was spilled to disk");
+        }
         if let Some(XaStep::Prepare(xid)) = &xa {
             self.held_xa.insert(
                 xid.clone(),
