@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use mwcdc_binlog::Value;
 use mwcdc_record::{
-    write_json_bytes, write_json_str, write_json_value, BinaryMode, ChangeIter, Record, RowChange,
-    SpillError, TableSchema, Transaction,
+    write_json_bytes, write_json_str, write_json_value, BinaryMode, ChangeIter, KeyEncoding,
+    Record, RowChange, SpillError, TableSchema, Transaction,
 };
 
 use crate::fold::{Action, Entity, GroupChange, LogFact, Plan, Planned, Source};
@@ -207,7 +207,7 @@ impl EntityRecords<'_> {
                     restored,
                 } => {
                     log = log_of(l);
-                    self.page(item.action, *page, log, *restored, &mut data)
+                    self.page(item.action, change, *page, log, *restored, &mut data)
                 }
                 Source::PageFromLog { log: l, restored } => {
                     let fact = &facts.logs[*l as usize];
@@ -252,6 +252,7 @@ impl EntityRecords<'_> {
         Record {
             topic: self.topics[entity_index(item.entity)].clone(),
             key: Some(head.kafka_key.into_bytes()),
+            key_encoding: KeyEncoding::Text,
             value: Some(out),
             id,
         }
@@ -346,17 +347,27 @@ impl EntityRecords<'_> {
         }
     }
 
+    /// A page record at its anchor row, which holds the page as the transaction leaves it
+    /// (the before image of a deletion).
     fn page(
         &self,
         action: Action,
+        change: &RowChange,
         page: u32,
         log: Option<&LogFact>,
         restored: Option<u64>,
         data: &mut Obj<'_>,
     ) -> Head {
         let fact = &self.plan.facts.pages[page as usize];
-        let (schema, values) = &fact.row;
-        data.columns(Row { schema, values });
+        let row = if action == Action::Delete {
+            before(change)
+        } else {
+            image(change)
+        };
+        let Some(row) = row else {
+            return empty_head(change, data);
+        };
+        data.columns(row);
         if let Some(n) = restored {
             data.raw("restored_revisions", &n.to_string());
         }

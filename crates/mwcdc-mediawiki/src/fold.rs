@@ -2,14 +2,14 @@
 //!
 //! The pass reads every change once and keeps only what pairing needs: for revision and
 //! archive rows a 24-byte fact each (the rev_id, the row's index, its kind, its visibility
-//! bits), for page, logging and user_groups rows (a handful per transaction) their decoded
-//! content. It ends with a [`Plan`]: the entity changes of the transaction, each anchored at
+//! bits), for each page its namespace, title and redirect flag before and after, for logging
+//! and user_groups rows (a handful per transaction) their decoded content. It ends with a [`Plan`]: the entity changes of the transaction, each anchored at
 //! the row that carries the entity's new state, in binlog order. The second pass
 //! ([`crate::encode`]) reads the changes again and writes a record at each anchor.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use mwcdc_binlog::Value;
 use mwcdc_record::{BinaryMode, Op, RowChange, SpillError, TableSchema, Transaction};
 
 use crate::row::{mw_timestamp, Row};
@@ -201,8 +201,19 @@ pub(crate) struct PageFact {
     pub(crate) first: Option<PageState>,
     /// The state after the transaction (from the last after image).
     last: Option<PageState>,
-    /// The page row as the transaction leaves it (the before image for a deletion).
-    pub(crate) row: (Arc<TableSchema>, Vec<Value>),
+}
+
+impl PageFact {
+    /// The row a page record is anchored at: the last row of the page, which holds its state
+    /// after the transaction; the first (its INSERT) for a page created and deleted in one
+    /// transaction, whose deletion is anchored at the last.
+    fn anchor(&self) -> u32 {
+        if self.first_op == Op::Create && self.last_op == Op::Delete {
+            self.first_seq
+        } else {
+            self.last_seq
+        }
+    }
 }
 
 /// A logging row.
@@ -326,6 +337,8 @@ pub(crate) struct Facts {
     pub(crate) wikis: Vec<String>,
     revs: Vec<RevFact>,
     pub(crate) pages: Vec<PageFact>,
+    /// Index of `pages` by wiki and page id.
+    page_index: HashMap<(u16, u64), usize>,
     pub(crate) logs: Vec<LogFact>,
     ugs: Vec<(u32, u16, Vec<u8>, Action)>,
     /// Revisions restored, per wiki.
@@ -393,31 +406,28 @@ impl Facts {
                 let Some(page_id) = current.uint("page_id") else {
                     return;
                 };
-                let owned = (c.table.clone(), current.values.to_vec());
-                match self
-                    .pages
-                    .iter_mut()
-                    .find(|p| p.wiki == wiki && p.page_id == page_id)
-                {
-                    Some(p) => {
+                match self.page_index.get(&(wiki, page_id)) {
+                    Some(&i) => {
+                        let p = &mut self.pages[i];
                         p.last_op = c.op;
                         p.last_seq = seq;
                         if let Some(a) = after {
                             p.last = Some(PageState::of(a));
                         }
-                        p.row = owned;
                     }
-                    None => self.pages.push(PageFact {
-                        wiki,
-                        page_id,
-                        first_seq: seq,
-                        first_op: c.op,
-                        last_op: c.op,
-                        last_seq: seq,
-                        first: before.map(PageState::of),
-                        last: after.map(PageState::of),
-                        row: owned,
-                    }),
+                    None => {
+                        self.page_index.insert((wiki, page_id), self.pages.len());
+                        self.pages.push(PageFact {
+                            wiki,
+                            page_id,
+                            first_seq: seq,
+                            first_op: c.op,
+                            last_op: c.op,
+                            last_seq: seq,
+                            first: before.map(PageState::of),
+                            last: after.map(PageState::of),
+                        });
+                    }
                 }
             }
             Table::Logging => {
@@ -621,10 +631,8 @@ fn plan_pages(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>) {
                 .unwrap_or(facts.restored[usize::from(log.wiki)])
         });
         let page = if captured(&facts.wikis[usize::from(log.wiki)], "page") {
-            facts
-                .pages
-                .iter()
-                .position(|p| p.wiki == log.wiki && Some(p.page_id) == log.page)
+            log.page
+                .and_then(|id| facts.page_index.get(&(log.wiki, id)).copied())
                 .filter(|&p| !merged[p])
         } else {
             None
@@ -633,7 +641,7 @@ fn plan_pages(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>) {
             Some(p) => {
                 merged[p] = true;
                 (
-                    facts.pages[p].first_seq,
+                    facts.pages[p].anchor(),
                     Source::Page {
                         page: p as u32,
                         log: Some(i as u32),
@@ -670,7 +678,7 @@ fn plan_pages(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>) {
         if p.first_op == Op::Create {
             let undelete = restored > 0;
             planned.push(Planned {
-                seq: p.first_seq,
+                seq: p.anchor(),
                 entity: Entity::Page,
                 action: if undelete {
                     Action::Undelete
@@ -704,7 +712,7 @@ fn plan_pages(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>) {
         };
         if let Some(action) = action {
             planned.push(Planned {
-                seq: p.first_seq,
+                seq: p.last_seq,
                 entity: Entity::Page,
                 action,
                 source: source(None),

@@ -344,14 +344,17 @@ fn page_creation_is_a_revision_a_page_and_a_log_entry() {
     assert_eq!(
         summary(&recs),
         vec![
-            s("page", "create", "enwiki:5"),
             s("revision", "create", "enwiki:100"),
+            s("page", "create", "enwiki:5"),
             s("log", "create", "enwiki:70"),
         ]
     );
-    let (topic, _, id, page) = &recs[0];
+    let (topic, _, id, page) = &recs[1];
     assert_eq!(topic, "mw.entity.page");
-    assert_eq!(id, "0-1-9/0/0/page");
+    assert_eq!(
+        id, "0-1-9/2/0/page",
+        "at the row with the page's final state"
+    );
     assert_eq!(
         page["data"]["page_latest"], 100,
         "the page as the transaction leaves it"
@@ -363,7 +366,7 @@ fn page_creation_is_a_revision_a_page_and_a_log_entry() {
         page["entity_ts"], "2026-11-26T08:00:00Z",
         "the log row's timestamp"
     );
-    let rev = &recs[1].3;
+    let rev = &recs[0].3;
     assert_eq!(rev["key"], json!({"rev_id": 100}));
     assert_eq!(rev["wiki"], WIKI);
     assert_eq!(rev["gtid"], "0-1-9");
@@ -448,20 +451,24 @@ fn undeletion_restores_into_the_past() {
     assert_eq!(
         summary(&recs),
         vec![
-            s("page", "undelete", "enwiki:5"),
             s("revision", "restore", "enwiki:100"),
             s("revision", "restore", "enwiki:101"),
+            s("page", "undelete", "enwiki:5"),
             s("log", "create", "enwiki:72"),
         ]
     );
-    assert_eq!(recs[0].3["data"]["restored_revisions"], 2);
+    assert_eq!(recs[2].3["data"]["restored_revisions"], 2);
     assert_eq!(
-        recs[1].3["entity_ts"], "2020-01-01T00:00:00Z",
+        recs[2].3["data"]["page_latest"], 101,
+        "the page as the transaction leaves it"
+    );
+    assert_eq!(
+        recs[0].3["entity_ts"], "2020-01-01T00:00:00Z",
         "the revision's own time"
     );
-    assert_eq!(recs[1].3["prior"]["ar_id"], 1);
+    assert_eq!(recs[0].3["prior"]["ar_id"], 1);
     assert_eq!(
-        recs[1].3["id"], "0-1-9/1/0/revision",
+        recs[0].3["id"], "0-1-9/1/0/revision",
         "anchored at the revision row"
     );
     // Without page rows or the count in the log, the restored revisions are counted.
@@ -571,14 +578,15 @@ fn page_move_with_a_redirect_left_behind() {
     assert_eq!(
         summary(&recs),
         vec![
-            s("page", "move", "enwiki:5"),
             s("revision", "create", "enwiki:101"),
-            s("page", "create", "enwiki:6"),
+            s("page", "move", "enwiki:5"),
             s("revision", "create", "enwiki:102"),
+            s("page", "create", "enwiki:6"),
             s("log", "create", "enwiki:74"),
         ]
     );
-    let m = &recs[0].3;
+    let m = &recs[1].3;
+    assert_eq!(m["data"]["page_latest"], 101);
     assert_eq!(m["data"]["page_namespace"], 1);
     assert_eq!(m["data"]["page_title"], "New_");
     assert_eq!(
@@ -586,7 +594,7 @@ fn page_move_with_a_redirect_left_behind() {
         json!({"page_namespace": 0, "page_title": {"base64": "T2xk/w=="}})
     );
     assert_eq!(m["log"]["log_params"]["4::target"], "Talk:New_");
-    let redirect = &recs[2].3;
+    let redirect = &recs[3].3;
     assert_eq!(redirect["data"]["page_is_redirect"], 1);
     assert_eq!(
         redirect["log"],

@@ -255,22 +255,25 @@ impl<'a> Iterator for ChangeIter<'a> {
     }
 }
 
-/// A rough size of a change in memory: the structs and the heap bytes of its values.
+/// The memory a change takes: the structs, the capacity of every heap allocation, and 16 bytes
+/// of allocator overhead per allocation (what glibc's malloc adds, rounded up).
 fn estimated_size(change: &RowChange) -> usize {
+    const ALLOCATION: usize = 16;
     let row = |r: &Option<Vec<Value>>| {
         r.as_ref().map_or(0, |values| {
-            values
-                .iter()
-                .map(|v| {
-                    std::mem::size_of::<Value>()
-                        + match v {
-                            Value::Decimal(s) | Value::Text(s) | Value::Temporal(s) => s.len(),
-                            Value::Bytes(b) | Value::UndecodedText(b) => b.len(),
-                            Value::Json(j) => j.to_string().len(),
-                            _ => 0,
+            ALLOCATION
+                + values.capacity() * std::mem::size_of::<Value>()
+                + values
+                    .iter()
+                    .map(|v| match v {
+                        Value::Decimal(s) | Value::Text(s) | Value::Temporal(s) => {
+                            ALLOCATION + s.capacity()
                         }
-                })
-                .sum()
+                        Value::Bytes(b) | Value::UndecodedText(b) => ALLOCATION + b.capacity(),
+                        Value::Json(j) => ALLOCATION + j.to_string().len(),
+                        _ => 0,
+                    })
+                    .sum::<usize>()
         })
     };
     std::mem::size_of::<RowChange>() + row(&change.before) + row(&change.after)
@@ -622,7 +625,8 @@ mod tests {
     fn buffers_share_the_budget() {
         let dir = tempfile::tempdir().unwrap();
         let t = table();
-        let c = change(0, &t);
+        // Clones are what is pushed; their capacities are their lengths.
+        let c = change(0, &t).clone();
         let one = estimated_size(&c);
         let policy = Arc::new(SpillPolicy::new(one * 3, dir.path().to_path_buf()));
         let mut queued = ChangeBuffer::new(policy.clone());

@@ -44,13 +44,24 @@ pub struct EncoderConfig {
     pub tombstones: bool,
 }
 
+/// How a record's key bytes are to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyEncoding {
+    /// A JSON document (row change records).
+    Json,
+    /// UTF-8 text (entity change records: `<wiki>:<entity id>`).
+    Text,
+}
+
 /// One Kafka record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     /// Destination topic.
     pub topic: Arc<str>,
-    /// Key bytes (JSON), `None` for a table without a key.
+    /// Key bytes, `None` for a table without a key.
     pub key: Option<Vec<u8>>,
+    /// What the key bytes are.
+    pub key_encoding: KeyEncoding,
     /// Value bytes (JSON), `None` for a tombstone.
     pub value: Option<Vec<u8>>,
     /// The `mwcdc.id` header.
@@ -139,6 +150,7 @@ impl RecordEncoder {
             let order = orders.next(&change.table);
             let old_key = self.key(change, change.before.as_deref());
             out.push_back(Record {
+                key_encoding: KeyEncoding::Json,
                 topic: topic.clone(),
                 key: old_key.clone(),
                 value: Some(self.value(
@@ -156,6 +168,7 @@ impl RecordEncoder {
             }
             let order = orders.next(&change.table);
             out.push_back(Record {
+                key_encoding: KeyEncoding::Json,
                 topic,
                 key: self.key(change, change.after.as_deref()),
                 value: Some(self.value(
@@ -177,6 +190,7 @@ impl RecordEncoder {
             Op::Create | Op::Update => self.key(change, change.after.as_deref()),
         };
         out.push_back(Record {
+            key_encoding: KeyEncoding::Json,
             topic: topic.clone(),
             key: key.clone(),
             value: Some(self.value(
@@ -356,6 +370,7 @@ fn key_values<'a>(change: &RowChange, row: Option<&'a [Value]>) -> Option<Vec<&'
 
 fn tombstone(topic: &Arc<str>, key: Option<Vec<u8>>, id: &str) -> Record {
     Record {
+        key_encoding: KeyEncoding::Json,
         topic: topic.clone(),
         key,
         value: None,

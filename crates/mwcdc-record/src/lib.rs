@@ -12,7 +12,7 @@ mod topic;
 pub use buffer::{ChangeBuffer, ChangeIter, SpillError, SpillPolicy};
 pub use change::{Op, RowChange, TableSchema, Transaction, XaStep};
 pub use envelope::{
-    BinaryMode, EncoderConfig, Record, RecordEncoder, TransactionRecords, ID_HEADER,
+    BinaryMode, EncoderConfig, KeyEncoding, Record, RecordEncoder, TransactionRecords, ID_HEADER,
 };
 pub use json::{
     write_bytes as write_json_bytes, write_str as write_json_str, write_value as write_json_value,

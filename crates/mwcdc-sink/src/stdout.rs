@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use mwcdc_record::{Record, ID_HEADER};
+use mwcdc_record::{KeyEncoding, Record, ID_HEADER};
 
 use crate::{Ack, AckSender, Sink, SinkError};
 
@@ -26,7 +26,13 @@ pub fn line(record: &Record) -> Vec<u8> {
     out.extend_from_slice(b"{\"topic\":");
     let _ = serde_json_str(&mut out, &record.topic);
     out.extend_from_slice(b",\"key\":");
-    out.extend_from_slice(record.key.as_deref().unwrap_or(b"null"));
+    match (&record.key, record.key_encoding) {
+        (None, _) => out.extend_from_slice(b"null"),
+        (Some(key), KeyEncoding::Json) => out.extend_from_slice(key),
+        (Some(key), KeyEncoding::Text) => {
+            let _ = serde_json_str(&mut out, &String::from_utf8_lossy(key));
+        }
+    }
     out.extend_from_slice(b",\"value\":");
     out.extend_from_slice(record.value.as_deref().unwrap_or(b"null"));
     out.extend_from_slice(b",\"headers\":{");
@@ -86,6 +92,7 @@ mod tests {
         let r = Record {
             topic: "mwcdc.w.t\"x".into(),
             key: Some(br#"{"id":1}"#.to_vec()),
+            key_encoding: KeyEncoding::Json,
             value: None,
             id: "0-1-2/0/0/tombstone".into(),
         };
@@ -94,6 +101,17 @@ mod tests {
             parsed,
             serde_json::json!({"topic": "mwcdc.w.t\"x", "key": {"id": 1}, "value": null,
                 "headers": {"mwcdc.id": "0-1-2/0/0/tombstone"}})
+        );
+        let entity = Record {
+            key: Some(b"enwiki:12".to_vec()),
+            key_encoding: KeyEncoding::Text,
+            value: Some(b"{}".to_vec()),
+            ..r
+        };
+        let parsed: serde_json::Value = serde_json::from_slice(&line(&entity)).unwrap();
+        assert_eq!(
+            parsed["key"], "enwiki:12",
+            "a text key becomes a JSON string"
         );
     }
 }
