@@ -13,7 +13,7 @@ P=mem${LABEL}_
 cat > $W/mwcdc.toml <<TOML
 name = "mem$LABEL"
 [source]
-url = "mysql://cdc@127.0.0.1:3307"
+url = "mysql://$MWCDC_TEST_CDC_USER@127.0.0.1:${MWCDC_MARIADB_PORT:-3307}"
 server_id = $((20000 + RANDOM % 1000))
 include = ["${P}*.revision", "${P}*.archive", "${P}*.logging", "${P}*.page", "${P}*.user_groups"]
 transaction_memory = "$MEM"
@@ -23,20 +23,20 @@ topic_prefix = "mem$LABEL"
 [checkpoint]
 dir = "$W/state"
 TOML
-MWCDC_SOURCE_PASSWORD=cdc-secret RUST_LOG=info target/release/mwcdc run --config $W/mwcdc.toml 2> $W/mwcdc.log &
+MWCDC_SOURCE_PASSWORD="$MWCDC_TEST_CDC_PASSWORD" RUST_LOG=info NO_COLOR=1 target/release/mwcdc run --config "$W/mwcdc.toml" \
+    > /dev/null 2> "$W/mwcdc.log" &
 PID=$!
 sleep 3
 /usr/bin/time -v target/release/mwcdc-workload --url "$MWCDC_TEST_MYSQL_URL" --wikis 1 --ops $((N + 100)) --seed 1 \
   --db-prefix $P --truth $W/truth.jsonl --big-pages 1 --big-page-revisions $N --delete-batch-size $N 2> $W/workload.log
-tail -1 $W/workload.log >&2 || true
+grep -E "mwcdc-workload:|Elapsed" "$W/workload.log" >&2 || true
 # Wait until mwcdc has been idle for 5 s.
 prev=0; idle=0
 while [ $idle -lt 5 ]; do
   cur=$(awk '{print $14+$15}' /proc/$PID/stat); if [ $((cur - prev)) -le 3 ]; then idle=$((idle+1)); else idle=0; fi; prev=$cur; sleep 1
 done
 grep -E "VmHWM|VmRSS" /proc/$PID/status
-echo "cpu ticks $prev"
-grep -c "spilled to disk" $W/mwcdc.log || true
-grep "spilled to disk" $W/mwcdc.log | sed 's/.*spilled/spilled/' | head -3
+echo "mwcdc CPU: $((prev / $(getconf CLK_TCK))) s"
+grep "spilled to disk" "$W/mwcdc.log" | sed 's/.*spilled_bytes\S*=\S*/spilled bytes: /' || echo "nothing spilled"
 kill -TERM $PID; wait $PID || true
 echo "DROP DATABASE ${P}0" | tests/services/mariadb.sh sql

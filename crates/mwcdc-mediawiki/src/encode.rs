@@ -138,6 +138,31 @@ impl<'a> Obj<'a> {
     }
 }
 
+/// `prior` (the old values of the columns that changed, and the old `visibility` when given)
+/// and `changed` (their names) of an update.
+fn prior_and_changed(
+    before: Row<'_>,
+    after: Row<'_>,
+    old_visibility: Option<String>,
+    binary: BinaryMode,
+) -> (String, Option<String>) {
+    let diff = changed(before, after);
+    let mut prior = Vec::new();
+    let mut o = Obj::open(&mut prior, binary);
+    for (name, old) in &diff {
+        o.value(name, old);
+    }
+    if let Some(v) = old_visibility {
+        o.raw("visibility", &v);
+    }
+    o.close();
+    let names: Vec<&str> = diff.iter().map(|(n, _)| *n).collect();
+    (
+        String::from_utf8_lossy(&prior).into_owned(),
+        Some(serde_json::to_string(&names).unwrap_or_default()),
+    )
+}
+
 /// The columns whose values differ between two images.
 fn changed<'r>(before: Row<'r>, after: Row<'r>) -> Vec<(&'r str, &'r Value)> {
     before
@@ -158,6 +183,15 @@ fn image(change: &RowChange) -> Option<Row<'_>> {
         .as_deref()
         .or(change.before.as_deref())
         .map(|values| Row { schema, values })
+}
+
+/// The image holding the entity's state: the before image for a change that removes it.
+fn state(change: &RowChange, removes: bool) -> Option<Row<'_>> {
+    if removes {
+        before(change)
+    } else {
+        image(change)
+    }
 }
 
 fn before(change: &RowChange) -> Option<Row<'_>> {
@@ -274,11 +308,7 @@ impl EntityRecords<'_> {
         } else {
             ("rev_id", "rev_deleted", "rev_timestamp")
         };
-        let row = match action {
-            Action::Delete | Action::Purge => before(change),
-            _ => image(change),
-        };
-        let Some(row) = row else {
+        let Some(row) = state(change, matches!(action, Action::Delete | Action::Purge)) else {
             return empty_head(change, data);
         };
         let rev_id = row.uint(id_col);
@@ -314,24 +344,9 @@ impl EntityRecords<'_> {
                 ))
             }
             (Action::VisibilityChange | Action::Update, _) => before(change).map(|b| {
-                let diff = changed(b, row);
-                let mut prior = Vec::new();
-                let mut o = Obj::open(&mut prior, self.binary);
-                for (name, old) in &diff {
-                    o.value(name, old);
-                }
-                if action == Action::VisibilityChange {
-                    o.raw(
-                        "visibility",
-                        &visibility_json(b.uint(bits_col).unwrap_or(0)),
-                    );
-                }
-                o.close();
-                let names: Vec<&str> = diff.iter().map(|(n, _)| *n).collect();
-                (
-                    String::from_utf8_lossy(&prior).into_owned(),
-                    Some(serde_json::to_string(&names).unwrap_or_default()),
-                )
+                let old_bits = (action == Action::VisibilityChange)
+                    .then(|| visibility_json(b.uint(bits_col).unwrap_or(0)));
+                prior_and_changed(b, row, old_bits, self.binary)
             }),
             _ => None,
         };
@@ -359,12 +374,7 @@ impl EntityRecords<'_> {
         data: &mut Obj<'_>,
     ) -> Head {
         let fact = &self.plan.facts.pages[page as usize];
-        let row = if action == Action::Delete {
-            before(change)
-        } else {
-            image(change)
-        };
-        let Some(row) = row else {
+        let Some(row) = state(change, action == Action::Delete) else {
             return empty_head(change, data);
         };
         data.columns(row);
@@ -401,12 +411,7 @@ impl EntityRecords<'_> {
     }
 
     fn log(&self, action: Action, change: &RowChange, data: &mut Obj<'_>) -> Head {
-        let row = if action == Action::Delete {
-            before(change)
-        } else {
-            image(change)
-        };
-        let Some(row) = row else {
+        let Some(row) = state(change, action == Action::Delete) else {
             return empty_head(change, data);
         };
         for (name, v) in row.schema.columns.iter().zip(row.values) {
@@ -424,20 +429,7 @@ impl EntityRecords<'_> {
         let prior = (action == Action::Update)
             .then(|| before(change))
             .flatten()
-            .map(|b| {
-                let diff = changed(b, row);
-                let mut prior = Vec::new();
-                let mut o = Obj::open(&mut prior, self.binary);
-                for (name, old) in &diff {
-                    o.value(name, old);
-                }
-                o.close();
-                let names: Vec<&str> = diff.iter().map(|(n, _)| *n).collect();
-                (
-                    String::from_utf8_lossy(&prior).into_owned(),
-                    Some(serde_json::to_string(&names).unwrap_or_default()),
-                )
-            });
+            .map(|b| prior_and_changed(b, row, None, self.binary));
         close_data(data, prior);
         let log_id = row.uint("log_id");
         Head {
@@ -455,12 +447,7 @@ impl EntityRecords<'_> {
         log: Option<&LogFact>,
         data: &mut Obj<'_>,
     ) -> Head {
-        let row = if action == Action::Remove {
-            before(change)
-        } else {
-            image(change)
-        };
-        let Some(row) = row else {
+        let Some(row) = state(change, action == Action::Remove) else {
             return empty_head(change, data);
         };
         data.columns(row);
