@@ -37,6 +37,7 @@ while [ $idle -lt 5 ]; do
 done
 grep -E "VmHWM|VmRSS" /proc/$PID/status
 echo "mwcdc CPU: $((prev / $(getconf CLK_TCK))) s"
-grep "spilled to disk" "$W/mwcdc.log" | sed 's/.*spilled_bytes\S*=\S*/spilled bytes: /' || echo "nothing spilled"
+grep "spilled to disk" "$W/mwcdc.log" | sed -E 's/\x1b\[[0-9;]*m//g; s/.*changes=([0-9]+).*spilled_bytes=([0-9]+).*/spilled: \1 changes, \2 bytes/' \
+    || echo "nothing spilled"
 kill -TERM $PID; wait $PID || true
 echo "DROP DATABASE ${P}0" | tests/services/mariadb.sh sql

@@ -73,6 +73,23 @@ pub enum SourceError {
         #[source]
         source: mwcdc_binlog::DecodeError,
     },
+    /// The driver could not parse an event, on every attempt over a fresh connection.
+    #[error(
+        "cannot parse the binlog event at {file}:{pos} (after position {position}): {message}; \
+         it failed {attempts} times over fresh connections"
+    )]
+    Unparsed {
+        /// Binlog file.
+        file: String,
+        /// Start position of the event (the end of the last event read).
+        pos: u64,
+        /// The replication position before it.
+        position: String,
+        /// The driver's message.
+        message: String,
+        /// How many times it was tried.
+        attempts: u32,
+    },
     /// A captured table's change is not in the binlog as full row images.
     #[error(
         "transaction {gtid} changes captured table {table} {what}; mwcdc needs {setting} so that \

@@ -132,13 +132,25 @@ impl Replicator {
         )
         .with_spill(self.config.spill.clone());
         let mut delay = self.config.reconnect_min;
+        let mut unparsed_attempts = 0;
         loop {
             let before = assembler.position().clone();
             match self.stream(&mut assembler, &out, &mut shutdown).await {
                 Ok(()) => return Ok(()),
-                Err(e) if e.is_transient() => {
+                // An event the driver cannot parse may be a connection cut in the middle of
+                // a packet: read it again over a new connection, a few times, before
+                // concluding that the event itself is bad.
+                Err(e)
+                    if e.is_transient()
+                        || (matches!(e, SourceError::Unparsed { .. })
+                            && unparsed_attempts + 1 < UNPARSED_ATTEMPTS) =>
+                {
                     if *assembler.position() != before {
                         delay = self.config.reconnect_min;
+                        unparsed_attempts = 0;
+                    }
+                    if matches!(e, SourceError::Unparsed { .. }) {
+                        unparsed_attempts += 1;
                     }
                     warn!(error = %e, retry_in = ?delay, position = %assembler.position(), "binlog stream interrupted; reconnecting");
                     assembler.reconnect();
@@ -185,14 +197,7 @@ impl Replicator {
             // the source with the position, not kill its task silently.
             let next = match next {
                 Ok(Err(_panic)) => {
-                    return Err(SourceError::Decode {
-                        file: assembler.file().to_string(),
-                        pos: 0,
-                        source: mwcdc_binlog::DecodeError::Invalid(format!(
-                            "the driver failed on the event after position {}",
-                            assembler.position()
-                        )),
-                    })
+                    return Err(unparsed(assembler, "the driver's event parser panicked"));
                 }
                 Ok(Ok(next)) => Ok(next),
                 Err(elapsed) => Err(elapsed),
@@ -269,19 +274,27 @@ impl Replicator {
                     std::io::ErrorKind::InvalidData | std::io::ErrorKind::Other
                 ) =>
             {
-                SourceError::Decode {
-                    file: assembler.file().to_string(),
-                    pos: 0,
-                    source: mwcdc_binlog::DecodeError::Invalid(format!(
-                        "the driver could not parse the event after position {position}: {io}"
-                    )),
-                }
+                unparsed(assembler, &io.to_string())
             }
             other => SourceError::Connection {
                 host: self.config.connect.host(),
                 message: other.to_string(),
             },
         }
+    }
+}
+
+/// Attempts, on fresh connections, to read an event the driver cannot parse.
+const UNPARSED_ATTEMPTS: u32 = 3;
+
+/// The driver could not parse the event after the last one the assembler took.
+fn unparsed(assembler: &Assembler<ServerLookup>, message: &str) -> SourceError {
+    SourceError::Unparsed {
+        file: assembler.file().to_string(),
+        pos: assembler.next_event_pos(),
+        position: assembler.position().to_string(),
+        message: message.to_string(),
+        attempts: UNPARSED_ATTEMPTS,
     }
 }
 

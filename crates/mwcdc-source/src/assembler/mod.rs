@@ -77,6 +77,7 @@ pub struct Assembler<L> {
     held_xa: HashMap<String, ChangeBuffer>,
     pending_payload_echo: VecDeque<EventHeader>,
     spill: Arc<SpillPolicy>,
+    next_event_pos: u64,
 }
 
 impl<L: SchemaLookup> Assembler<L> {
@@ -103,6 +104,7 @@ impl<L: SchemaLookup> Assembler<L> {
             held_xa: HashMap::new(),
             pending_payload_echo: VecDeque::new(),
             spill: Arc::new(SpillPolicy::in_memory()),
+            next_event_pos: 0,
         }
     }
 
@@ -120,6 +122,11 @@ impl<L: SchemaLookup> Assembler<L> {
     /// The binlog file being read.
     pub fn file(&self) -> &str {
         &self.file
+    }
+
+    /// Where the next event starts in [`Assembler::file`]: the end of the last event read.
+    pub fn next_event_pos(&self) -> u64 {
+        self.next_event_pos
     }
 
     /// Forgets a partly read transaction and the format state, for a new connection that
@@ -152,6 +159,9 @@ impl<L: SchemaLookup> Assembler<L> {
             .decoder
             .split(bytes)
             .map_err(|e| self.decode_error(bytes, e))?;
+        if raw.header.log_pos != 0 {
+            self.next_event_pos = u64::from(raw.header.log_pos);
+        }
         self.handle_event(raw.header, raw.body, out).await
     }
 
@@ -219,6 +229,7 @@ impl<L: SchemaLookup> Assembler<L> {
             | Event::Skipped(_) => {}
             Event::Rotate(r) => {
                 self.file = Arc::from(r.file.as_str());
+                self.next_event_pos = r.position;
                 // A transaction never spans binlog files, nor do the TABLE_MAPs its rows
                 // events refer to: the maps of the last file are not needed any more.
                 self.tables.clear();
