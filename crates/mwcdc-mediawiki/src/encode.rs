@@ -1,5 +1,6 @@
 //! The second pass over a transaction: a record at each anchor of the [`Plan`].
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -248,7 +249,7 @@ impl EntityRecords<'_> {
                     log = Some(fact);
                     page_from_log(wiki, item.action, fact, *restored, &mut data)
                 }
-                Source::Log => self.log(item.action, change, &mut data),
+                Source::Log => self.log(item, change, &mut data),
                 Source::UserGroup { log: l } => {
                     log = log_of(l);
                     self.user_group(item.action, change, log, &mut data)
@@ -410,17 +411,26 @@ impl EntityRecords<'_> {
         }
     }
 
-    fn log(&self, action: Action, change: &RowChange, data: &mut Obj<'_>) -> Head {
+    fn log(&self, item: &Planned, change: &RowChange, data: &mut Obj<'_>) -> Head {
+        let action = item.action;
         let Some(row) = state(change, action == Action::Delete) else {
             return empty_head(change, data);
         };
+        // An INSERT's parameters were decoded by the first pass; others are decoded here.
+        let logs = &self.plan.facts.logs;
+        let decoded = logs
+            .binary_search_by_key(&item.seq, |l| l.seq)
+            .ok()
+            .map(|i| Cow::Borrowed(&logs[i].params));
         for (name, v) in row.schema.columns.iter().zip(row.values) {
             if name != "log_params" {
                 data.value(name, v);
                 continue;
             }
-            let raw = row.bytes("log_params").unwrap_or_default();
-            let params = crate::params::Params::decode(raw, self.binary);
+            let params = decoded.clone().unwrap_or_else(|| {
+                let raw = row.bytes("log_params").unwrap_or_default();
+                Cow::Owned(crate::params::Params::decode(raw, self.binary))
+            });
             data.json("log_params", params.json());
             if let Some(flag) = params.flag() {
                 data.raw(flag, "true");
