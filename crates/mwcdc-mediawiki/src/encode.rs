@@ -10,7 +10,8 @@ use mwcdc_record::{
     Record, RowChange, SpillError, TableSchema, Transaction,
 };
 
-use crate::fold::{Action, Entity, GroupChange, LogFact, Plan, Planned, Source};
+use crate::fold::{json_id, param_bytes, Action, GroupChange, LogFact, Plan, Planned, Source};
+use crate::params::Params;
 use crate::row::{epoch_timestamp, mw_timestamp, visibility_json, Row};
 
 /// The entity records of one transaction, written anchor by anchor as they are taken.
@@ -44,7 +45,7 @@ impl Iterator for EntityRecords<'_> {
             };
             let mut k = [0u32; 4];
             while let Some(item) = self.plan.items.get(self.next).filter(|p| p.seq == target) {
-                let n = &mut k[entity_index(item.entity)];
+                let n = &mut k[item.entity.index()];
                 let record = self.record(item, &change, *n);
                 *n += 1;
                 self.ready.push_back(record);
@@ -52,15 +53,6 @@ impl Iterator for EntityRecords<'_> {
             }
         }
         self.ready.pop_front().map(Ok)
-    }
-}
-
-fn entity_index(e: Entity) -> usize {
-    match e {
-        Entity::Revision => 0,
-        Entity::Page => 1,
-        Entity::Log => 2,
-        Entity::UserGroup => 3,
     }
 }
 
@@ -113,16 +105,16 @@ impl<'a> Obj<'a> {
         let _ = serde_json::to_writer(&mut *self.name(name), v);
     }
 
-    fn opt_u64(&mut self, name: &str, v: Option<u64>) {
+    fn opt_num(&mut self, name: &str, v: Option<impl std::fmt::Display>) {
         match v {
             Some(n) => self.raw(name, &n.to_string()),
             None => self.raw(name, "null"),
         }
     }
 
-    fn opt_i64(&mut self, name: &str, v: Option<i64>) {
+    fn opt_bytes(&mut self, name: &str, v: Option<&[u8]>) {
         match v {
-            Some(n) => self.raw(name, &n.to_string()),
+            Some(b) => self.bytes(name, b),
             None => self.raw(name, "null"),
         }
     }
@@ -151,7 +143,14 @@ fn prior_and_changed(
     let mut prior = Vec::new();
     let mut o = Obj::open(&mut prior, binary);
     for (name, old) in &diff {
-        o.value(name, old);
+        // Parameters as `data` has them: decoded (only logging has this column).
+        match (*name, old) {
+            ("log_params", Value::Bytes(raw)) => {
+                let params = Params::decode(raw, binary);
+                o.json(name, params.json());
+            }
+            _ => o.value(name, old),
+        }
     }
     if let Some(v) = old_visibility {
         o.raw("visibility", &v);
@@ -285,7 +284,7 @@ impl EntityRecords<'_> {
         }
         rec.close();
         Record {
-            topic: self.topics[entity_index(item.entity)].clone(),
+            topic: self.topics[item.entity.index()].clone(),
             key: Some(head.kafka_key.into_bytes()),
             key_encoding: KeyEncoding::Text,
             value: Some(out),
@@ -337,7 +336,7 @@ impl EntityRecords<'_> {
                 Some((
                     format!(
                         "{{\"ar_id\":{},\"ar_deleted\":{},\"visibility\":{}}}",
-                        p.ar_id,
+                        json_u64(p.ar_id),
                         p.bits,
                         visibility_json(u64::from(p.bits))
                     ),
@@ -386,7 +385,7 @@ impl EntityRecords<'_> {
             (Action::Move, Some(first)) => {
                 let mut prior = Vec::new();
                 let mut o = Obj::open(&mut prior, self.binary);
-                o.opt_i64("page_namespace", first.namespace);
+                o.opt_num("page_namespace", first.namespace);
                 o.bytes("page_title", &first.title);
                 o.close();
                 Some(String::from_utf8_lossy(&prior).into_owned())
@@ -418,24 +417,14 @@ impl EntityRecords<'_> {
         };
         // An INSERT's parameters were decoded by the first pass; others are decoded here.
         let logs = &self.plan.facts.logs;
-        let decoded = logs
-            .binary_search_by_key(&item.seq, |l| l.seq)
-            .ok()
-            .map(|i| Cow::Borrowed(&logs[i].params));
-        for (name, v) in row.schema.columns.iter().zip(row.values) {
-            if name != "log_params" {
-                data.value(name, v);
-                continue;
-            }
-            let params = decoded.clone().unwrap_or_else(|| {
-                let raw = row.bytes("log_params").unwrap_or_default();
-                Cow::Owned(crate::params::Params::decode(raw, self.binary))
-            });
-            data.json("log_params", params.json());
-            if let Some(flag) = params.flag() {
-                data.raw(flag, "true");
-            }
-        }
+        let params = match logs.binary_search_by_key(&item.seq, |l| l.seq) {
+            Ok(i) => logs[i].params_as(self.binary),
+            Err(_) => Cow::Owned(Params::decode(
+                row.bytes("log_params").unwrap_or_default(),
+                self.binary,
+            )),
+        };
+        write_log_columns(data, row, &params);
         let prior = (action == Action::Update)
             .then(|| before(change))
             .flatten()
@@ -479,7 +468,7 @@ impl EntityRecords<'_> {
         let group = row.bytes("ug_group").unwrap_or_default();
         let mut key = Vec::new();
         let mut o = Obj::open(&mut key, self.binary);
-        o.opt_u64("ug_user", user);
+        o.opt_num("ug_user", user);
         o.bytes("ug_group", group);
         o.close();
         let mut tables = vec!["user_groups"];
@@ -488,12 +477,7 @@ impl EntityRecords<'_> {
         }
         Head {
             key_json: String::from_utf8_lossy(&key).into_owned(),
-            kafka_key: format!(
-                "{}:{}:{}",
-                change.table.db,
-                key_u64(user),
-                String::from_utf8_lossy(group)
-            ),
+            kafka_key: format!("{}:{}:{}", change.table.db, key_u64(user), key_text(group)),
             entity_ts: log.and_then(|l| l.timestamp.clone()),
             tables,
         }
@@ -535,14 +519,10 @@ fn key_u64(v: Option<u64>) -> String {
 
 fn revision_from_log(wiki: &str, log: &LogFact, rev_id: u64, data: &mut Obj<'_>) -> Head {
     let params = log.params.json();
-    let bits = |k: &str| {
-        params
-            .get(k)
-            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
-    };
+    let bits = |k: &str| params.get(k).and_then(json_id);
     let (old, new) = (bits("6::ofield"), bits("7::nfield"));
     data.raw("rev_id", &rev_id.to_string());
-    data.opt_u64("rev_deleted", new);
+    data.opt_num("rev_deleted", new);
     data.raw("visibility", &visibility_json(new.unwrap_or(0)));
     let prior = format!(
         "{{\"rev_deleted\":{},\"visibility\":{}}}",
@@ -565,18 +545,18 @@ fn page_from_log(
     restored: Option<u64>,
     data: &mut Obj<'_>,
 ) -> Head {
-    data.opt_u64("page_id", log.page);
+    data.opt_num("page_id", log.page);
     let prior = if action == Action::Move {
-        let target = log.params.json().get("4::target").cloned();
-        data.json("title_text", &target.unwrap_or(serde_json::Value::Null));
+        let target = log.params.json().get("4::target").and_then(param_bytes);
+        data.opt_bytes("title_text", target.as_deref());
         let mut prior = Vec::new();
         let mut o = Obj::open(&mut prior, data.binary);
-        o.opt_i64("page_namespace", log.namespace);
+        o.opt_num("page_namespace", log.namespace);
         o.bytes("page_title", &log.title);
         o.close();
         Some((String::from_utf8_lossy(&prior).into_owned(), None))
     } else {
-        data.opt_i64("page_namespace", log.namespace);
+        data.opt_num("page_namespace", log.namespace);
         data.bytes("page_title", &log.title);
         None
     };
@@ -592,7 +572,7 @@ fn page_from_log(
             format!(
                 "{wiki}:{}:{}",
                 log.namespace.unwrap_or(0),
-                String::from_utf8_lossy(&log.title)
+                key_text(&log.title)
             ),
         ),
     };
@@ -610,48 +590,75 @@ fn user_group_from_log(
     change: &GroupChange,
     data: &mut Obj<'_>,
 ) -> Head {
-    data.str("user_name", &change.user_name);
+    data.bytes("user_name", &change.user_name);
     data.str("user_wiki", &change.user_wiki);
-    data.json("ug_group", &change.group);
-    data.json("ug_expiry", &change.expiry);
+    data.bytes("ug_group", &change.group);
+    data.opt_bytes("ug_expiry", change.expiry.as_deref());
     let prior = matches!(action, Action::ExpiryChange | Action::Remove).then(|| {
-        (
-            format!(
-                "{{\"ug_expiry\":{}}}",
-                serde_json::to_string(&change.prior_expiry).unwrap_or_default()
-            ),
-            None,
-        )
+        let mut prior = Vec::new();
+        let mut o = Obj::open(&mut prior, data.binary);
+        o.opt_bytes("ug_expiry", change.prior_expiry.as_deref());
+        o.close();
+        (String::from_utf8_lossy(&prior).into_owned(), None)
     });
     close_data(data, prior);
-    let group = change
-        .group
-        .as_str()
-        .map_or_else(|| change.group.to_string(), str::to_string);
     let mut key = Vec::new();
     let mut o = Obj::open(&mut key, data.binary);
-    o.str("user_name", &change.user_name);
+    o.bytes("user_name", &change.user_name);
     o.str("user_wiki", &change.user_wiki);
-    o.json("ug_group", &change.group);
+    o.bytes("ug_group", &change.group);
     o.close();
     Head {
         key_json: String::from_utf8_lossy(&key).into_owned(),
-        kafka_key: format!("{}:{}:{group}", change.user_wiki, change.user_name),
+        kafka_key: format!(
+            "{}:{}:{}",
+            change.user_wiki,
+            key_text(&change.user_name),
+            key_text(&change.group)
+        ),
         entity_ts: log.timestamp.clone(),
         tables: vec!["logging"],
     }
 }
 
+/// Bytes in a text Kafka key: UTF-8 as it is, a backslash doubled, any other byte as `\xNN`,
+/// so that different byte strings never share a key.
+fn key_text(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&chunk.valid().replace('\\', "\\\\"));
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
 /// What a log row adds to the record of the change it explains.
 fn log_enrichment(l: &LogFact, o: &mut Obj<'_>) {
-    o.opt_u64("log_id", l.log_id);
+    let binary = o.binary;
+    o.opt_num("log_id", l.log_id);
     o.bytes("log_type", &l.log_type);
     o.bytes("log_action", &l.log_action);
     match &l.timestamp {
         Some(t) => o.str("log_timestamp", t),
         None => o.raw("log_timestamp", "null"),
     }
-    o.opt_u64("log_actor", l.actor);
-    o.opt_u64("log_comment_id", l.comment_id);
-    o.json("log_params", l.params.json());
+    o.opt_num("log_actor", l.actor);
+    o.opt_num("log_comment_id", l.comment_id);
+    o.json("log_params", l.params_as(binary).json());
+}
+
+/// A logging row's columns, `log_params` decoded (with its flag when it was not decoded).
+fn write_log_columns(data: &mut Obj<'_>, row: Row<'_>, params: &Params) {
+    for (name, v) in row.schema.columns.iter().zip(row.values) {
+        if name != "log_params" {
+            data.value(name, v);
+            continue;
+        }
+        data.json("log_params", params.json());
+        if let Some(flag) = params.flag() {
+            data.raw(flag, "true");
+        }
+    }
 }

@@ -10,6 +10,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use base64::Engine;
+
 use mwcdc_record::{BinaryMode, Op, RowChange, SpillError, TableSchema, Transaction};
 
 use crate::row::{mw_timestamp, Row};
@@ -19,13 +21,13 @@ use crate::Captured;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entity {
     /// A revision, live or archived (key `rev_id`).
-    Revision,
+    Revision = 0,
     /// A page (key `page_id`).
-    Page,
+    Page = 1,
     /// A log entry (key `log_id`).
-    Log,
+    Log = 2,
     /// A user's membership of a group (key user and group).
-    UserGroup,
+    UserGroup = 3,
 }
 
 impl Entity {
@@ -36,6 +38,11 @@ impl Entity {
         Entity::Log,
         Entity::UserGroup,
     ];
+
+    /// The position of the kind in [`Entity::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
 
     /// The name used in topics, ids and records.
     pub fn name(self) -> &'static str {
@@ -203,19 +210,6 @@ pub(crate) struct PageFact {
     last: Option<PageState>,
 }
 
-impl PageFact {
-    /// The row a page record is anchored at: the last row of the page, which holds its state
-    /// after the transaction; the first (its INSERT) for a page created and deleted in one
-    /// transaction, whose deletion is anchored at the last.
-    fn anchor(&self) -> u32 {
-        if self.first_op == Op::Create && self.last_op == Op::Delete {
-            self.first_seq
-        } else {
-            self.last_seq
-        }
-    }
-}
-
 /// A logging row.
 #[derive(Debug)]
 pub(crate) struct LogFact {
@@ -230,11 +224,25 @@ pub(crate) struct LogFact {
     pub(crate) title: Vec<u8>,
     pub(crate) actor: Option<u64>,
     pub(crate) comment_id: Option<u64>,
-    /// `log_params` decoded (see [`crate::params`]).
+    /// `log_params` decoded in UTF-8 mode, for the folding.
     pub(crate) params: crate::params::Params,
+    /// `log_params` as stored.
+    pub(crate) raw_params: Vec<u8>,
 }
 
 impl LogFact {
+    /// The parameters decoded with `binary`, the way records show them.
+    pub(crate) fn params_as(
+        &self,
+        binary: BinaryMode,
+    ) -> std::borrow::Cow<'_, crate::params::Params> {
+        if binary == BinaryMode::Utf8 {
+            std::borrow::Cow::Borrowed(&self.params)
+        } else {
+            std::borrow::Cow::Owned(crate::params::Params::decode(&self.raw_params, binary))
+        }
+    }
+
     fn is(&self, log_type: &str, actions: &[&str]) -> bool {
         self.log_type == log_type.as_bytes()
             && actions.iter().any(|a| self.log_action == a.as_bytes())
@@ -273,8 +281,8 @@ impl LogFact {
     }
 }
 
-/// An id in log params: a number or a decimal string.
-fn json_id(v: &serde_json::Value) -> Option<u64> {
+/// An id or a number in log params: a number or a decimal string.
+pub(crate) fn json_id(v: &serde_json::Value) -> Option<u64> {
     v.as_u64()
         .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
@@ -309,17 +317,20 @@ pub(crate) enum Source {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RevPair {
     pub(crate) bits: u8,
-    pub(crate) ar_id: u64,
+    /// The archive row's ar_id (restore pairs).
+    pub(crate) ar_id: Option<u64>,
 }
 
 /// One group change read from a `rights/rights` log row.
 #[derive(Debug, Clone)]
 pub(crate) struct GroupChange {
+    /// The wiki of the user: the `@otherwiki` of the title, else the log row's.
     pub(crate) user_wiki: String,
-    pub(crate) user_name: String,
-    pub(crate) group: serde_json::Value,
-    pub(crate) expiry: serde_json::Value,
-    pub(crate) prior_expiry: serde_json::Value,
+    /// The log title without `@otherwiki`: the user name with underscores.
+    pub(crate) user_name: Vec<u8>,
+    pub(crate) group: Vec<u8>,
+    pub(crate) expiry: Option<Vec<u8>>,
+    pub(crate) prior_expiry: Option<Vec<u8>>,
 }
 
 /// One entity change, anchored at the row with index `seq`.
@@ -340,6 +351,7 @@ pub(crate) struct Facts {
     /// Index of `pages` by wiki and page id.
     page_index: HashMap<(u16, u64), usize>,
     pub(crate) logs: Vec<LogFact>,
+    /// user_groups rows: (seq, wiki, group, action by the row).
     ugs: Vec<(u32, u16, Vec<u8>, Action)>,
     /// Revisions restored, per wiki.
     restored: Vec<u64>,
@@ -365,7 +377,7 @@ impl Facts {
         }
     }
 
-    fn add(&mut self, seq: u32, table: Table, c: &RowChange, binary: BinaryMode) {
+    fn add(&mut self, seq: u32, table: Table, c: &RowChange) {
         let schema = &*c.table;
         let before = c.before.as_deref().map(|values| Row { schema, values });
         let after = c.after.as_deref().map(|values| Row { schema, values });
@@ -447,10 +459,10 @@ impl Facts {
                     });
                     return;
                 }
-                let params = crate::params::Params::decode(
-                    current.bytes("log_params").unwrap_or_default(),
-                    binary,
-                );
+                // Read by the folding in UTF-8 mode whatever output.binary is: strings stay
+                // strings. Records show the parameters in the configured mode.
+                let raw_params = current.bytes("log_params").unwrap_or_default();
+                let params = crate::params::Params::decode(raw_params, BinaryMode::Utf8);
                 self.logs.push(LogFact {
                     seq,
                     wiki,
@@ -464,6 +476,7 @@ impl Facts {
                     actor: current.uint("log_actor"),
                     comment_id: current.uint("log_comment_id"),
                     params,
+                    raw_params: raw_params.to_vec(),
                 });
                 self.direct.push(Planned {
                     seq,
@@ -497,13 +510,24 @@ pub(crate) fn plan(
     txn: &Transaction,
     mut tables: impl FnMut(&Arc<TableSchema>) -> Option<Table>,
     captured: &Captured,
-    binary: BinaryMode,
 ) -> Result<Plan, SpillError> {
     let mut facts = Facts::default();
     for (seq, change) in txn.changes.iter().enumerate() {
         let change = change?;
-        if let Some(table) = tables(&change.table) {
-            facts.add(seq as u32, table, &change, binary);
+        let Some(table) = tables(&change.table) else {
+            continue;
+        };
+        // Row indexes and wiki indexes are u32 and u16: a transaction beyond that (billions
+        // of rows, tens of thousands of databases) is not folded further, loudly.
+        match (
+            u32::try_from(seq),
+            facts.wikis.len() < usize::from(u16::MAX),
+        ) {
+            (Ok(seq), true) => facts.add(seq, table, &change),
+            _ => {
+                tracing::warn!(gtid = %txn.gtid, "transaction too large to fold into entity changes: its later rows are in the row stream only");
+                break;
+            }
         }
     }
     let mut items = std::mem::take(&mut facts.direct);
@@ -516,22 +540,14 @@ pub(crate) fn plan(
 }
 
 fn plan_revisions(facts: &mut Facts, captured: &Captured, items: &mut Vec<Planned>) {
-    let revdel: Vec<(u16, u64, u32)> = facts
-        .logs
-        .iter()
-        .enumerate()
-        .flat_map(|(i, l)| {
-            l.revdel_ids()
-                .into_iter()
-                .map(move |id| (l.wiki, id, i as u32))
-        })
-        .collect();
-    let log_of = |wiki: u16, rev_id: u64| {
-        revdel
-            .iter()
-            .find(|(w, id, _)| *w == wiki && *id == rev_id)
-            .map(|(_, _, log)| *log)
-    };
+    // The first revision deletion log row naming each revision.
+    let mut revdel: HashMap<(u16, u64), u32> = HashMap::new();
+    for (i, l) in facts.logs.iter().enumerate() {
+        for id in l.revdel_ids() {
+            revdel.entry((l.wiki, id)).or_insert(i as u32);
+        }
+    }
+    let log_of = |wiki: u16, rev_id: u64| revdel.get(&(wiki, rev_id)).copied();
     let mut restored = vec![0u64; facts.wikis.len()];
     facts.revs.sort_by_key(|r| (r.wiki, r.rev_id, r.seq));
     for group in facts
@@ -553,7 +569,7 @@ fn plan_revisions(facts: &mut Facts, captured: &Captured, items: &mut Vec<Planne
         while let Some(ar) = take(RevKind::ArInsert, &mut used) {
             let pair = take(RevKind::RevDelete, &mut used).map(|d| RevPair {
                 bits: d.bits,
-                ar_id: 0,
+                ar_id: None,
             });
             planned.push((ar.seq, Action::Archive, pair, None));
         }
@@ -566,7 +582,7 @@ fn plan_revisions(facts: &mut Facts, captured: &Captured, items: &mut Vec<Planne
                         Action::Restore,
                         Some(RevPair {
                             bits: d.bits,
-                            ar_id: d.ar_id,
+                            ar_id: Some(d.ar_id),
                         }),
                         None,
                     ))
@@ -616,8 +632,47 @@ fn plan_revisions(facts: &mut Facts, captured: &Captured, items: &mut Vec<Planne
     }
 }
 
+/// What a page's rows alone say happened to it, with the row each change is anchored at.
+fn page_row_actions(p: &PageFact, restored: u64) -> Vec<(Action, u32)> {
+    let created = if restored > 0 {
+        Action::Undelete
+    } else {
+        Action::Create
+    };
+    match (p.first_op, p.last_op, &p.first, &p.last) {
+        (Op::Create, Op::Delete, _, _) => {
+            vec![(created, p.first_seq), (Action::Delete, p.last_seq)]
+        }
+        (Op::Create, _, _, _) => vec![(created, p.last_seq)],
+        (_, Op::Delete, _, _) => vec![(Action::Delete, p.last_seq)],
+        (_, _, Some(a), Some(b)) if (a.namespace, &a.title) != (b.namespace, &b.title) => {
+            vec![(Action::Move, p.last_seq)]
+        }
+        (_, _, Some(a), Some(b)) if a.is_redirect != b.is_redirect => {
+            vec![(Action::RedirectChange, p.last_seq)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Whether a log row's action and a page's row action describe the same change (the rows of
+/// an undeletion into a free page id look like a creation when no revision is restored).
+fn same_page_change(logged: Action, rows: Action) -> bool {
+    logged == rows || matches!((logged, rows), (Action::Undelete, Action::Create))
+}
+
 fn plan_pages(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>) {
-    let mut merged = vec![false; facts.pages.len()];
+    // Per page fact, its row actions and whether a log row has explained each.
+    let mut row_actions: Vec<Vec<(Action, u32, bool)>> = facts
+        .pages
+        .iter()
+        .map(|p| {
+            page_row_actions(p, facts.restored[usize::from(p.wiki)])
+                .into_iter()
+                .map(|(a, seq)| (a, seq, false))
+                .collect()
+        })
+        .collect();
     let mut planned = Vec::new();
     for (i, log) in facts.logs.iter().enumerate() {
         let Some(action) = log.page_action() else {
@@ -630,25 +685,29 @@ fn plan_pages(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>) {
                 .and_then(json_id)
                 .unwrap_or(facts.restored[usize::from(log.wiki)])
         });
-        let page = if captured(&facts.wikis[usize::from(log.wiki)], "page") {
-            log.page
-                .and_then(|id| facts.page_index.get(&(log.wiki, id)).copied())
-                .filter(|&p| !merged[p])
-        } else {
-            None
-        };
-        let (seq, source) = match page {
-            Some(p) => {
-                merged[p] = true;
-                (
-                    facts.pages[p].anchor(),
-                    Source::Page {
-                        page: p as u32,
-                        log: Some(i as u32),
-                        restored,
-                    },
-                )
-            }
+        // With page rows captured, the row change the log row explains gives the identity.
+        let from_rows = captured(&facts.wikis[usize::from(log.wiki)], "page")
+            .then(|| {
+                log.page
+                    .and_then(|id| facts.page_index.get(&(log.wiki, id)))
+            })
+            .flatten()
+            .and_then(|&p| {
+                let entry = row_actions[p]
+                    .iter_mut()
+                    .find(|(a, _, explained)| !*explained && same_page_change(action, *a))?;
+                entry.2 = true;
+                Some((p, entry.1))
+            });
+        let (seq, source) = match from_rows {
+            Some((p, seq)) => (
+                seq,
+                Source::Page {
+                    page: p as u32,
+                    log: Some(i as u32),
+                    restored,
+                },
+            ),
             None => (
                 log.seq,
                 Source::PageFromLog {
@@ -665,61 +724,30 @@ fn plan_pages(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>) {
         });
     }
     // Page row changes no log row explains.
-    for (i, p) in facts.pages.iter().enumerate() {
-        if merged[i] {
-            continue;
-        }
-        let restored = facts.restored[usize::from(p.wiki)];
-        let source = |restored| Source::Page {
-            page: i as u32,
-            log: None,
-            restored,
-        };
-        if p.first_op == Op::Create {
-            let undelete = restored > 0;
-            planned.push(Planned {
-                seq: p.anchor(),
-                entity: Entity::Page,
-                action: if undelete {
-                    Action::Undelete
-                } else {
-                    Action::Create
-                },
-                source: source(undelete.then_some(restored)),
-            });
-            if p.last_op == Op::Delete {
-                planned.push(Planned {
-                    seq: p.last_seq,
-                    entity: Entity::Page,
-                    action: Action::Delete,
-                    source: source(None),
-                });
+    for (p, actions) in row_actions.into_iter().enumerate() {
+        let restored = facts.restored[usize::from(facts.pages[p].wiki)];
+        for (action, seq, explained) in actions {
+            if explained {
+                continue;
             }
-            continue;
-        }
-        let action = if p.last_op == Op::Delete {
-            Some(Action::Delete)
-        } else {
-            match (&p.first, &p.last) {
-                (Some(a), Some(b)) if (a.namespace, &a.title) != (b.namespace, &b.title) => {
-                    Some(Action::Move)
-                }
-                (Some(a), Some(b)) if a.is_redirect != b.is_redirect => {
-                    Some(Action::RedirectChange)
-                }
-                _ => None,
-            }
-        };
-        if let Some(action) = action {
             planned.push(Planned {
-                seq: p.last_seq,
+                seq,
                 entity: Entity::Page,
                 action,
-                source: source(None),
+                source: Source::Page {
+                    page: p as u32,
+                    log: None,
+                    restored: (action == Action::Undelete).then_some(restored),
+                },
             });
         }
     }
     items.extend(planned);
+}
+
+/// Whether a rights log row is about a user of another wiki (`Name@otherwiki`).
+fn is_remote(log: &LogFact) -> bool {
+    log.title.contains(&b'@')
 }
 
 fn plan_user_groups(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>) {
@@ -737,29 +765,39 @@ fn plan_user_groups(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>
             )
         })
         .collect();
+    // A row is enriched by the rights log row that records the same change of the same group
+    // in its wiki, when exactly one does: log rows name users by title, rows by id, so two
+    // users' changes of one group in one transaction cannot be told apart.
     for (seq, wiki, group, action) in &facts.ugs {
-        let group_json = serde_json::Value::String(String::from_utf8_lossy(group).into_owned());
-        let log = rights
+        let matching: Vec<(u32, Action)> = rights
             .iter()
-            .filter(|(_, l, _)| l.wiki == *wiki && !l.title.contains(&b'@'))
-            .find(|(_, _, changes)| changes.iter().any(|(_, c)| c.group == group_json))
-            .or_else(|| {
-                rights
+            .filter(|(_, l, _)| l.wiki == *wiki && !is_remote(l))
+            .flat_map(|(i, _, changes)| {
+                changes
                     .iter()
-                    .find(|(_, l, _)| l.wiki == *wiki && !l.title.contains(&b'@'))
+                    .filter(|(logged, c)| {
+                        c.group == *group
+                            && (*logged == *action
+                                || (*logged == Action::Add && *action == Action::ExpiryChange))
+                    })
+                    .map(move |(logged, _)| (*i, *logged))
             })
-            .map(|(i, _, _)| *i);
+            .collect();
+        let (log, action) = match matching[..] {
+            // MediaWiki re-adds an expired membership by updating its expiry: an addition.
+            [(log, logged)] => (Some(log), logged),
+            _ => (None, *action),
+        };
         items.push(Planned {
             seq: *seq,
             entity: Entity::UserGroup,
-            action: *action,
+            action,
             source: Source::UserGroup { log },
         });
     }
     for (i, log, changes) in rights {
         let wiki = &facts.wikis[usize::from(log.wiki)];
-        let local = !log.title.contains(&b'@');
-        if local && captured(wiki, "user_groups") {
+        if !is_remote(log) && captured(wiki, "user_groups") {
             continue;
         }
         for (action, change) in changes {
@@ -776,6 +814,19 @@ fn plan_user_groups(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>
     }
 }
 
+/// The bytes of a string read from log params in UTF-8 mode (a string, or `{"base64"}` for
+/// bytes that are not UTF-8).
+pub(crate) fn param_bytes(v: &serde_json::Value) -> Option<Vec<u8>> {
+    match v {
+        serde_json::Value::String(s) => Some(s.as_bytes().to_vec()),
+        serde_json::Value::Object(o) => o
+            .get("base64")
+            .and_then(|b| b.as_str())
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok()),
+        _ => None,
+    }
+}
+
 /// The group changes a `rights/rights` log row records: groups added, removed, or whose
 /// expiry changed, from `4::oldgroups`, `5::newgroups`, `oldmetadata` and `newmetadata`.
 fn group_changes(log: &LogFact, wiki: &str) -> Vec<(Action, GroupChange)> {
@@ -787,33 +838,32 @@ fn group_changes(log: &LogFact, wiki: &str) -> Vec<(Action, GroupChange)> {
             .cloned()
             .unwrap_or_default()
     };
-    let (old, new) = (list("4::oldgroups"), list("5::newgroups"));
+    let groups = |key: &str| -> Vec<Vec<u8>> { list(key).iter().filter_map(param_bytes).collect() };
+    let (old, new) = (groups("4::oldgroups"), groups("5::newgroups"));
     let (old_meta, new_meta) = (list("oldmetadata"), list("newmetadata"));
     let expiry = |meta: &[serde_json::Value], i: usize| {
         meta.get(i)
             .and_then(|m| m.get("expiry"))
-            .cloned()
-            .unwrap_or(serde_json::Value::Null)
+            .and_then(param_bytes)
     };
-    let title = String::from_utf8_lossy(&log.title).into_owned();
-    let (user_name, user_wiki) = match title.split_once('@') {
-        Some((name, other)) => (name.to_string(), other.to_string()),
-        None => (title.clone(), wiki.to_string()),
+    let (user_name, user_wiki) = match log.title.iter().position(|&b| b == b'@') {
+        Some(at) => (
+            log.title[..at].to_vec(),
+            String::from_utf8_lossy(&log.title[at + 1..]).into_owned(),
+        ),
+        None => (log.title.clone(), wiki.to_string()),
     };
-    let change = |group: &serde_json::Value, expiry, prior_expiry| GroupChange {
+    let change = |group: &[u8], expiry, prior_expiry| GroupChange {
         user_wiki: user_wiki.clone(),
         user_name: user_name.clone(),
-        group: group.clone(),
+        group: group.to_vec(),
         expiry,
         prior_expiry,
     };
     let mut out = Vec::new();
     for (i, g) in new.iter().enumerate() {
         match old.iter().position(|o| o == g) {
-            None => out.push((
-                Action::Add,
-                change(g, expiry(&new_meta, i), serde_json::Value::Null),
-            )),
+            None => out.push((Action::Add, change(g, expiry(&new_meta, i), None))),
             Some(j) if expiry(&old_meta, j) != expiry(&new_meta, i) => out.push((
                 Action::ExpiryChange,
                 change(g, expiry(&new_meta, i), expiry(&old_meta, j)),
@@ -823,10 +873,7 @@ fn group_changes(log: &LogFact, wiki: &str) -> Vec<(Action, GroupChange)> {
     }
     for (j, g) in old.iter().enumerate() {
         if !new.contains(g) {
-            out.push((
-                Action::Remove,
-                change(g, serde_json::Value::Null, expiry(&old_meta, j)),
-            ));
+            out.push((Action::Remove, change(g, None, expiry(&old_meta, j))));
         }
     }
     out
@@ -835,6 +882,13 @@ fn group_changes(log: &LogFact, wiki: &str) -> Vec<(Action, GroupChange)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_is_at_its_index() {
+        for (i, e) in Entity::ALL.into_iter().enumerate() {
+            assert_eq!(e.index(), i);
+        }
+    }
 
     #[test]
     fn what_folding_keeps_per_row_stays_small() {

@@ -91,7 +91,7 @@ impl EntityEncoder {
             known.push((schema.clone(), table));
             table
         };
-        let plan = fold::plan(txn, tables, &*self.config.captured, self.config.binary)?;
+        let plan = fold::plan(txn, tables, &*self.config.captured)?;
         Ok(EntityRecords {
             topics: &self.topics,
             binary: self.config.binary,

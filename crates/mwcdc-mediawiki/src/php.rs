@@ -65,11 +65,13 @@ pub enum LogParams {
 }
 
 impl LogParams {
+    #[cfg(test)]
     /// Whether the row holds legacy (newline-separated) parameters.
     pub fn is_legacy(&self) -> bool {
         matches!(self, LogParams::Legacy(_))
     }
 
+    #[cfg(test)]
     /// The JSON value, `None` when undecodable.
     pub fn into_json(self) -> Option<Value> {
         match self {
@@ -109,6 +111,7 @@ pub enum PhpError {
 }
 
 impl PhpError {
+    #[cfg(test)]
     /// Whether PHP's `unserialize()` accepts the input all the same.
     pub fn php_accepts(&self) -> bool {
         !matches!(self, PhpError::Invalid { .. })

@@ -246,6 +246,15 @@ fn records_with(
     txn: &Transaction,
     captured: &'static [&'static str],
 ) -> Vec<(String, String, String, Json)> {
+    records_in(txn, captured, BinaryMode::Utf8)
+}
+
+/// As [`records_with`], with `output.binary = binary`.
+fn records_in(
+    txn: &Transaction,
+    captured: &'static [&'static str],
+    binary: BinaryMode,
+) -> Vec<(String, String, String, Json)> {
     let kept: Vec<RowChange> = txn
         .changes
         .to_vec()
@@ -266,7 +275,7 @@ fn records_with(
     let mut encoder = EntityEncoder::new(EntityConfig {
         topic_prefix: "mw".into(),
         topic: EntityTopicTemplate::parse(EntityTopicTemplate::DEFAULT).unwrap(),
-        binary: BinaryMode::Utf8,
+        binary,
         captured: Arc::new(move |_db: &str, table: &str| captured.contains(&table)),
     });
     encoder
@@ -292,6 +301,9 @@ fn records_with(
         })
         .collect()
 }
+
+/// `rights/rights` params: `bot` added, no expiry.
+const BOT_ADDED: &[u8] = b"a:4:{s:12:\"4::oldgroups\";a:0:{}s:12:\"5::newgroups\";a:1:{i:0;s:3:\"bot\";}s:11:\"oldmetadata\";a:0:{}s:11:\"newmetadata\";a:1:{i:0;a:1:{s:6:\"expiry\";N;}}}";
 
 const ALL: &[&str] = &["revision", "archive", "logging", "page", "user_groups"];
 const DEFAULT: &[&str] = &["revision", "archive", "logging"];
@@ -798,4 +810,200 @@ fn a_table_without_the_needed_columns_gives_no_entities() {
     });
     let txn = Txn::new().insert(&odd, vec![u(1), b("x")]).transaction();
     assert!(records(&txn).is_empty());
+}
+
+#[test]
+fn the_binary_mode_changes_how_records_look_not_what_they_say() {
+    let t = tables();
+    let revdel = b"a:4:{s:7:\"4::type\";s:8:\"revision\";s:6:\"5::ids\";a:1:{i:0;s:3:\"100\";}s:9:\"6::ofield\";i:0;s:9:\"7::nfield\";i:3;}";
+    let rights = BOT_ADDED;
+    let txn = Txn::new()
+        .insert(&t.logging, log(73, "delete", "revision", "Page", 5, revdel))
+        .insert(
+            &t.logging,
+            log(75, "rights", "rights", "Some_user", 0, rights),
+        )
+        .transaction();
+    for binary in [BinaryMode::Utf8, BinaryMode::Base64, BinaryMode::Hex] {
+        let recs = records_in(&txn, &["logging"], binary);
+        assert_eq!(
+            summary(&recs),
+            vec![
+                s("log", "create", "enwiki:73"),
+                s("revision", "visibility_change", "enwiki:100"),
+                s("log", "create", "enwiki:75"),
+                s("user_group", "add", "enwiki:Some_user:bot"),
+            ],
+            "{binary:?}"
+        );
+    }
+    let recs = records_in(&txn, &["logging"], BinaryMode::Hex);
+    assert_eq!(
+        recs[3].3["data"]["ug_group"], "626f74",
+        "bytes follow the mode"
+    );
+    assert_eq!(
+        recs[0].3["data"]["log_params"]["4::type"],
+        "7265766973696f6e"
+    );
+}
+
+#[test]
+fn a_group_row_is_enriched_only_by_the_log_row_that_records_it() {
+    let t = tables();
+    let added = |user: &str| {
+        log(
+            if user == "Alice" { 80 } else { 81 },
+            "rights",
+            "rights",
+            user,
+            0,
+            BOT_ADDED,
+        )
+    };
+    // Two users added to one group in one transaction: which row is whose cannot be known.
+    let txn = Txn::new()
+        .insert(&t.user_groups, vec![u(1), b("bot"), Value::Null])
+        .insert(&t.logging, added("Alice"))
+        .insert(&t.user_groups, vec![u(2), b("bot"), Value::Null])
+        .insert(&t.logging, added("Bob"))
+        .transaction();
+    let recs = records(&txn);
+    let groups: Vec<&Json> = recs
+        .iter()
+        .filter(|r| r.3["entity"] == "user_group")
+        .map(|r| &r.3)
+        .collect();
+    assert_eq!(groups.len(), 2);
+    assert!(groups
+        .iter()
+        .all(|g| g["log"].is_null() && g["data"].get("user_name").is_none()));
+    // One user: the row gets its log row.
+    let txn = Txn::new()
+        .insert(&t.user_groups, vec![u(1), b("bot"), Value::Null])
+        .insert(&t.logging, added("Alice"))
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(recs[0].3["log"]["log_id"], 80);
+    assert_eq!(recs[0].3["data"]["user_name"], "Alice");
+}
+
+#[test]
+fn re_adding_an_expired_membership_is_an_addition() {
+    let t = tables();
+    // MediaWiki updates the expiry of an expired row it finds (INSERT IGNORE did nothing).
+    let params = BOT_ADDED;
+    let txn = Txn::new()
+        .update(
+            &t.user_groups,
+            vec![u(9), b("bot"), b("20200101000000")],
+            vec![u(9), b("bot"), Value::Null],
+        )
+        .insert(
+            &t.logging,
+            log(82, "rights", "rights", "Some_user", 0, params),
+        )
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(summary(&recs)[0], s("user_group", "add", "enwiki:9:bot"));
+    assert_eq!(recs[0].3["log"]["log_id"], 82);
+}
+
+#[test]
+fn names_that_are_not_utf8_keep_their_bytes() {
+    let t = tables();
+    let params = BOT_ADDED;
+    let mut row = log(83, "rights", "rights", "x", 0, params);
+    row[6] = Value::Bytes(b"Al\xe9x\\".to_vec());
+    let txn = Txn::new().insert(&t.logging, row).transaction();
+    let recs = records_with(&txn, &["logging"]);
+    let group = &recs[1];
+    assert_eq!(
+        group.1, "enwiki:Al\\xe9x\\\\:bot",
+        "invalid bytes escaped, backslash doubled"
+    );
+    assert_eq!(group.3["data"]["user_name"], json!({"base64": "QWzpeFw="}));
+}
+
+#[test]
+fn a_page_created_and_deleted_in_one_transaction() {
+    let t = tables();
+    let txn = Txn::new()
+        .insert(&t.page, page(9, 0, b"Brief", 0, 0))
+        .insert(
+            &t.logging,
+            log(84, "create", "create", "Brief", 9, b"a:0:{}"),
+        )
+        .delete(&t.page, page(9, 0, b"Brief", 0, 0))
+        .insert(
+            &t.logging,
+            log(85, "delete", "delete", "Brief", 9, b"a:0:{}"),
+        )
+        .transaction();
+    let recs = records(&txn);
+    let pages: Vec<_> = summary(&recs)
+        .into_iter()
+        .filter(|r| r.0 == "page")
+        .collect();
+    assert_eq!(
+        pages,
+        vec![
+            s("page", "create", "enwiki:9"),
+            s("page", "delete", "enwiki:9")
+        ]
+    );
+    let page_recs: Vec<&Json> = recs
+        .iter()
+        .filter(|r| r.3["entity"] == "page")
+        .map(|r| &r.3)
+        .collect();
+    assert_eq!(page_recs[0]["log"]["log_id"], 84);
+    assert_eq!(page_recs[1]["log"]["log_id"], 85);
+    assert_eq!(page_recs[1]["data"]["page_title"], "Brief");
+    // Only the deletion logged: the creation still comes from the rows.
+    let txn = Txn::new()
+        .insert(&t.page, page(9, 0, b"Brief", 0, 0))
+        .delete(&t.page, page(9, 0, b"Brief", 0, 0))
+        .insert(
+            &t.logging,
+            log(85, "delete", "delete", "Brief", 9, b"a:0:{}"),
+        )
+        .transaction();
+    let pages: Vec<_> = summary(&records(&txn))
+        .into_iter()
+        .filter(|r| r.0 == "page")
+        .collect();
+    assert_eq!(
+        pages,
+        vec![
+            s("page", "create", "enwiki:9"),
+            s("page", "delete", "enwiki:9")
+        ]
+    );
+}
+
+#[test]
+fn a_log_update_shows_its_old_parameters_decoded() {
+    let t = tables();
+    let mut after = log(
+        86,
+        "move",
+        "move",
+        "A",
+        1,
+        b"a:1:{s:9:\"4::target\";s:1:\"B\";}",
+    );
+    after[10] = u(1);
+    let txn = Txn::new()
+        .update(
+            &t.logging,
+            log(86, "move", "move", "A", 1, b"a:0:{}"),
+            after,
+        )
+        .transaction();
+    let recs = records_with(&txn, &["logging"]);
+    assert_eq!(summary(&recs), vec![s("log", "update", "enwiki:86")]);
+    assert_eq!(recs[0].3["prior"]["log_params"], json!([]));
+    assert_eq!(recs[0].3["data"]["log_params"], json!({"4::target": "B"}));
+    assert_eq!(recs[0].3["changed"], json!(["log_params", "log_deleted"]));
 }

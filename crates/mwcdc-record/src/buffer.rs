@@ -48,7 +48,7 @@ impl SpillPolicy {
     }
 
     /// Never spill.
-    pub fn in_memory() -> Self {
+    pub fn unbounded() -> Self {
         Self::new(usize::MAX, std::env::temp_dir())
     }
 
@@ -117,14 +117,6 @@ impl ChangeBuffer {
         Ok(())
     }
 
-    /// Appends every change of `other`, in order.
-    pub fn append(&mut self, other: &ChangeBuffer) -> Result<(), SpillError> {
-        for change in other.iter() {
-            self.push(change?.into_owned())?;
-        }
-        Ok(())
-    }
-
     /// The number of changes.
     pub fn len(&self) -> usize {
         self.len
@@ -157,6 +149,7 @@ impl ChangeBuffer {
                 remaining: s.count,
             }),
             memory: self.memory.iter(),
+            failed: false,
         }
     }
 
@@ -165,16 +158,30 @@ impl ChangeBuffer {
         self.iter().map(|c| c.map(Cow::into_owned)).collect()
     }
 
+    /// Called once the transaction is complete: when the buffers of the policy hold more than
+    /// the budget, this one's changes go to its file, however few, so that the transactions
+    /// queued for publishing do not hold more than the budget between them.
+    pub fn seal(&mut self) -> Result<(), SpillError> {
+        if !self.memory.is_empty()
+            && self.policy.in_memory.load(Ordering::Relaxed) > self.policy.memory_budget
+        {
+            self.spill_memory()?;
+        }
+        Ok(())
+    }
+
     fn spill_memory(&mut self) -> Result<(), SpillError> {
         if self.spill.is_none() {
             self.spill = Some(SpillFile::create(&self.policy.dir)?);
         }
         let spill = self.spill.as_mut().expect("created above");
         let mut bytes = Vec::with_capacity(self.memory_bytes);
-        for change in self.memory.drain(..) {
-            spill.encode(&change, &mut bytes);
+        for change in &self.memory {
+            spill.encode(change, &mut bytes);
         }
-        spill.write(&bytes, &self.policy.dir)?;
+        // Only once the file holds them do the changes leave memory.
+        spill.write(&bytes, self.memory.len(), &self.policy.dir)?;
+        self.memory.clear();
         self.release();
         Ok(())
     }
@@ -197,16 +204,10 @@ impl Drop for ChangeBuffer {
 impl From<Vec<RowChange>> for ChangeBuffer {
     /// An in-memory buffer of `changes`.
     fn from(changes: Vec<RowChange>) -> Self {
-        let mut buffer = ChangeBuffer::new(Arc::new(SpillPolicy::in_memory()));
+        let mut buffer = ChangeBuffer::new(Arc::new(SpillPolicy::unbounded()));
         buffer.len = changes.len();
         buffer.memory = changes;
         buffer
-    }
-}
-
-impl Default for ChangeBuffer {
-    fn default() -> Self {
-        Vec::new().into()
     }
 }
 
@@ -225,12 +226,17 @@ pub struct ChangeIter<'a> {
     buffer: &'a ChangeBuffer,
     spilled: Option<SpillReader<'a>>,
     memory: std::slice::Iter<'a, RowChange>,
+    failed: bool,
 }
 
 impl<'a> Iterator for ChangeIter<'a> {
     type Item = Result<Cow<'a, RowChange>, SpillError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        // After an error the rest would be out of place: the iteration ends there.
+        if self.failed {
+            return None;
+        }
         if let Some(spilled) = &mut self.spilled {
             if spilled.remaining > 0 {
                 spilled.remaining -= 1;
@@ -245,9 +251,7 @@ impl<'a> Iterator for ChangeIter<'a> {
                         message,
                     },
                 });
-                if result.is_err() {
-                    spilled.remaining = 0;
-                }
+                self.failed = result.is_err();
                 return Some(result.map(Cow::Owned));
             }
         }
@@ -306,7 +310,13 @@ impl SpillFile {
         })
     }
 
-    fn write(&mut self, bytes: &[u8], dir: &std::path::Path) -> Result<(), SpillError> {
+    /// Appends the encoding of `count` changes.
+    fn write(
+        &mut self,
+        bytes: &[u8],
+        count: usize,
+        dir: &std::path::Path,
+    ) -> Result<(), SpillError> {
         self.file
             .write_all_at(bytes, self.len)
             .map_err(|source| SpillError::Io {
@@ -314,6 +324,7 @@ impl SpillFile {
                 source,
             })?;
         self.len += bytes.len() as u64;
+        self.count += count;
         Ok(())
     }
 
@@ -345,7 +356,6 @@ impl SpillFile {
 
     /// Appends one change's encoding to `out`.
     fn encode(&mut self, c: &RowChange, out: &mut Vec<u8>) {
-        self.count += 1;
         let table = self.intern_table(&c.table);
         let gtid = self.intern_str(&c.gtid);
         let file = self.intern_str(&c.file);
@@ -662,9 +672,32 @@ mod tests {
     }
 
     #[test]
+    fn complete_transactions_over_the_budget_are_sealed_to_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = table();
+        let c = change(0, &t).clone();
+        let one = estimated_size(&c);
+        let policy = Arc::new(SpillPolicy::new(one * 2, dir.path().to_path_buf()));
+        let mut queued: Vec<ChangeBuffer> = Vec::new();
+        for _ in 0..5 {
+            let mut b = ChangeBuffer::new(policy.clone());
+            b.push(c.clone()).unwrap();
+            b.seal().unwrap();
+            queued.push(b);
+        }
+        // The first two fit; each later one found the budget exceeded and went to disk.
+        let spilled: Vec<bool> = queued.iter().map(|b| b.spilled_bytes() > 0).collect();
+        assert_eq!(spilled, [false, false, true, true, true]);
+        assert_eq!(policy.memory_in_use(), one * 2);
+        assert!(queued
+            .iter()
+            .all(|b| b.to_vec().unwrap() == vec![c.clone()]));
+    }
+
+    #[test]
     fn within_budget_nothing_is_written() {
         let t = table();
-        let mut buffer = ChangeBuffer::new(Arc::new(SpillPolicy::in_memory()));
+        let mut buffer = ChangeBuffer::new(Arc::new(SpillPolicy::unbounded()));
         buffer.push(change(1, &t)).unwrap();
         assert_eq!(buffer.spilled_bytes(), 0);
         assert!(matches!(buffer.iter().next(), Some(Ok(Cow::Borrowed(_)))));

@@ -4,6 +4,8 @@
 //! changes they cause as a JSON-lines ground truth. Used by the `mwcdc-workload` binary and,
 //! as a library, by the connector's integration tests.
 
+#![warn(missing_docs)]
+
 mod binary;
 mod cli;
 mod clock;

@@ -103,7 +103,7 @@ impl<L: SchemaLookup> Assembler<L> {
             group: None,
             held_xa: HashMap::new(),
             pending_payload_echo: VecDeque::new(),
-            spill: Arc::new(SpillPolicy::in_memory()),
+            spill: Arc::new(SpillPolicy::unbounded()),
             next_event_pos: 0,
         }
     }
@@ -411,7 +411,7 @@ impl<L: SchemaLookup> Assembler<L> {
         pos: u64,
         out: &mut Vec<Transaction>,
     ) -> Result<(), SourceError> {
-        let Some(mut group) = self.group.take() else {
+        let Some(group) = self.group.take() else {
             return Err(self.protocol(pos, "a commit outside a GTID transaction"));
         };
         match (&group.gtid, &mut self.position) {
@@ -424,7 +424,8 @@ impl<L: SchemaLookup> Assembler<L> {
                 ))
             }
         }
-        let mut changes = std::mem::take(&mut group.changes);
+        let mut changes = group.changes;
+        changes.seal()?;
         if changes.spilled_bytes() > 0 {
             info!(gtid = %group.text, changes = changes.len(), spilled_bytes = changes.spilled_bytes(), "a large transaction was spilled to disk");
         }
