@@ -407,7 +407,11 @@ impl Facts {
                 };
                 self.revs.push(RevFact {
                     rev_id,
-                    ar_id: current.uint("ar_id").unwrap_or(0),
+                    ar_id: if table == Table::Archive {
+                        current.uint("ar_id").unwrap_or(0)
+                    } else {
+                        0
+                    },
                     seq,
                     wiki,
                     kind,
