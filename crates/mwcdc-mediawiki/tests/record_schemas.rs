@@ -2,165 +2,56 @@
 //! records the encoder writes validate (tests/fold.rs checks every record it produces), and
 //! records that break the format do not.
 
+mod fixtures;
 mod schemas;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
+use fixtures::*;
 use mwcdc_binlog::Value;
-use mwcdc_mediawiki::{EntityConfig, EntityEncoder, EntityTopicTemplate};
-use mwcdc_position::Position;
-use mwcdc_record::{BinaryMode, Op, RowChange, TableSchema, Transaction};
+use mwcdc_record::BinaryMode;
 use serde_json::{json, Value as Json};
-
-fn schema(table: &str, columns: &[&str]) -> Arc<TableSchema> {
-    Arc::new(TableSchema {
-        db: "enwiki".into(),
-        table: table.into(),
-        columns: columns.iter().map(|c| c.to_string()).collect(),
-        key: vec![0],
-    })
-}
-
-fn b(s: &str) -> Value {
-    Value::Bytes(s.as_bytes().to_vec())
-}
 
 /// A page creation with a user group change in the same transaction: one record of each
 /// entity, the page, revision and user group records enriched by log rows.
 fn records() -> Vec<Json> {
-    let revision = schema(
-        "revision",
-        &[
-            "rev_id",
-            "rev_page",
-            "rev_timestamp",
-            "rev_deleted",
-            "rev_sha1",
-        ],
-    );
-    let page = schema(
-        "page",
-        &[
-            "page_id",
-            "page_namespace",
-            "page_title",
-            "page_is_redirect",
-            "page_random",
-        ],
-    );
-    let logging = schema(
-        "logging",
-        &[
-            "log_id",
-            "log_type",
-            "log_action",
-            "log_timestamp",
-            "log_actor",
-            "log_namespace",
-            "log_title",
-            "log_page",
-            "log_comment_id",
-            "log_params",
-        ],
-    );
-    let user_groups = schema("user_groups", &["ug_user", "ug_group", "ug_expiry"]);
-    let log = |id: u64, kind: &str, action: &str, title: &str, page: u64, params: &str| {
-        vec![
-            Value::UInt(id),
-            b(kind),
-            b(action),
-            b("20261126080000"),
-            Value::UInt(7),
-            Value::Int(0),
-            b(title),
-            Value::UInt(page),
-            Value::UInt(3),
-            b(params),
-        ]
-    };
-    let rows = [
-        (
-            &page,
-            vec![
-                Value::UInt(5),
-                Value::Int(0),
-                Value::Bytes(vec![b'O', 0xff]),
-                Value::UInt(0),
-                Value::Double(0.25),
-            ],
-        ),
-        (
-            &revision,
-            vec![
-                Value::UInt(100),
-                Value::UInt(5),
-                b("20261126080000"),
-                Value::UInt(0),
-                b("phoiac9h4m842xq45sp7s6u21eteeq1"),
-            ],
-        ),
-        (
-            &logging,
+    let t = tables();
+    let title = [b'O', 0xff];
+    let txn = Txn::new()
+        .insert(&t.page, page(5, 0, &title, 0, 0))
+        .insert(&t.revision, revision(100, 5, "20261126080000", 0))
+        .insert(
+            &t.logging,
             log(
                 70,
                 "create",
                 "create",
                 "O",
                 5,
-                "a:1:{s:17:\"associated_rev_id\";i:100;}",
+                b"a:1:{s:17:\"associated_rev_id\";i:100;}",
             ),
-        ),
-        (&user_groups, vec![Value::UInt(9), b("bot"), Value::Null]),
-        (
-            &logging,
+        )
+        .insert(&t.user_groups, vec![Value::UInt(9), b("bot"), Value::Null])
+        .insert(
+            &t.logging,
             log(
                 71,
                 "rights",
                 "rights",
                 "Some_user",
                 0,
-                "a:2:{s:12:\"4::oldgroups\";a:0:{}s:12:\"5::newgroups\";a:1:{i:0;s:3:\"bot\";}}",
+                b"a:2:{s:12:\"4::oldgroups\";a:0:{}s:12:\"5::newgroups\";a:1:{i:0;s:3:\"bot\";}}",
             ),
-        ),
-    ];
-    let changes: Vec<RowChange> = rows
-        .into_iter()
-        .enumerate()
-        .map(|(n, (table, row))| RowChange {
-            table: table.clone(),
-            op: Op::Create,
-            before: None,
-            after: Some(row),
-            gtid: Arc::from("0-1-9"),
-            event_index: n as u32,
-            row_index: 0,
-            file: Arc::from("bin.000001"),
-            pos: 4,
-            server_id: 1,
-            ts_sec: 1_795_680_000,
-        })
-        .collect();
-    let txn = Transaction {
-        gtid: Arc::from("0-1-9"),
-        position: Position::parse_any("0-1-9").unwrap(),
-        file: Arc::from("bin.000001"),
-        end_pos: 1000,
-        commit_ts: 1_795_680_000,
-        changes: changes.into(),
-        xa: None,
-    };
-    let mut encoder = EntityEncoder::new(EntityConfig {
-        topic_prefix: "mw".into(),
-        topic: EntityTopicTemplate::parse(EntityTopicTemplate::DEFAULT).unwrap(),
-        binary: BinaryMode::Utf8,
-        captured: Arc::new(|_: &str, _: &str| true),
-    });
-    encoder
-        .records(&txn)
-        .unwrap()
-        .map(|r| serde_json::from_slice(&r.unwrap().value.unwrap()).unwrap())
-        .collect()
+        )
+        .transaction();
+    encoder(
+        &["revision", "archive", "logging", "page", "user_groups"],
+        BinaryMode::Utf8,
+    )
+    .records(&txn)
+    .unwrap()
+    .map(|r| serde_json::from_slice(&r.unwrap().value.unwrap()).unwrap())
+    .collect()
 }
 
 /// The record of `entity` (and `action`) among [`records`].
