@@ -289,6 +289,7 @@ impl EntityRecords<'_> {
             key_encoding: KeyEncoding::Text,
             value: Some(out),
             id,
+            table: change.table.clone(),
         }
     }
 

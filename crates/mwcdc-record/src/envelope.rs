@@ -66,6 +66,9 @@ pub struct Record {
     pub value: Option<Vec<u8>>,
     /// The `mwcdc.id` header.
     pub id: String,
+    /// The table of the row the record comes from (for an entity record, the row that holds
+    /// the entity's new state): named in errors about the record.
+    pub table: Arc<TableSchema>,
 }
 
 /// The header that carries a record's deterministic id.
@@ -162,9 +165,10 @@ impl RecordEncoder {
                     now_ms,
                 )),
                 id: id.clone(),
+                table: change.table.clone(),
             });
             if self.config.tombstones {
-                out.push_back(tombstone(&topic, old_key, &id));
+                out.push_back(tombstone(&topic, old_key, &id, &change.table));
             }
             let order = orders.next(&change.table);
             out.push_back(Record {
@@ -180,6 +184,7 @@ impl RecordEncoder {
                     now_ms,
                 )),
                 id: format!("{id}/newkey"),
+                table: change.table.clone(),
             });
             return;
         }
@@ -202,10 +207,11 @@ impl RecordEncoder {
                 now_ms,
             )),
             id: id.clone(),
+            table: change.table.clone(),
         });
         // A tombstone only means something under a key: compaction removes that key.
         if change.op == Op::Delete && self.config.tombstones && key.is_some() {
-            out.push_back(tombstone(&topic, key, &id));
+            out.push_back(tombstone(&topic, key, &id, &change.table));
         }
     }
 
@@ -368,13 +374,14 @@ fn key_values<'a>(change: &RowChange, row: Option<&'a [Value]>) -> Option<Vec<&'
     )
 }
 
-fn tombstone(topic: &Arc<str>, key: Option<Vec<u8>>, id: &str) -> Record {
+fn tombstone(topic: &Arc<str>, key: Option<Vec<u8>>, id: &str, table: &Arc<TableSchema>) -> Record {
     Record {
         key_encoding: KeyEncoding::Json,
         topic: topic.clone(),
         key,
         value: None,
         id: format!("{id}/tombstone"),
+        table: table.clone(),
     }
 }
 

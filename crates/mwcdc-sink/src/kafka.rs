@@ -1,5 +1,7 @@
 //! The Kafka sink: librdkafka's idempotent producer with `acks=all`, deliveries reported
-//! from its delivery callback.
+//! from its delivery callback. Every record carries the headers `mwcdc.id`,
+//! `mwcdc.position` and `mwcdc.index`; in exactly-once mode the sink also sets each record's
+//! partition and skips, during a replay, the records a partition already holds.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,7 +14,18 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, T
 use rdkafka::{ClientConfig, ClientContext};
 use tracing::{debug, error, info, warn};
 
-use crate::{Ack, AckSender, Sink, SinkError};
+use crate::oversize::{key_text, marker, OVERSIZE_SKIPPED};
+use crate::written::{Placement, WrittenRecords};
+use crate::{
+    Ack, AckSender, Delivery, Origin, Oversize, Sent, Sink, SinkError, TooLargeRecord,
+    INDEX_HEADER, POSITION_HEADER,
+};
+
+/// librdkafka's default `message.max.bytes`.
+const DEFAULT_MESSAGE_MAX_BYTES: usize = 1_000_000;
+
+/// How long reading a partition's end may take in exactly-once mode.
+const END_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Settings of the Kafka sink.
 #[derive(Debug, Clone)]
@@ -21,6 +34,10 @@ pub struct KafkaSinkConfig {
     pub brokers: String,
     /// librdkafka properties, passed as they are (they override the defaults below).
     pub properties: BTreeMap<String, String>,
+    /// The delivery guarantee.
+    pub delivery: Delivery,
+    /// What to do with a record larger than `message.max.bytes`.
+    pub oversize: Oversize,
 }
 
 impl KafkaSinkConfig {
@@ -43,8 +60,59 @@ impl KafkaSinkConfig {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+        if self.delivery == Delivery::ExactlyOnce {
+            // A batch that fails for good stops the producer instead of leaving a gap that
+            // a later record of the partition would hide from the next run.
+            props.insert("enable.gapless.guarantee".into(), "true".into());
+        }
         props.extend(self.properties.clone());
         props
+    }
+
+    /// Properties that exactly-once delivery needs with the values it needs, which the
+    /// user's properties must not change: `(property, required value, why)`.
+    pub const EXACTLY_ONCE_REQUIRES: [(&'static str, &'static str, &'static str); 4] = [
+        (
+            "enable.idempotence",
+            "true",
+            "each partition must be an ordered, gap-free prefix of what was sent",
+        ),
+        (
+            "acks",
+            "all",
+            "a record acknowledged by one broker only can be lost",
+        ),
+        (
+            "message.timeout.ms",
+            "0",
+            "a record given up after a timeout leaves a gap that a later record hides",
+        ),
+        (
+            "enable.gapless.guarantee",
+            "true",
+            "a batch that fails for good must stop the producer",
+        ),
+    ];
+
+    /// The first user property that conflicts with exactly-once delivery, with the value it
+    /// needs and why.
+    pub fn exactly_once_conflict(&self) -> Option<(String, &'static str, &'static str)> {
+        Self::EXACTLY_ONCE_REQUIRES
+            .iter()
+            .find_map(|&(name, needed, why)| {
+                let value = self.properties.get(name)?;
+                let same =
+                    value.eq_ignore_ascii_case(needed) || (name == "acks" && value.trim() == "-1");
+                (!same).then(|| (name.to_string(), needed, why))
+            })
+    }
+
+    /// The producer's `message.max.bytes`.
+    fn message_max_bytes(&self) -> usize {
+        self.properties
+            .get("message.max.bytes")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(DEFAULT_MESSAGE_MAX_BYTES)
     }
 }
 
@@ -102,6 +170,10 @@ impl ProducerContext for AckContext {
 /// Produces records to Kafka.
 pub struct KafkaSink {
     producer: ThreadedProducer<AckContext>,
+    oversize: Oversize,
+    limit: usize,
+    /// Exactly-once mode: what the partitions already hold.
+    written: Option<WrittenRecords>,
 }
 
 impl KafkaSink {
@@ -117,7 +189,25 @@ impl KafkaSink {
                 sink: "kafka",
                 message: e.to_string(),
             })?;
-        Ok(Self { producer })
+        let written = match config.delivery {
+            Delivery::AtLeastOnce => None,
+            Delivery::ExactlyOnce => {
+                let mut reader = ClientConfig::new();
+                // The connection settings (security included), not the producer's own.
+                for (k, v) in config.client_properties() {
+                    if !is_producer_only(&k) {
+                        reader.set(k, v);
+                    }
+                }
+                Some(WrittenRecords::new(&reader, END_READ_TIMEOUT)?)
+            }
+        };
+        Ok(Self {
+            producer,
+            oversize: config.oversize,
+            limit: config.message_max_bytes(),
+            written,
+        })
     }
 
     /// Checks that the brokers answer, within `timeout`.
@@ -133,13 +223,48 @@ impl KafkaSink {
     }
 }
 
-impl Sink for KafkaSink {
-    async fn send(&mut self, record: Record, ticket: usize) -> Result<(), SinkError> {
-        let headers = OwnedHeaders::new().insert(Header {
-            key: ID_HEADER,
-            value: Some(record.id.as_bytes()),
-        });
+/// Properties of the producer that a consumer would warn about.
+fn is_producer_only(name: &str) -> bool {
+    [
+        "enable.idempotence",
+        "enable.gapless.guarantee",
+        "acks",
+        "partitioner",
+        "compression.type",
+        "linger.ms",
+        "queue.buffering.max.messages",
+        "message.timeout.ms",
+    ]
+    .contains(&name)
+}
+
+impl KafkaSink {
+    /// Hands one record to the producer, into `partition` if given.
+    async fn produce(
+        &self,
+        record: &Record,
+        origin: &Origin<'_>,
+        partition: Option<i32>,
+        ticket: usize,
+    ) -> Result<(), SinkError> {
+        let index = origin.index.to_string();
+        let headers = OwnedHeaders::new_with_capacity(3)
+            .insert(Header {
+                key: ID_HEADER,
+                value: Some(record.id.as_bytes()),
+            })
+            .insert(Header {
+                key: POSITION_HEADER,
+                value: Some(origin.position_text.as_bytes()),
+            })
+            .insert(Header {
+                key: INDEX_HEADER,
+                value: Some(index.as_bytes()),
+            });
         let mut base = BaseRecord::with_opaque_to(&record.topic, ticket).headers(headers);
+        if let Some(p) = partition {
+            base = base.partition(p);
+        }
         if let Some(key) = &record.key {
             base = base.key(key.as_slice());
         }
@@ -154,12 +279,22 @@ impl Sink for KafkaSink {
                     tokio::time::sleep(Duration::from_millis(10)).await;
                 }
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge), _)) => {
-                    return Err(SinkError::TooLarge {
+                    return Err(SinkError::TooLarge(Box::new(TooLargeRecord {
+                        db: record.table.db.clone(),
+                        table: record.table.table.clone(),
+                        key: key_text(record),
                         topic: record.topic.to_string(),
                         id: record.id.clone(),
                         size: record.key.as_ref().map_or(0, Vec::len)
-                            + record.value.as_ref().map_or(0, Vec::len),
-                    })
+                            + record.value.as_ref().map_or(0, Vec::len)
+                            + ID_HEADER.len()
+                            + record.id.len()
+                            + POSITION_HEADER.len()
+                            + origin.position_text.len()
+                            + INDEX_HEADER.len()
+                            + index.len(),
+                        limit: self.limit,
+                    })))
                 }
                 Err((e, _)) => {
                     return Err(SinkError::Delivery {
@@ -169,6 +304,44 @@ impl Sink for KafkaSink {
                     })
                 }
             }
+        }
+    }
+}
+
+impl Sink for KafkaSink {
+    async fn send(
+        &mut self,
+        record: Record,
+        origin: Origin<'_>,
+        ticket: usize,
+    ) -> Result<Sent, SinkError> {
+        let partition = match &mut self.written {
+            None => None,
+            Some(written) => {
+                let placed = tokio::task::block_in_place(|| {
+                    written.place(
+                        self.producer.client(),
+                        &record.topic,
+                        record.key.as_deref(),
+                        &origin,
+                    )
+                })?;
+                match placed {
+                    Placement::Written => return Ok(Sent::AlreadyWritten),
+                    Placement::Partition(p) => Some(p),
+                }
+            }
+        };
+        match self.produce(&record, &origin, partition, ticket).await {
+            Err(SinkError::TooLarge(too_large)) if self.oversize == Oversize::Skip => {
+                let TooLargeRecord { size, limit, .. } = *too_large;
+                OVERSIZE_SKIPPED.inc();
+                warn!(db = %record.table.db, table = %record.table.table, key = %key_text(&record), id = %record.id, size, limit, skipped = OVERSIZE_SKIPPED.get(), "a record larger than message.max.bytes was replaced by an oversize marker");
+                self.produce(&marker(&record, size, limit), &origin, partition, ticket)
+                    .await?;
+                Ok(Sent::Queued)
+            }
+            result => result.map(|()| Sent::Queued),
         }
     }
 
@@ -193,6 +366,8 @@ mod tests {
         let config = KafkaSinkConfig {
             brokers: "127.0.0.1:9092".into(),
             properties: [("compression.type".to_string(), "lz4".to_string())].into(),
+            delivery: Delivery::AtLeastOnce,
+            oversize: Oversize::Fail,
         };
         let props = config.client_properties();
         assert_eq!(props["compression.type"], "lz4");
@@ -201,5 +376,31 @@ mod tests {
         assert_eq!(props["partitioner"], "murmur2_random");
         assert_eq!(props["bootstrap.servers"], "127.0.0.1:9092");
         assert_eq!(props["message.timeout.ms"], "0");
+        assert!(!props.contains_key("enable.gapless.guarantee"));
+        assert_eq!(config.exactly_once_conflict(), None);
+    }
+
+    #[test]
+    fn exactly_once_refuses_properties_that_could_leave_gaps() {
+        let with = |k: &str, v: &str| KafkaSinkConfig {
+            brokers: "127.0.0.1:9092".into(),
+            properties: [(k.to_string(), v.to_string())].into(),
+            delivery: Delivery::ExactlyOnce,
+            oversize: Oversize::Fail,
+        };
+        assert_eq!(
+            with("linger.ms", "1").client_properties()["enable.gapless.guarantee"],
+            "true"
+        );
+        assert_eq!(with("acks", "-1").exactly_once_conflict(), None);
+        for (k, v) in [
+            ("acks", "1"),
+            ("enable.idempotence", "false"),
+            ("message.timeout.ms", "30000"),
+            ("enable.gapless.guarantee", "false"),
+        ] {
+            let conflict = with(k, v).exactly_once_conflict();
+            assert_eq!(conflict.map(|c| c.0), Some(k.to_string()), "{k}={v}");
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use mwcdc_record::{KeyEncoding, Record, ID_HEADER};
 
-use crate::{Ack, AckSender, Sink, SinkError};
+use crate::{Ack, AckSender, Origin, Sent, Sink, SinkError, INDEX_HEADER, POSITION_HEADER};
 
 /// Writes `{"topic","key","value","headers"}` lines to standard output, one write per
 /// record, and acknowledges each record once its line is written.
@@ -21,7 +21,7 @@ impl StdoutSink {
 }
 
 /// Formats one record as a line (without the newline).
-pub fn line(record: &Record) -> Vec<u8> {
+pub fn line(record: &Record, origin: &Origin<'_>) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + record.value.as_ref().map_or(0, Vec::len));
     out.extend_from_slice(b"{\"topic\":");
     let _ = serde_json_str(&mut out, &record.topic);
@@ -39,6 +39,14 @@ pub fn line(record: &Record) -> Vec<u8> {
     let _ = serde_json_str(&mut out, ID_HEADER);
     out.push(b':');
     let _ = serde_json_str(&mut out, &record.id);
+    out.push(b',');
+    let _ = serde_json_str(&mut out, POSITION_HEADER);
+    out.push(b':');
+    let _ = serde_json_str(&mut out, origin.position_text);
+    out.push(b',');
+    let _ = serde_json_str(&mut out, INDEX_HEADER);
+    out.push(b':');
+    let _ = serde_json_str(&mut out, &origin.index.to_string());
     out.extend_from_slice(b"}}");
     out
 }
@@ -64,8 +72,13 @@ fn serde_json_str(out: &mut Vec<u8>, s: &str) -> std::fmt::Result {
 }
 
 impl Sink for StdoutSink {
-    async fn send(&mut self, record: Record, ticket: usize) -> Result<(), SinkError> {
-        let mut l = line(&record);
+    async fn send(
+        &mut self,
+        record: Record,
+        origin: Origin<'_>,
+        ticket: usize,
+    ) -> Result<Sent, SinkError> {
+        let mut l = line(&record, &origin);
         l.push(b'\n');
         let mut out = std::io::stdout().lock();
         out.write_all(&l)?;
@@ -75,7 +88,7 @@ impl Sink for StdoutSink {
             ticket,
             result: Ok(()),
         });
-        Ok(())
+        Ok(Sent::Queued)
     }
 
     async fn flush(&mut self, _timeout: Duration) -> Result<(), SinkError> {
@@ -95,12 +108,25 @@ mod tests {
             key_encoding: KeyEncoding::Json,
             value: None,
             id: "0-1-2/0/0/tombstone".into(),
+            table: std::sync::Arc::new(mwcdc_record::TableSchema {
+                db: "w".into(),
+                table: "t".into(),
+                columns: vec!["id".into()],
+                key: vec![0],
+            }),
         };
-        let parsed: serde_json::Value = serde_json::from_slice(&line(&r)).unwrap();
+        let position = mwcdc_position::Position::parse_any("0-1-2").unwrap();
+        let origin = Origin {
+            position: &position,
+            position_text: "0-1-2",
+            index: 1,
+        };
+        let parsed: serde_json::Value = serde_json::from_slice(&line(&r, &origin)).unwrap();
         assert_eq!(
             parsed,
             serde_json::json!({"topic": "mwcdc.w.t\"x", "key": {"id": 1}, "value": null,
-                "headers": {"mwcdc.id": "0-1-2/0/0/tombstone"}})
+                "headers": {"mwcdc.id": "0-1-2/0/0/tombstone", "mwcdc.position": "0-1-2",
+                    "mwcdc.index": "1"}})
         );
         let entity = Record {
             key: Some(b"enwiki:12".to_vec()),
@@ -108,7 +134,7 @@ mod tests {
             value: Some(b"{}".to_vec()),
             ..r
         };
-        let parsed: serde_json::Value = serde_json::from_slice(&line(&entity)).unwrap();
+        let parsed: serde_json::Value = serde_json::from_slice(&line(&entity, &origin)).unwrap();
         assert_eq!(
             parsed["key"], "enwiki:12",
             "a text key becomes a JSON string"

@@ -172,6 +172,12 @@ pub struct SinkSection {
     /// Records sent but not yet acknowledged before reading pauses.
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
+    /// `at-least-once` or `exactly-once`.
+    #[serde(default)]
+    pub delivery: mwcdc_sink::Delivery,
+    /// `fail` or `skip`: a record larger than `message.max.bytes`.
+    #[serde(default)]
+    pub oversize: mwcdc_sink::Oversize,
     /// librdkafka properties, passed as they are.
     #[serde(default)]
     pub properties: BTreeMap<String, toml::Value>,
@@ -184,6 +190,8 @@ impl Default for SinkSection {
             brokers: default_brokers(),
             topic_prefix: default_prefix(),
             max_in_flight: default_max_in_flight(),
+            delivery: mwcdc_sink::Delivery::default(),
+            oversize: mwcdc_sink::Oversize::default(),
             properties: BTreeMap::new(),
         }
     }
@@ -362,6 +370,8 @@ pub const KEYS: &[(&str, KeyKind)] = &[
     ("sink.brokers", KeyKind::Text),
     ("sink.topic_prefix", KeyKind::Text),
     ("sink.max_in_flight", KeyKind::Integer),
+    ("sink.delivery", KeyKind::Text),
+    ("sink.oversize", KeyKind::Text),
     ("checkpoint.dir", KeyKind::Text),
     ("checkpoint.interval", KeyKind::Text),
     ("output.binary", KeyKind::Text),
@@ -490,6 +500,22 @@ impl Config {
                 "must be longer than source.heartbeat, or an idle server looks like a dead connection",
             ));
         }
+        if self.sink.delivery == mwcdc_sink::Delivery::ExactlyOnce {
+            if self.sink.kind != SinkType::Kafka {
+                return Err(key_error(
+                    "sink.delivery",
+                    "\"exactly-once\" needs sink.type = \"kafka\": it reads back what the topics hold",
+                ));
+            }
+            if let Some((name, needed, why)) = self.kafka_sink().exactly_once_conflict() {
+                return Err(key_error(
+                    &format!("sink.properties.{name}"),
+                    format!(
+                        "must be {needed} (or left unset) with delivery = \"exactly-once\": {why}"
+                    ),
+                ));
+            }
+        }
         for (k, v) in &self.sink.properties {
             if !matches!(
                 v,
@@ -534,8 +560,18 @@ impl Config {
         })
     }
 
+    /// The Kafka sink's settings.
+    pub fn kafka_sink(&self) -> mwcdc_sink::KafkaSinkConfig {
+        mwcdc_sink::KafkaSinkConfig {
+            brokers: self.sink.brokers.clone(),
+            properties: self.kafka_properties(),
+            delivery: self.sink.delivery,
+            oversize: self.sink.oversize,
+        }
+    }
+
     /// The librdkafka properties as strings.
-    pub fn kafka_properties(&self) -> BTreeMap<String, String> {
+    fn kafka_properties(&self) -> BTreeMap<String, String> {
         self.sink
             .properties
             .iter()
@@ -648,6 +684,30 @@ mod tests {
         assert_eq!(c.checkpoint.interval, Duration::from_secs(1));
         assert_eq!(c.output.binary, BinaryMode::Utf8);
         assert!(c.output.tombstones);
+        assert_eq!(c.sink.delivery, mwcdc_sink::Delivery::AtLeastOnce);
+        assert_eq!(c.sink.oversize, mwcdc_sink::Oversize::Fail);
+    }
+
+    #[test]
+    fn exactly_once_needs_kafka_and_gap_free_producer_settings() {
+        let eo = format!("{MINIMAL}[sink]\ndelivery = \"exactly-once\"\noversize = \"skip\"\n");
+        let c = parse(&eo, &[]).unwrap();
+        assert_eq!(c.sink.delivery, mwcdc_sink::Delivery::ExactlyOnce);
+        assert_eq!(c.sink.oversize, mwcdc_sink::Oversize::Skip);
+        let err = parse(&format!("{eo}type = \"stdout\"\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("sink.delivery"), "{err}");
+        let err = parse(
+            &format!("{eo}[sink.properties]\n\"message.timeout.ms\" = 30000\n"),
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("sink.properties.message.timeout.ms"),
+            "{err}"
+        );
+        let err = parse(MINIMAL, &[("MWCDC_SINK_DELIVERY", "twice")]).unwrap_err();
+        assert!(err.to_string().contains("sink.delivery"), "{err}");
     }
 
     #[test]
@@ -748,6 +808,8 @@ mod tests {
                 (&"source.start", _) => "earliest",
                 (&"source.schema", _) => "information_schema",
                 (&"sink.type", _) => "stdout",
+                (&"sink.delivery", _) => "at-least-once",
+                (&"sink.oversize", _) => "skip",
                 (&"output.binary", _) => "hex",
                 (&"output.topic", _) => "{prefix}.{table}",
                 (&"output.entity_topic", _) => "{prefix}.e.{entity}",

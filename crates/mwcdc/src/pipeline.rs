@@ -20,7 +20,7 @@ use std::time::Duration;
 use anyhow::{anyhow, Context, Result};
 use mwcdc_checkpoint::{Checkpoint, CheckpointStore};
 use mwcdc_record::{Transaction, XaStep};
-use mwcdc_sink::{Ack, Sink};
+use mwcdc_sink::{Ack, Origin, Sent, Sink};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
@@ -203,8 +203,14 @@ impl<S: Sink> Pipeline<S> {
             ..
         } = self;
         let context = || format!("transaction {}", txn.gtid);
-        for record in records.of(txn, now_ms).with_context(context)? {
+        let position_text = txn.position.to_string();
+        for (index, record) in records.of(txn, now_ms).with_context(context)?.enumerate() {
             let record = record.with_context(context)?;
+            let origin = Origin {
+                position: &txn.position,
+                position_text: &position_text,
+                index: u32::try_from(index).context("more than 2^32 records in a transaction")?,
+            };
             while progress.tracker.in_flight() >= *max_in_flight {
                 tokio::select! {
                     biased;
@@ -212,10 +218,13 @@ impl<S: Sink> Pipeline<S> {
                     _ = &mut *signal => return Ok(Published::Interrupted),
                 }
             }
-            progress.tracker.sent(records_ticket);
-            sink.send(record, records_ticket)
+            let sent = sink
+                .send(record, origin, records_ticket)
                 .await
                 .with_context(context)?;
+            if sent == Sent::Queued {
+                progress.tracker.sent(records_ticket);
+            }
         }
         Ok(Published::Done)
     }

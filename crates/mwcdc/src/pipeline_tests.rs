@@ -117,6 +117,8 @@ fn start(
         &KafkaSinkConfig {
             brokers: mock.bootstrap_servers(),
             properties: [("linger.ms".to_string(), "0".to_string())].into(),
+            delivery: mwcdc_sink::Delivery::AtLeastOnce,
+            oversize: mwcdc_sink::Oversize::Fail,
         },
         ack_tx,
     )
@@ -237,10 +239,11 @@ impl mwcdc_sink::Sink for SilentSink {
     async fn send(
         &mut self,
         _record: mwcdc_record::Record,
+        _origin: mwcdc_sink::Origin<'_>,
         _ticket: usize,
-    ) -> Result<(), mwcdc_sink::SinkError> {
+    ) -> Result<mwcdc_sink::Sent, mwcdc_sink::SinkError> {
         self.taken.fetch_add(1, Ordering::SeqCst);
-        Ok(())
+        Ok(mwcdc_sink::Sent::Queued)
     }
 
     async fn flush(&mut self, _timeout: Duration) -> Result<(), mwcdc_sink::SinkError> {

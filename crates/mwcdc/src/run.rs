@@ -9,7 +9,7 @@ use mwcdc_checkpoint::{Checkpoint, CheckpointStore};
 use mwcdc_mediawiki::{EntityConfig, EntityEncoder, EntityTopicTemplate};
 use mwcdc_position::Position;
 use mwcdc_record::{EncoderConfig, RecordEncoder, TopicTemplate};
-use mwcdc_sink::{KafkaSink, KafkaSinkConfig, Sink, StdoutSink};
+use mwcdc_sink::{KafkaSink, Sink, StdoutSink};
 use mwcdc_source::{ConnectOptions, Replicator, SourceConfig, SourceError, TableFilter};
 use tokio::sync::{mpsc, watch};
 use tracing::info;
@@ -100,13 +100,7 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
     let (ack_tx, ack_rx) = mpsc::unbounded_channel();
     match config.sink.kind {
         SinkType::Kafka => {
-            let sink = KafkaSink::new(
-                &KafkaSinkConfig {
-                    brokers: config.sink.brokers.clone(),
-                    properties: config.kafka_properties(),
-                },
-                ack_tx,
-            )?;
+            let sink = KafkaSink::new(&config.kafka_sink(), ack_tx)?;
             let probe = tokio::task::block_in_place(|| {
                 sink.check_connection(std::time::Duration::from_secs(10))
             });

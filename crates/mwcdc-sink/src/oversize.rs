@@ -1,0 +1,87 @@
+//! `[sink] oversize = "skip"`: the marker record written in place of a record too large to
+//! send, and the counter of such records.
+
+use std::sync::LazyLock;
+
+use mwcdc_record::Record;
+use prometheus::IntCounter;
+
+/// `mwcdc_oversize_records_skipped_total`: records replaced by a marker, in the default
+/// registry.
+pub static OVERSIZE_SKIPPED: LazyLock<IntCounter> = LazyLock::new(|| {
+    let counter = IntCounter::new(
+        "mwcdc_oversize_records_skipped_total",
+        "Records larger than message.max.bytes replaced by an oversize marker record",
+    )
+    .expect("a valid metric name");
+    // Registered once; a second registration could only come from a second static.
+    let _ = prometheus::default_registry().register(Box::new(counter.clone()));
+    counter
+});
+
+/// The marker that replaces `record`, `size` bytes, over `limit`: the same topic, key and
+/// id, and a value that names the row and says why its record is missing.
+pub fn marker(record: &Record, size: usize, limit: usize) -> Record {
+    let value = serde_json::json!({
+        "oversize": {
+            "id": record.id,
+            "db": record.table.db,
+            "table": record.table.table,
+            "size": size,
+            "limit": limit,
+            "reason": "the record is larger than the producer's message.max.bytes; it was skipped ([sink] oversize = \"skip\")",
+        }
+    });
+    Record {
+        topic: record.topic.clone(),
+        key: record.key.clone(),
+        key_encoding: record.key_encoding,
+        value: Some(value.to_string().into_bytes()),
+        id: record.id.clone(),
+        table: record.table.clone(),
+    }
+}
+
+/// A record's key as text, for messages (invalid UTF-8 replaced; `null` for none).
+pub fn key_text(record: &Record) -> String {
+    record.key.as_deref().map_or_else(
+        || "null".into(),
+        |k| String::from_utf8_lossy(k).into_owned(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mwcdc_record::KeyEncoding;
+    use std::sync::Arc;
+
+    #[test]
+    fn the_marker_keeps_topic_key_and_id_and_names_the_row() {
+        let record = Record {
+            topic: "p.enwiki.revision".into(),
+            key: Some(br#"{"rev_id":7}"#.to_vec()),
+            key_encoding: KeyEncoding::Json,
+            value: Some(vec![b'x'; 100]),
+            id: "0-1-5/0/0".into(),
+            table: Arc::new(mwcdc_record::TableSchema {
+                db: "enwiki".into(),
+                table: "revision".into(),
+                columns: vec!["rev_id".into()],
+                key: vec![0],
+            }),
+        };
+        let m = marker(&record, 2_000_000, 1_000_000);
+        assert_eq!(
+            (&m.topic, &m.key, &m.id),
+            (&record.topic, &record.key, &record.id)
+        );
+        let v: serde_json::Value = serde_json::from_slice(m.value.as_deref().unwrap()).unwrap();
+        assert_eq!(v["oversize"]["db"], "enwiki");
+        assert_eq!(v["oversize"]["table"], "revision");
+        assert_eq!(v["oversize"]["size"], 2_000_000);
+        assert_eq!(v["oversize"]["limit"], 1_000_000);
+        assert_eq!(v["oversize"]["id"], "0-1-5/0/0");
+        assert_eq!(key_text(&record), r#"{"rev_id":7}"#);
+    }
+}

@@ -1,0 +1,294 @@
+//! Exactly-once delivery without broker transactions: what each partition already holds.
+//!
+//! The idempotent producer (with `enable.gapless.guarantee`) keeps every partition a
+//! gap-free, ordered prefix of what was sent to it, and every record carries the position
+//! after its transaction and its index in it (headers [`POSITION_HEADER`], [`INDEX_HEADER`]).
+//! When a topic is first written to in a run, the last record of each of its partitions is
+//! read. A replayed record is already written when that last record's position covers the
+//! record's transaction (or is the same transaction at the same or a later index); the first
+//! record past the end is written, and so is everything after it in that partition.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mwcdc_position::Position;
+use rdkafka::client::Client;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Headers, Message};
+use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
+use tracing::info;
+
+use crate::partition::partition_for;
+use crate::{Origin, SinkError, INDEX_HEADER, POSITION_HEADER};
+
+/// The last record of a partition: where a replay stops skipping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct End {
+    /// The position after its transaction.
+    pub position: Position,
+    /// Its index among its transaction's records.
+    pub index: u32,
+}
+
+impl End {
+    /// Whether the record at `origin` is at or before this end in the partition.
+    pub fn covers(&self, origin: &Origin<'_>) -> Result<bool, mwcdc_position::PositionError> {
+        if self.position == *origin.position {
+            return Ok(origin.index <= self.index);
+        }
+        self.position.try_covers(origin.position)
+    }
+}
+
+/// One partition while a replay is compared with it.
+#[derive(Debug)]
+struct PartitionEnd {
+    /// `None` once a record past the end was written.
+    end: Option<End>,
+    skipped: u64,
+}
+
+/// Where a record goes, or that it is already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Already in this partition.
+    Written,
+    /// To be written to this partition.
+    Partition(i32),
+}
+
+/// The partitions' ends, read as topics are first written to.
+pub struct WrittenRecords {
+    reader: BaseConsumer,
+    topics: HashMap<Arc<str>, Vec<PartitionEnd>>,
+    timeout: Duration,
+}
+
+impl WrittenRecords {
+    /// A reader with the producer's connection properties.
+    pub fn new(properties: &ClientConfig, timeout: Duration) -> Result<Self, SinkError> {
+        let mut config = properties.clone();
+        config
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "true")
+            .set("group.id", "mwcdc-partition-ends")
+            .set("isolation.level", "read_uncommitted");
+        let reader = config.create().map_err(|e| SinkError::Setup {
+            sink: "kafka",
+            message: format!("the reader of partition ends: {e}"),
+        })?;
+        Ok(Self {
+            reader,
+            topics: HashMap::new(),
+            timeout,
+        })
+    }
+
+    /// Where the record at `origin` with `key` goes in `topic`; reads the topic's partition
+    /// ends first if this run has not written to it yet.
+    pub fn place<C: ClientContext>(
+        &mut self,
+        client: &Client<C>,
+        topic: &Arc<str>,
+        key: Option<&[u8]>,
+        origin: &Origin<'_>,
+    ) -> Result<Placement, SinkError> {
+        if !self.topics.contains_key(topic) {
+            let ends = self.read_ends(client, topic)?;
+            self.topics.insert(topic.clone(), ends);
+        }
+        let partitions = self.topics.get_mut(topic).expect("inserted above");
+        let p = partition_for(key, partitions.len());
+        let state = &mut partitions[p];
+        let partition = p as i32;
+        if let Some(end) = &state.end {
+            let covered = end.covers(origin).map_err(|e| SinkError::Written {
+                topic: topic.to_string(),
+                partition,
+                message: format!(
+                    "its last record's position cannot be compared with the source's: {e}; \
+                     use new topics (another sink.topic_prefix) or delivery = \"at-least-once\""
+                ),
+            })?;
+            if covered {
+                state.skipped += 1;
+                return Ok(Placement::Written);
+            }
+            info!(%topic, partition, skipped = state.skipped, "exactly-once: past the records this partition already holds");
+            state.end = None;
+        }
+        Ok(Placement::Partition(partition))
+    }
+
+    fn read_ends<C: ClientContext>(
+        &self,
+        client: &Client<C>,
+        topic: &str,
+    ) -> Result<Vec<PartitionEnd>, SinkError> {
+        let count = self.partition_count(client, topic)?;
+        (0..count)
+            .map(|p| {
+                let end = self.last_record(topic, p)?;
+                Ok(PartitionEnd { end, skipped: 0 })
+            })
+            .collect()
+    }
+
+    /// The topic's partition count; asking the producer creates the topic if the broker
+    /// creates topics on first use.
+    fn partition_count<C: ClientContext>(
+        &self,
+        client: &Client<C>,
+        topic: &str,
+    ) -> Result<i32, SinkError> {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let last_error = match client.fetch_metadata(Some(topic), self.timeout) {
+                Ok(md) => match md.topics().iter().find(|t| t.name() == topic) {
+                    Some(t) if t.error().is_none() && !t.partitions().is_empty() => {
+                        return Ok(t.partitions().len() as i32)
+                    }
+                    Some(t) => format!("{:?}", t.error()),
+                    None => "not in the metadata".into(),
+                },
+                Err(e) => e.to_string(),
+            };
+            if Instant::now() >= deadline {
+                return Err(SinkError::Written {
+                    topic: topic.into(),
+                    partition: -1,
+                    message: format!(
+                        "its partitions are unknown ({last_error}); create the topic or let the \
+                         broker create topics on first use"
+                    ),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// The position and index of the last record in a partition, `None` when it is empty.
+    ///
+    /// Reading goes on from the listed end offset until the fetch reports the end of the
+    /// partition: a broker may list an end offset short of the real one (tansu lists the
+    /// base offset of its last batch plus one), never past it.
+    fn last_record(&self, topic: &str, partition: i32) -> Result<Option<End>, SinkError> {
+        let error = |message: String| SinkError::Written {
+            topic: topic.into(),
+            partition,
+            message,
+        };
+        let (low, high) = self
+            .reader
+            .fetch_watermarks(topic, partition, self.timeout)
+            .map_err(|e| error(format!("its offsets could not be read: {e}")))?;
+        if high <= low {
+            return Ok(None);
+        }
+        let mut assignment = TopicPartitionList::new();
+        assignment
+            .add_partition_offset(topic, partition, Offset::Offset(high - 1))
+            .and_then(|()| self.reader.assign(&assignment))
+            .map_err(|e| error(format!("its last record could not be read: {e}")))?;
+        let deadline = Instant::now() + self.timeout;
+        let mut last = None;
+        while Instant::now() < deadline {
+            match self.reader.poll(Duration::from_millis(100)) {
+                // Only the last record's headers matter.
+                Some(Ok(m)) => last = Some(parse_end(&m)),
+                Some(Err(KafkaError::PartitionEOF(_))) => {
+                    return match last {
+                        Some(end) => end.map(Some).map_err(error),
+                        None => Err(error(format!(
+                            "no record at or after offset {} although the partition is not empty",
+                            high - 1
+                        ))),
+                    }
+                }
+                Some(Err(e)) => return Err(error(format!("reading its last record failed: {e}"))),
+                None => {}
+            }
+        }
+        Err(error(format!(
+            "the end of the partition was not reached within {:?}",
+            self.timeout
+        )))
+    }
+}
+
+/// Reads the position headers of a record.
+fn parse_end(m: &impl Message) -> Result<End, String> {
+    let header = |name: &str| {
+        m.headers()
+            .and_then(|h| h.iter().find(|h| h.key == name).and_then(|h| h.value))
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    };
+    let (Some(position), Some(index)) = (header(POSITION_HEADER), header(INDEX_HEADER)) else {
+        return Err(format!(
+            "its last record (offset {}) has no {POSITION_HEADER} and {INDEX_HEADER} headers: \
+             it was not written by mwcdc 0.2 or later, so what the partition holds is unknown; \
+             use new topics (another sink.topic_prefix), or run with delivery = \
+             \"at-least-once\" until every partition ends with a record of this version",
+            m.offset()
+        ));
+    };
+    let position = Position::parse_any(&position)
+        .map_err(|e| format!("its last record's {POSITION_HEADER} {position:?}: {e}"))?;
+    let index = index
+        .parse()
+        .map_err(|e| format!("its last record's {INDEX_HEADER} {index:?}: {e}"))?;
+    Ok(End { position, index })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin<'a>(position: &'a Position, index: u32) -> Origin<'a> {
+        Origin {
+            position,
+            position_text: "",
+            index,
+        }
+    }
+
+    #[test]
+    fn an_end_covers_earlier_transactions_and_earlier_records_of_its_own() {
+        let at = |s: &str| Position::parse_any(s).unwrap();
+        let end = End {
+            position: at("0-1-10,1-1-4"),
+            index: 3,
+        };
+        let cases = [
+            ("0-1-9,1-1-4", 99, true),
+            ("0-1-10,1-1-3", 0, true),
+            ("0-1-10,1-1-4", 3, true),
+            ("0-1-10,1-1-4", 4, false),
+            ("0-1-11,1-1-4", 0, false),
+            ("0-1-10,1-1-5", 0, false),
+            // A promoted replica continues the domain with its own server id.
+            ("0-2-11,1-1-4", 0, false),
+            ("0-1-10,1-1-4,2-1-1", 0, false),
+        ];
+        for (position, index, covered) in cases {
+            let p = at(position);
+            assert_eq!(
+                end.covers(&origin(&p, index)).unwrap(),
+                covered,
+                "{position} #{index}"
+            );
+        }
+    }
+
+    #[test]
+    fn positions_of_the_other_flavor_are_not_compared() {
+        let end = End {
+            position: Position::parse_any("0-1-10").unwrap(),
+            index: 0,
+        };
+        let mysql = Position::parse_any("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5").unwrap();
+        assert!(end.covers(&origin(&mysql, 0)).is_err());
+    }
+}
