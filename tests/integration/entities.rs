@@ -1,191 +1,12 @@
 //! The entity stream against the MediaWiki workload generator's ground truth: every entity
 //! change the generator caused is in Kafka, nothing else is, each entity's changes in order.
 
-use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
 use std::time::Duration;
 
-use clap::Parser;
 use serde_json::Value;
 
 use crate::harness::*;
-
-/// One ground-truth line of `mwcdc-workload`.
-#[derive(Debug, Clone)]
-struct Expected {
-    entity: String,
-    action: String,
-    line: Value,
-}
-
-/// Runs the generator with `args` (after `--url`, `--db-prefix` and `--truth`) into databases
-/// `<prefix>0..` and returns its ground truth by entity and Kafka key (topic and key), in
-/// commit order.
-async fn run_workload(
-    prefix: &str,
-    dir: &Path,
-    args: &[&str],
-) -> BTreeMap<(String, String), Vec<Expected>> {
-    let truth = dir.join("truth.jsonl");
-    let url = mysql_url();
-    let mut argv = vec![
-        "mwcdc-workload",
-        "--url",
-        &url,
-        "--db-prefix",
-        prefix,
-        "--truth",
-        truth.to_str().expect("path"),
-    ];
-    argv.extend_from_slice(args);
-    let args = mwcdc_workload::Args::parse_from(argv);
-    args.validate().expect("workload arguments");
-    let summary = mwcdc_workload::run(&args).await.expect("workload run");
-    eprintln!("workload: {summary}");
-    let mut by_key: BTreeMap<(String, String), Vec<Expected>> = BTreeMap::new();
-    for line in std::fs::read_to_string(&truth).expect("truth").lines() {
-        let line: Value = serde_json::from_str(line).expect("truth line is JSON");
-        let field = |k: &str| line[k].as_str().expect("truth field").to_string();
-        by_key
-            .entry((field("entity"), field("key")))
-            .or_default()
-            .push(Expected {
-                entity: field("entity"),
-                action: field("action"),
-                line,
-            });
-    }
-    by_key
-}
-
-/// Whether every field of `expected` (an object) has the same value in `actual`.
-fn subset_mismatch(expected: &Value, actual: &Value) -> Option<String> {
-    let fields = expected.as_object()?;
-    fields
-        .iter()
-        .find(|(k, v)| actual.get(k.as_str()) != Some(v))
-        .map(|(k, v)| {
-            format!(
-                "{k}: expected {v}, got {}",
-                actual.get(k.as_str()).unwrap_or(&Value::Null)
-            )
-        })
-}
-
-/// Entity records by entity and Kafka key, first occurrence of each id, in partition order;
-/// and the number of repeated ids.
-fn entity_records(msgs: &[Msg]) -> (BTreeMap<(String, String), Vec<&Msg>>, usize) {
-    let mut seen = HashSet::new();
-    let mut dups = 0;
-    let mut by_key: BTreeMap<(String, String), Vec<&Msg>> = BTreeMap::new();
-    for m in msgs.iter().filter(|m| m.topic.contains(".entity.")) {
-        if !seen.insert(m.id.clone()) {
-            dups += 1;
-            continue;
-        }
-        let key = m.key.as_str().expect("entity keys are strings").to_string();
-        let entity = m.value["entity"].as_str().unwrap_or_default().to_string();
-        by_key.entry((entity, key)).or_default().push(m);
-    }
-    (by_key, dups)
-}
-
-fn entity_count(msgs: &[Msg]) -> usize {
-    msgs.iter().filter(|m| m.topic.contains(".entity.")).count()
-}
-
-/// Truth by entity and Kafka key.
-type Truth = BTreeMap<(String, String), Vec<Expected>>;
-
-/// What a comparison of Kafka with the truth found.
-struct Comparison {
-    problems: Vec<String>,
-    extra: Vec<(String, String)>,
-    checked: usize,
-    dups: usize,
-}
-
-/// Compares the entity records in `msgs` with `truth`: the same (entity, action) sequence per
-/// key, the truth's `data` and `prior` fields and `entity_ts` equal, every record valid by
-/// its JSON Schema, no key the truth lacks.
-fn compare(truth: &Truth, msgs: &[Msg]) -> Comparison {
-    let (actual, dups) = entity_records(msgs);
-    let mut problems = Vec::new();
-    for (key, want) in truth {
-        let got = actual.get(key).map(Vec::as_slice).unwrap_or_default();
-        let want_seq: Vec<(&str, &str)> = want
-            .iter()
-            .map(|e| (e.entity.as_str(), e.action.as_str()))
-            .collect();
-        let got_seq: Vec<(&str, &str)> = got
-            .iter()
-            .map(|m| {
-                (
-                    m.value["entity"].as_str().unwrap_or_default(),
-                    m.value["action"].as_str().unwrap_or_default(),
-                )
-            })
-            .collect();
-        if want_seq != got_seq {
-            problems.push(format!("{key:?}: expected {want_seq:?}, got {got_seq:?}"));
-            continue;
-        }
-        for (e, m) in want.iter().zip(got) {
-            for part in ["data", "prior"] {
-                if let Some(why) = subset_mismatch(&e.line[part], &m.value[part]) {
-                    problems.push(format!("{key:?} {} {part} {why}", e.action));
-                }
-            }
-            if let Some(ts) = e.line.get("entity_ts") {
-                if *ts != m.value["entity_ts"] {
-                    problems.push(format!(
-                        "{key:?} {}: entity_ts {ts} != {}",
-                        e.action, m.value["entity_ts"]
-                    ));
-                }
-            }
-            crate::schemas::validate_entity(&m.value);
-        }
-    }
-    let extra = actual
-        .keys()
-        .filter(|k| !truth.contains_key(*k))
-        .cloned()
-        .collect();
-    let checked = actual.values().map(Vec::len).sum();
-    Comparison {
-        problems,
-        extra,
-        checked,
-        dups,
-    }
-}
-
-impl Comparison {
-    /// Asserts that Kafka held exactly the `expected` truth records, once each.
-    fn assert_exact(&self, expected: usize) {
-        eprintln!(
-            "entities: {expected} expected, {} records checked, {} duplicates, {} problems, {} extra keys",
-            self.checked,
-            self.dups,
-            self.problems.len(),
-            self.extra.len()
-        );
-        assert!(
-            self.problems.is_empty(),
-            "{} problems, first: {:#?}",
-            self.problems.len(),
-            &self.problems[..self.problems.len().min(20)]
-        );
-        assert!(
-            self.extra.is_empty(),
-            "records of entities the workload did not touch: {:?}",
-            &self.extra[..self.extra.len().min(20)]
-        );
-        assert_eq!(self.checked, expected);
-        assert_eq!(self.dups, 0, "no restart, no duplicates");
-    }
-}
+use crate::truth::{compare, entity_count, run_workload, Expected, Truth};
 
 fn include(prefix: &str, tables: &[&str]) -> String {
     let patterns: Vec<String> = tables
@@ -223,7 +44,8 @@ async fn the_entity_stream_equals_the_ground_truth_of_a_mediawiki_workload() {
     );
     mwcdc.start();
     let dir = tempfile::tempdir().expect("temp dir");
-    let truth = run_workload(
+    let (truth, _) = run_workload(
+        &mysql_url(),
         &prefix,
         dir.path(),
         &[
@@ -320,7 +142,8 @@ async fn with_the_default_tables_page_and_group_changes_come_from_the_log() {
     );
     mwcdc.start();
     let dir = tempfile::tempdir().expect("temp dir");
-    let truth = run_workload(
+    let (truth, _) = run_workload(
+        &mysql_url(),
         &prefix,
         dir.path(),
         &[

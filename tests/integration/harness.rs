@@ -134,6 +134,8 @@ pub struct Connector {
     _dir: tempfile::TempDir,
     child: Option<Child>,
     stderr_log: PathBuf,
+    /// Where the current run's part of the log starts.
+    run_log_start: usize,
     password: String,
 }
 
@@ -157,6 +159,24 @@ impl Connector {
             server_id,
             [source_extra, sink_extra, output],
             &cdc_user(),
+            &cdc_password(),
+        )
+    }
+
+    /// A connector for other servers than the shared test services: the source at
+    /// `source_host_port` (as the usual replication user), the broker at `brokers`.
+    pub fn at(
+        prefix: &str,
+        server_id: u32,
+        [source_host_port, brokers]: [&str; 2],
+        [source_extra, sink_extra, output]: [&str; 3],
+    ) -> Self {
+        let url = format!("url = \"mysql://{}@{source_host_port}\"\n", cdc_user());
+        Self::written(
+            prefix,
+            server_id,
+            [&format!("{url}{source_extra}"), sink_extra, output],
+            brokers,
             &cdc_password(),
         )
     }
@@ -186,6 +206,24 @@ impl Connector {
         user: &str,
         password: &str,
     ) -> Self {
+        let url = format!("url = \"{}\"\n", source_url(user));
+        Self::written(
+            prefix,
+            server_id,
+            [&format!("{url}{source_extra}"), sink_extra, output],
+            &kafka(),
+            password,
+        )
+    }
+
+    /// Writes the configuration: `source_extra` must hold the `url` line.
+    fn written(
+        prefix: &str,
+        server_id: u32,
+        [source_extra, sink_extra, output]: [&str; 3],
+        brokers: &str,
+        password: &str,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("mwcdc.toml");
         // Defaults for the test services; a key given in `source_extra` replaces its default.
@@ -199,7 +237,7 @@ impl Connector {
                 "include = [\"{prefix}*.revision\", \"{prefix}*.archive\", \"{prefix}*.logging\"]"
             ),
         ];
-        let mut source = format!("url = \"{}\"\n", source_url(user));
+        let mut source = String::new();
         for line in defaults {
             let key = line.split(" =").next().unwrap_or_default();
             if !source_extra
@@ -214,11 +252,10 @@ impl Connector {
         let text = format!(
             "name = \"{prefix}\"\n\
              [source]\n{source}\n\
-             [sink]\ntype = \"kafka\"\nbrokers = \"{kafka}\"\ntopic_prefix = \"{prefix}\"\n{sink_extra}\n\
+             [sink]\ntype = \"kafka\"\nbrokers = \"{brokers}\"\ntopic_prefix = \"{prefix}\"\n{sink_extra}\n\
              [sink.properties]\n\"message.max.bytes\" = 4000000\n\
              [checkpoint]\ndir = \"{state}\"\ninterval = \"200ms\"\n\
              [output]\n{output}\n",
-            kafka = kafka(),
             state = dir.path().join("state").display(),
         );
         std::fs::write(&config, text).expect("write config");
@@ -228,6 +265,7 @@ impl Connector {
             _dir: dir,
             child: None,
             stderr_log,
+            run_log_start: 0,
             password: password.to_string(),
         }
     }
@@ -242,8 +280,19 @@ impl Connector {
 
     /// Starts `mwcdc run` and waits until it streams.
     pub fn start(&mut self) {
+        self.spawn();
+        self.wait_for_log("streaming the binlog", Duration::from_secs(30));
+    }
+
+    /// Starts `mwcdc run` without waiting; its log is appended to the previous runs' log.
+    pub fn spawn(&mut self) {
         assert!(self.child.is_none(), "already running");
-        let log = std::fs::File::create(&self.stderr_log).expect("stderr log");
+        self.run_log_start = self.log().len();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.stderr_log)
+            .expect("stderr log");
         let child = self
             .command(&["run", "--config", self.config.to_str().expect("utf-8 path")])
             .stdout(Stdio::null())
@@ -251,14 +300,21 @@ impl Connector {
             .spawn()
             .expect("spawn mwcdc");
         self.child = Some(child);
-        self.wait_for_log("streaming the binlog", Duration::from_secs(30));
     }
 
-    /// Waits until the log contains `needle`, failing if the process exits first.
+    /// The exit status if the process has exited (it is then no longer running).
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        let status = self.child.as_mut()?.try_wait().expect("wait")?;
+        self.child = None;
+        Some(status)
+    }
+
+    /// Waits until the current run's log contains `needle`, failing if the process exits
+    /// first.
     pub fn wait_for_log(&mut self, needle: &str, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         loop {
-            if self.log().contains(needle) {
+            if self.log().get(self.run_log_start..).unwrap_or_default().contains(needle) {
                 return;
             }
             if let Some(child) = self.child.as_mut() {
@@ -360,13 +416,27 @@ pub struct Msg {
     pub value: serde_json::Value,
     /// The `mwcdc.id` header.
     pub id: String,
+    /// The `mwcdc.index` header (the record's place in its transaction).
+    pub index: u32,
+    /// The producer's timestamp, milliseconds since the epoch.
+    pub timestamp_ms: i64,
 }
 
 /// Reads every record of the topics starting with `prefix.` until `want(records)` holds or
 /// `timeout` passes; returns what was read, in partition order per topic.
 pub fn read_topics(prefix: &str, timeout: Duration, want: impl Fn(&[Msg]) -> bool) -> Vec<Msg> {
+    read_topics_from(&kafka(), prefix, timeout, want)
+}
+
+/// [`read_topics`] from the broker at `brokers`.
+pub fn read_topics_from(
+    brokers: &str,
+    prefix: &str,
+    timeout: Duration,
+    want: impl Fn(&[Msg]) -> bool,
+) -> Vec<Msg> {
     let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", kafka())
+        .set("bootstrap.servers", brokers)
         .set("group.id", format!("{prefix}-reader"))
         .set("enable.auto.commit", "false")
         .set("fetch.wait.max.ms", "10")
@@ -430,11 +500,14 @@ fn to_msg(m: &rdkafka::message::BorrowedMessage<'_>) -> Msg {
         serde_json::from_slice(k)
             .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(k).into_owned()))
     });
-    let id = m
-        .headers()
-        .and_then(|h| h.iter().find(|h| h.key == "mwcdc.id").and_then(|h| h.value))
-        .map(|v| String::from_utf8_lossy(v).into_owned())
-        .unwrap_or_default();
+    let header = |name: &str| {
+        m.headers()
+            .and_then(|h| h.iter().find(|h| h.key == name).and_then(|h| h.value))
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_default()
+    };
+    let id = header("mwcdc.id");
+    let index = header("mwcdc.index").parse().expect("mwcdc.index header");
     Msg {
         topic: m.topic().to_string(),
         partition: m.partition(),
@@ -442,6 +515,8 @@ fn to_msg(m: &rdkafka::message::BorrowedMessage<'_>) -> Msg {
         key,
         value: json(m.payload()),
         id,
+        index,
+        timestamp_ms: m.timestamp().to_millis().unwrap_or(0),
     }
 }
 

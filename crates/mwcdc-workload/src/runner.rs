@@ -23,6 +23,13 @@ pub struct Summary {
     elapsed: Duration,
 }
 
+impl Summary {
+    /// The transactions the run committed.
+    pub fn transactions(&self) -> u64 {
+        self.transactions
+    }
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let total: u64 = self.ops.values().sum();

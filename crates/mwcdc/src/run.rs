@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use mwcdc_checkpoint::{Checkpoint, CheckpointStore};
@@ -12,7 +13,7 @@ use mwcdc_record::{EncoderConfig, RecordEncoder, TopicTemplate};
 use mwcdc_sink::{KafkaSink, Sink, StdoutSink};
 use mwcdc_source::{ConnectOptions, Replicator, SourceConfig, SourceError, TableFilter};
 use tokio::sync::{mpsc, watch};
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::config::{source_password, Config, ConfigError, SinkType};
 use crate::pipeline::{checkpoint_at, Pipeline};
@@ -63,7 +64,7 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
         reconnect_max: config.source.reconnect_max,
         spill: Arc::new(config.spill_policy()),
     };
-    let replicator = Replicator::connect(source_config).await?;
+    let replicator = connect_source(source_config).await?;
     let checkpoint = store.load(&config.name)?;
     let start = match &checkpoint {
         Some(cp) => {
@@ -101,15 +102,45 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
     match config.sink.kind {
         SinkType::Kafka => {
             let sink = KafkaSink::new(&config.kafka_sink(), ack_tx)?;
-            let probe = tokio::task::block_in_place(|| {
-                sink.check_connection(std::time::Duration::from_secs(10))
-            });
-            probe?;
+            wait_for_brokers(&sink, config.source.reconnect_max).await;
             start_pipeline(config, store, records, sink, ack_rx, replicator, start).await
         }
         SinkType::Stdout => {
             let sink = StdoutSink::new(ack_tx);
             start_pipeline(config, store, records, sink, ack_rx, replicator, start).await
+        }
+    }
+}
+
+/// Connects to the source server, waiting with backoff while it cannot be reached (a
+/// connector started while its server restarts waits for it); other errors stop the start.
+async fn connect_source(config: SourceConfig) -> Result<Replicator, SourceError> {
+    let mut delay = config.reconnect_min;
+    loop {
+        match Replicator::connect(config.clone()).await {
+            Err(e) if e.is_transient() => {
+                warn!(error = %e, retry_in = ?delay, "the source server cannot be reached; waiting for it");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(config.reconnect_max);
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Waits until the brokers answer a metadata request, warning at every failed attempt: a
+/// wrong address shows in the log at once, and an outage at start is waited out.
+async fn wait_for_brokers(sink: &KafkaSink, reconnect_max: Duration) {
+    let mut delay = Duration::from_secs(1);
+    loop {
+        let probe = tokio::task::block_in_place(|| sink.check_connection(Duration::from_secs(10)));
+        match probe {
+            Ok(()) => return,
+            Err(e) => {
+                warn!(error = %e, retry_in = ?delay, "the Kafka brokers do not answer; waiting for them");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(reconnect_max);
+            }
         }
     }
 }
