@@ -314,7 +314,12 @@ impl Connector {
     pub fn wait_for_log(&mut self, needle: &str, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         loop {
-            if self.log().get(self.run_log_start..).unwrap_or_default().contains(needle) {
+            if self
+                .log()
+                .get(self.run_log_start..)
+                .unwrap_or_default()
+                .contains(needle)
+            {
                 return;
             }
             if let Some(child) = self.child.as_mut() {

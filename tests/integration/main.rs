@@ -22,6 +22,8 @@ mod proxy;
 #[path = "../../crates/mwcdc-mediawiki/tests/schemas/mod.rs"]
 mod schemas;
 
+mod chaos;
+mod cluster;
 mod entities;
 mod failures;
 mod records;

@@ -26,10 +26,18 @@ pub enum Mode {
     Stall,
 }
 
+/// The mode, and how many cuts there were: a connection opened before the latest cut ends
+/// even if the mode is back to [`Mode::Pass`] by the time its task looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct State {
+    mode: Mode,
+    cuts: u64,
+}
+
 /// State shared with the proxy's tasks.
 struct Shared {
     upstream: Mutex<SocketAddr>,
-    mode: watch::Sender<Mode>,
+    mode: watch::Sender<State>,
     /// Set to corrupt the next binlog row event; cleared once done.
     corrupt: AtomicBool,
     corrupted: AtomicU64,
@@ -45,7 +53,10 @@ pub struct Proxy {
 impl Proxy {
     /// Listens on `127.0.0.1:port` and forwards to `upstream`.
     pub fn start(port: u16, upstream: SocketAddr) -> Self {
-        let (mode, _) = watch::channel(Mode::Pass);
+        let (mode, _) = watch::channel(State {
+            mode: Mode::Pass,
+            cuts: 0,
+        });
         let shared = Arc::new(Shared {
             upstream: Mutex::new(upstream),
             mode,
@@ -96,7 +107,12 @@ impl Proxy {
 
     /// Sets the mode.
     pub fn set(&self, mode: Mode) {
-        self.shared.mode.send_replace(mode);
+        self.shared.mode.send_modify(|state| {
+            if mode == Mode::Cut {
+                state.cuts += 1;
+            }
+            state.mode = mode;
+        });
     }
 
     /// Corrupts one byte of the next binlog row event forwarded from the server.
@@ -115,7 +131,8 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let Ok((client, _)) = listener.accept().await else {
             continue;
         };
-        if *shared.mode.borrow() == Mode::Cut {
+        let opened = *shared.mode.borrow();
+        if opened.mode == Mode::Cut {
             drop(client);
             continue;
         }
@@ -130,10 +147,20 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             let (client_read, client_write) = client.into_split();
             let (server_read, server_write) = server.into_split();
             let mut scanner = RowEventScanner::default();
-            let up = pump(client_read, server_write, shared.mode.subscribe(), |_| {});
-            let down = pump(server_read, client_write, shared.mode.subscribe(), |buf| {
-                scanner.scan(buf, &shared)
-            });
+            let up = pump(
+                client_read,
+                server_write,
+                shared.mode.subscribe(),
+                opened.cuts,
+                |_| {},
+            );
+            let down = pump(
+                server_read,
+                client_write,
+                shared.mode.subscribe(),
+                opened.cuts,
+                |buf| scanner.scan(buf, &shared),
+            );
             // Either direction ending (or a cut) closes both.
             tokio::select! {
                 _ = up => {}
@@ -143,11 +170,13 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
-/// Copies from `from` to `to` while the mode allows, passing each chunk through `inspect`.
+/// Copies from `from` to `to` while the mode allows, passing each chunk through `inspect`;
+/// ends at the first cut after `cuts`.
 async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
-    mut mode: watch::Receiver<Mode>,
+    mut mode: watch::Receiver<State>,
+    cuts: u64,
     mut inspect: impl FnMut(&mut [u8]),
 ) {
     let mut buf = vec![0u8; 64 * 1024];
@@ -155,7 +184,8 @@ async fn pump(
         // Wait while stalled; stop on a cut.
         loop {
             let now = *mode.borrow_and_update();
-            match now {
+            match now.mode {
+                _ if now.cuts != cuts => return,
                 Mode::Pass => break,
                 Mode::Cut => return,
                 Mode::Stall => {}
@@ -180,7 +210,8 @@ async fn pump(
         // Bytes read before a stall are held until it ends; a cut drops them.
         loop {
             let now = *mode.borrow_and_update();
-            match now {
+            match now.mode {
+                _ if now.cuts != cuts => return,
                 Mode::Pass => break,
                 Mode::Cut => return,
                 Mode::Stall => {
@@ -190,8 +221,23 @@ async fn pump(
                 }
             }
         }
-        if to.write_all(&buf[..n]).await.is_err() {
+        tokio::select! {
+            written = to.write_all(&buf[..n]) => if written.is_err() {
+                return;
+            },
+            _ = cut_after(&mut mode, cuts) => return,
+        }
+    }
+}
+
+/// Resolves at the first cut after `cuts` (never, if the proxy is gone).
+async fn cut_after(mode: &mut watch::Receiver<State>, cuts: u64) {
+    loop {
+        if mode.borrow_and_update().cuts != cuts {
             return;
+        }
+        if mode.changed().await.is_err() {
+            return std::future::pending().await;
         }
     }
 }
@@ -303,7 +349,10 @@ mod tests {
             .expect("timeout");
         assert_eq!(echo(&mut conn, b"one").expect("echo"), b"one");
         proxy.set(Mode::Stall);
-        assert!(echo(&mut conn, b"two").is_err(), "nothing comes back while stalled");
+        assert!(
+            echo(&mut conn, b"two").is_err(),
+            "nothing comes back while stalled"
+        );
         proxy.set(Mode::Pass);
         let mut late = [0u8; 3];
         conn.set_read_timeout(Some(Duration::from_secs(5)))
@@ -312,20 +361,42 @@ mod tests {
         assert_eq!(&late, b"two");
         proxy.set(Mode::Cut);
         let mut rest = [0u8; 1];
-        assert_eq!(conn.read(&mut rest).unwrap_or(0), 0, "a cut closes the connection");
+        assert_eq!(
+            conn.read(&mut rest).unwrap_or(0),
+            0,
+            "a cut closes the connection"
+        );
         let mut refused = std::net::TcpStream::connect(proxy.address()).expect("accepted");
         refused
             .set_read_timeout(Some(Duration::from_secs(5)))
             .expect("timeout");
-        assert_eq!(refused.read(&mut rest).unwrap_or(0), 0, "and new ones while cut");
+        assert_eq!(
+            refused.read(&mut rest).unwrap_or(0),
+            0,
+            "and new ones while cut"
+        );
         proxy.set(Mode::Pass);
         let mut again = std::net::TcpStream::connect(proxy.address()).expect("connect");
         assert_eq!(echo(&mut again, b"three").expect("echo"), b"three");
+        // A cut over before the connection's task looks still ends it.
+        proxy.set(Mode::Cut);
+        proxy.set(Mode::Pass);
+        again
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        assert_eq!(
+            again.read(&mut rest).unwrap_or(0),
+            0,
+            "a brief cut closes it too"
+        );
     }
 
     #[test]
     fn corrupts_the_byte_before_the_checksum_of_one_row_event() {
-        let (mode, _) = watch::channel(Mode::Pass);
+        let (mode, _) = watch::channel(State {
+            mode: Mode::Pass,
+            cuts: 0,
+        });
         let shared = Shared {
             upstream: Mutex::new("127.0.0.1:1".parse().expect("addr")),
             mode,
@@ -354,8 +425,14 @@ mod tests {
         let (a, b) = more.split_at_mut(70);
         scanner.scan(a, &shared);
         scanner.scan(b, &shared);
-        let changed: Vec<usize> = (0..more.len()).filter(|&i| more[i] != original[i]).collect();
-        assert_eq!(changed, vec![54 + 4 + 60 - 5], "one byte of the first row event");
+        let changed: Vec<usize> = (0..more.len())
+            .filter(|&i| more[i] != original[i])
+            .collect();
+        assert_eq!(
+            changed,
+            vec![54 + 4 + 60 - 5],
+            "one byte of the first row event"
+        );
         assert_eq!(shared.corrupted.load(Ordering::SeqCst), 1);
     }
 }

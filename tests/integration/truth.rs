@@ -23,12 +23,7 @@ pub struct Expected {
 /// Runs the generator with `args` (after `--url`, `--db-prefix` and `--truth`) against the
 /// server at `url` into databases `<prefix>0..`; returns its ground truth by entity and Kafka
 /// key, in commit order, and the number of transactions it wrote.
-pub async fn run_workload(
-    url: &str,
-    prefix: &str,
-    dir: &Path,
-    args: &[&str],
-) -> (Truth, u64) {
+pub async fn run_workload(url: &str, prefix: &str, dir: &Path, args: &[&str]) -> (Truth, u64) {
     let truth = dir.join(format!("{prefix}truth.jsonl"));
     let mut argv = vec![
         "mwcdc-workload",
@@ -211,4 +206,3 @@ impl Comparison {
         assert_eq!(self.dups, 0, "no restart, no duplicates");
     }
 }
-

@@ -216,9 +216,7 @@ impl WrittenRecords {
                 Some(Ok(m)) => last = Some(parse_end(&m)),
                 Some(Err(KafkaError::PartitionEOF(_))) => {
                     return match last {
-                        Some(end) => end
-                            .map(Some)
-                            .map_err(|m| Unreadable::Definite(error(m))),
+                        Some(end) => end.map(Some).map_err(|m| Unreadable::Definite(error(m))),
                         None => Err(Unreadable::Definite(error(format!(
                             "no record at or after offset {} although the partition is not empty",
                             high - 1

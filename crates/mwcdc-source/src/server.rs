@@ -41,9 +41,13 @@ impl ConnectOptions {
             host: "<invalid url>".into(),
             message: e.to_string(),
         })?;
+        // The driver would move a connection to 127.0.0.1 onto the server's unix socket once
+        // logged in: mwcdc talks to the address it was given (a proxy, a virtual IP after a
+        // failover), or to a socket named with `?socket=` in the URL.
         let mut builder = OptsBuilder::from_opts(base)
             .wait_timeout(Some(28_800))
-            .stmt_cache_size(0);
+            .stmt_cache_size(0)
+            .prefer_socket(false);
         if let Some(p) = &self.password {
             builder = builder.pass(Some(p.clone()));
         }
