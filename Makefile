@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SERVICES := tests/services
 
-.PHONY: test deps services services-stop build lint demo clean-services
+.PHONY: test deps services services-stop build lint fuzz demo clean-services
 
 ## test: install what is missing, start MariaDB and the broker, run every check and every
 ## test (unit, recorded-binlog fixtures, and integration against the real services).
@@ -29,6 +29,12 @@ build: deps
 lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## fuzz: run the decoder's fuzz properties (crates/mwcdc-binlog/tests/fuzz.rs) for longer, in
+## a release build: FUZZ_CASES cases per property (200000 unless given).
+FUZZ_CASES ?= 200000
+fuzz: deps
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p mwcdc-binlog --test fuzz
 
 ## demo: start the services, create two MediaWiki-shaped wikis, edit them, show the records.
 demo: deps services

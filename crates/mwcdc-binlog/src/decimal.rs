@@ -30,20 +30,20 @@ pub fn decode(r: &mut Reader<'_>, precision: u8, scale: u8) -> Result<String, De
     let mut g = Reader::new(&buf);
     let mut int_digits = String::new();
     if intg0x > 0 {
-        int_digits.push_str(&g.uint_be(DIG2BYTES[intg0x])?.to_string());
+        int_digits.push_str(&group(&mut g, intg0x)?.to_string());
     }
     for _ in 0..intg0 {
-        let v = g.uint_be(4)?;
+        let v = group(&mut g, DIG_PER_DEC)?;
         int_digits.push_str(&format!("{v:09}"));
     }
     let int_digits = int_digits.trim_start_matches('0');
     let mut out = String::with_capacity(precision + 3);
     let mut frac_digits = String::new();
     for _ in 0..frac0 {
-        frac_digits.push_str(&format!("{:09}", g.uint_be(4)?));
+        frac_digits.push_str(&format!("{:09}", group(&mut g, DIG_PER_DEC)?));
     }
     if frac0x > 0 {
-        let v = g.uint_be(DIG2BYTES[frac0x])?;
+        let v = group(&mut g, frac0x)?;
         frac_digits.push_str(&format!("{v:0width$}", width = frac0x));
     }
     let is_zero = int_digits.is_empty() && frac_digits.bytes().all(|b| b == b'0');
@@ -60,6 +60,17 @@ pub fn decode(r: &mut Reader<'_>, precision: u8, scale: u8) -> Result<String, De
         out.push_str(&frac_digits);
     }
     Ok(out)
+}
+
+/// A group of `digits` decimal digits, which must hold no more than that many digits.
+fn group(g: &mut Reader<'_>, digits: usize) -> Result<u64, DecodeError> {
+    let v = g.uint_be(DIG2BYTES[digits])?;
+    if v >= 10u64.pow(digits as u32) {
+        return Err(DecodeError::Invalid(format!(
+            "DECIMAL digit group {v} has more than {digits} digits"
+        )));
+    }
+    Ok(v)
 }
 
 #[cfg(test)]
@@ -97,6 +108,20 @@ mod tests {
         b.extend_from_slice(&446_744_073u32.to_be_bytes());
         b.extend_from_slice(&709_551_615u32.to_be_bytes());
         assert_eq!(dec(&b, 20, 0), "18446744073709551615");
+    }
+
+    #[test]
+    fn digit_groups_out_of_range_are_errors() {
+        // DECIMAL(5,2): 3 integer digits in 2 bytes, 2 fraction digits in 1 byte.
+        assert!(decode(&mut Reader::new(&[0x83, 0xe8, 0]), 5, 2).is_err()); // 1000
+        assert!(decode(&mut Reader::new(&[0x80, 0, 100]), 5, 2).is_err()); // .100
+        assert_eq!(dec(&[0x83, 0xe7, 99], 5, 2), "999.99");
+        // A full group of nine digits holds at most 999999999.
+        let mut b = vec![0x80 | 0x3b, 0x9a, 0xca, 0x00]; // 1_000_000_000
+        assert!(decode(&mut Reader::new(&b), 9, 0).is_err());
+        b[3] = 0xff; // 0x3b9ac9ff = 999_999_999 after the sign bit
+        b[2] = 0xc9;
+        assert_eq!(dec(&b, 9, 0), "999999999");
     }
 
     #[test]

@@ -134,6 +134,14 @@ impl<'a> RowsEvent<'a> {
                 table.qualified_name()
             )));
         }
+        if table.columns.is_empty() && !self.rows.is_empty() {
+            // A row of no columns takes no bytes: the bytes would never be consumed.
+            return Err(DecodeError::Invalid(format!(
+                "rows event for {}, a table of no columns, holds {} bytes of rows",
+                table.qualified_name(),
+                self.rows.len()
+            )));
+        }
         let mut r = Reader::new(&self.rows);
         let mut out = Vec::new();
         while r.remaining() > 0 {
@@ -234,6 +242,19 @@ mod tests {
             images[0].after,
             Some(vec![Value::UInt(7), Value::Bytes(b"y".to_vec())])
         );
+    }
+
+    #[test]
+    fn rows_of_a_table_without_columns_are_an_error_not_an_endless_loop() {
+        let body = table_map_body(9, "w", "t", &[], &[]);
+        let t = TableMap::parse(&body, 8, &Collations::default()).unwrap();
+        let mut body = 9u64.to_le_bytes()[..6].to_vec();
+        body.extend_from_slice(&STMT_END_F.to_le_bytes());
+        body.extend_from_slice(&[0, 0x2a]); // width 0, no bitmap, one byte of rows
+        let ev = RowsEvent::parse(et::WRITE_ROWS_V1, &body, 8).unwrap();
+        assert!(matches!(ev.decode(&t), Err(DecodeError::Invalid(_))));
+        let ev = RowsEvent::parse(et::WRITE_ROWS_V1, &body[..body.len() - 1], 8).unwrap();
+        assert!(ev.decode(&t).unwrap().is_empty());
     }
 
     #[test]
