@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SERVICES := tests/services
 
-.PHONY: test deps services services-stop build lint fuzz demo clean-services
+.PHONY: test deps services services-stop build lint fuzz chaos demo clean-services
 
 ## test: install what is missing, start MariaDB and the broker, run every check and every
 ## test (unit, recorded-binlog fixtures, and integration against the real services).
@@ -35,6 +35,14 @@ lint: deps
 FUZZ_CASES ?= 200000
 fuzz: deps
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p mwcdc-binlog --test fuzz
+
+## chaos: the full fault-injection schedule (tests/integration/chaos.rs) in both delivery modes:
+## 24 SIGKILLs, 3 MariaDB restarts, 5 to 30 s cuts and stalls of the MariaDB and Kafka
+## connections, a lagging replica and a promoted one; prints the figures (`make test` runs a
+## small schedule). It starts its own MariaDB pair and broker; the shared services serve the rest.
+chaos: deps services
+	source <($(SERVICES)/mariadb.sh env) && source <($(SERVICES)/kafka.sh env) && \
+	  MWCDC_CHAOS=full $(CARGO) test -p mwcdc --test integration chaos -- --nocapture --test-threads 1
 
 ## demo: start the services, create two MediaWiki-shaped wikis, edit them, show the records.
 demo: deps services

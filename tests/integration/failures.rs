@@ -40,6 +40,12 @@ async fn purged_binlog_gives_a_clear_error() {
     let (status, _, err) = mwcdc.command_output(&["run"]);
     assert_eq!(status.code(), Some(3), "{err}");
     let gtid = checkpoint["gtid"].as_str().expect("gtid");
+    let (_, after, _) = mwcdc.command_output(&["checkpoint", "show"]);
+    let after: serde_json::Value = serde_json::from_str(&after).expect("checkpoint");
+    assert_eq!(
+        after["gtid"], checkpoint["gtid"],
+        "nothing is checkpointed past the gap"
+    );
     assert!(
         err.contains(&format!("no longer has the binlogs for position {gtid}")),
         "{err}"
@@ -151,4 +157,179 @@ fn an_unknown_configuration_key_is_named() {
     let (status, _, err) = mwcdc.command_output(&["run"]);
     assert_eq!(status.code(), Some(2), "{err}");
     assert!(err.contains("source.server_idd"), "{err}");
+}
+
+/// The GTID sequence number of the checkpoint of `mwcdc` (all test writes are in domain 0).
+fn checkpoint_seq(mwcdc: &Connector) -> u64 {
+    let (status, out, err) = mwcdc.command_output(&["checkpoint", "show"]);
+    assert!(status.success(), "{err}");
+    let checkpoint: serde_json::Value = serde_json::from_str(&out).expect("checkpoint");
+    gtid_seq(checkpoint["gtid"].as_str().expect("gtid"))
+}
+
+/// The sequence number of the domain-0 GTID in a position.
+fn gtid_seq(position: &str) -> u64 {
+    position
+        .split(',')
+        .find(|g| g.starts_with("0-"))
+        .and_then(|g| g.rsplit('-').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Inserts a row into `db.big` in its own transaction; returns the transaction's GTID seq.
+async fn insert_big(conn: &mut mysql_async::Conn, db: &str, id: u32, bytes: usize) -> u64 {
+    conn.exec_drop(
+        format!("INSERT INTO `{db}`.big (id, body) VALUES (?, ?)"),
+        (id, vec![b'x'; bytes]),
+    )
+    .await
+    .expect("insert");
+    let gtid: String = conn
+        .query_first("SELECT @@last_gtid")
+        .await
+        .expect("last gtid")
+        .expect("a gtid");
+    gtid_seq(&gtid)
+}
+
+/// A database with a table `big (id, body LONGBLOB)` and a connector capturing it.
+async fn big_rows(test: &str, sink_extra: &str) -> (String, mysql_async::Conn, Connector) {
+    let (name, server_id) = unique(test);
+    let mut conn = db().await;
+    exec(&mut conn, &format!("CREATE DATABASE `{name}`")).await;
+    exec(
+        &mut conn,
+        &format!("CREATE TABLE `{name}`.big (id INT PRIMARY KEY, body LONGBLOB) ENGINE=InnoDB"),
+    )
+    .await;
+    let mut mwcdc = Connector::new(
+        &name,
+        server_id,
+        &format!("include = [\"{name}.big\"]"),
+        sink_extra,
+    );
+    mwcdc.start();
+    (name, conn, mwcdc)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversize_record_stops_naming_its_row_before_the_checkpoint_passes_it() {
+    let _shared = SERVER.read().await;
+    let (name, mut conn, mut mwcdc) = big_rows("oversize", "").await;
+    insert_big(&mut conn, &name, 1, 10).await;
+    // 5 MB of body: more than the 4,000,000 bytes of message.max.bytes the tests set.
+    let big = insert_big(&mut conn, &name, 2, 5_000_000).await;
+    insert_big(&mut conn, &name, 3, 10).await;
+    let status = mwcdc.wait(Duration::from_secs(60));
+    assert!(!status.success(), "{}", mwcdc.log());
+    let log = mwcdc.log();
+    for part in [
+        format!("row {name}.big"),
+        r#"key {"id":2}"#.to_string(),
+        "more than message.max.bytes = 4000000".to_string(),
+        r#"oversize = "skip""#.to_string(),
+    ] {
+        assert!(log.contains(&part), "the error names {part}: {log}");
+    }
+    assert!(
+        checkpoint_seq(&mwcdc) < big,
+        "the checkpoint stays before the oversize record's transaction"
+    );
+    let msgs = read_topics(&name, Duration::from_secs(10), |m| !m.is_empty());
+    assert!(
+        msgs.iter().all(|m| m.key != json!({"id": 3})),
+        "nothing after the oversize record is written"
+    );
+    drop_dbs(&mut conn, &[&name]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversize_record_becomes_a_marker_when_skipping_is_configured() {
+    let _shared = SERVER.read().await;
+    let (name, mut conn, mut mwcdc) = big_rows("oversize_skip", "oversize = \"skip\"").await;
+    insert_big(&mut conn, &name, 1, 10).await;
+    insert_big(&mut conn, &name, 2, 5_000_000).await;
+    insert_big(&mut conn, &name, 3, 10).await;
+    let msgs = read_topics(&name, Duration::from_secs(60), |m| changes(m).len() >= 3);
+    let changes = changes(&msgs);
+    assert_eq!(changes.len(), 3, "{changes:#?}");
+    let marker = changes
+        .iter()
+        .find(|m| m.key == json!({"id": 2}))
+        .expect("a record under the oversize row's key");
+    let oversize = &marker.value["oversize"];
+    assert_eq!(oversize["db"], json!(name));
+    assert_eq!(oversize["table"], json!("big"));
+    assert_eq!(oversize["limit"], json!(4_000_000));
+    assert!(oversize["size"].as_u64().expect("size") > 5_000_000);
+    assert_eq!(oversize["id"], json!(marker.id));
+    crate::schemas::validate_oversize_marker(&marker.value);
+    assert!(
+        changes.iter().any(|m| m.key == json!({"id": 3})),
+        "later rows follow"
+    );
+    assert!(
+        mwcdc.log().contains("replaced by an oversize marker"),
+        "{}",
+        mwcdc.log()
+    );
+    assert_eq!(mwcdc.stop().code(), Some(0), "{}", mwcdc.log());
+    drop_dbs(&mut conn, &[&name]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_corrupted_event_stops_with_its_position_and_both_checksums() {
+    let _shared = SERVER.read().await;
+    let (name, server_id) = unique("corrupt");
+    let mut conn = db().await;
+    create_wiki(&mut conn, &name).await;
+    let server: std::net::SocketAddr = {
+        let admin = mysql_async::Opts::from_url(&mysql_url()).expect("URL");
+        format!("{}:{}", admin.ip_or_hostname(), admin.tcp_port())
+            .parse()
+            .expect("address")
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let proxy = crate::proxy::Proxy::start(port, server);
+    let mut mwcdc = Connector::at(
+        &name,
+        server_id,
+        [&proxy.address(), &kafka()],
+        [&format!("include = [\"{name}.revision\"]"), "", ROWS_ONLY],
+    );
+    mwcdc.start();
+    let insert = |id: u32| {
+        format!("INSERT INTO `{name}`.revision (rev_id, rev_page, rev_timestamp) VALUES ({id}, 1, '20261126080000')")
+    };
+    exec(&mut conn, &insert(1)).await;
+    read_topics(&name, Duration::from_secs(30), |m| !m.is_empty());
+    proxy.corrupt_next_row_event();
+    exec(&mut conn, &insert(2)).await;
+    let corrupted: String = conn
+        .query_first("SELECT @@last_gtid")
+        .await
+        .expect("last gtid")
+        .expect("a gtid");
+    let status = mwcdc.wait(Duration::from_secs(60));
+    assert!(!status.success(), "{}", mwcdc.log());
+    assert_eq!(proxy.corrupted(), 1);
+    let log = mwcdc.log();
+    assert!(
+        log.contains("cannot decode the binlog event at mariadb-bin."),
+        "{log}"
+    );
+    assert!(
+        log.contains("checksum mismatch: the event says 0x"),
+        "{log}"
+    );
+    assert!(log.contains(", its bytes give 0x"), "{log}");
+    assert!(
+        checkpoint_seq(&mwcdc) < gtid_seq(&corrupted),
+        "the checkpoint stays before the corrupted transaction"
+    );
+    drop_dbs(&mut conn, &[&name]).await;
 }

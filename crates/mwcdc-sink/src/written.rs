@@ -8,7 +8,7 @@
 //! record's transaction (or is the same transaction at the same or a later index); the first
 //! record past the end is written, and so is everything after it in that partition.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -131,15 +131,7 @@ impl WrittenRecords {
     ) -> Result<Vec<PartitionEnd>, SinkError> {
         let mut delay = Duration::from_secs(1);
         loop {
-            let ends = self.partition_count(client, topic).and_then(|count| {
-                (0..count)
-                    .map(|p| {
-                        let end = self.last_record(topic, p)?;
-                        Ok(PartitionEnd { end, skipped: 0 })
-                    })
-                    .collect()
-            });
-            match ends {
+            match self.try_read_ends(client, topic) {
                 Ok(ends) => return Ok(ends),
                 Err(Unreadable::Definite(e)) => return Err(e),
                 Err(Unreadable::Unavailable(e)) => {
@@ -184,55 +176,97 @@ impl WrittenRecords {
         }
     }
 
-    /// The position and index of the last record in a partition, `None` when it is empty.
+    /// The position and index of the last record of every partition of `topic` (`None` for
+    /// an empty one), all partitions read at once.
     ///
-    /// Reading goes on from the listed end offset until the fetch reports the end of the
+    /// Reading goes on from each listed end offset until the fetch reports the end of the
     /// partition: a broker may list an end offset short of the real one (tansu lists the
     /// base offset of its last batch plus one), never past it.
-    fn last_record(&self, topic: &str, partition: i32) -> Result<Option<End>, Unreadable> {
-        let error = |message: String| SinkError::Written {
+    fn try_read_ends<C: ClientContext>(
+        &self,
+        client: &Client<C>,
+        topic: &str,
+    ) -> Result<Vec<PartitionEnd>, Unreadable> {
+        let count = self.partition_count(client, topic)?;
+        let error = |partition: i32, message: String| SinkError::Written {
             topic: topic.into(),
             partition,
             message,
         };
-        let unavailable = |message: String| Unreadable::Unavailable(error(message));
-        let (low, high) = self
-            .reader
-            .fetch_watermarks(topic, partition, self.timeout)
-            .map_err(|e| unavailable(format!("its offsets could not be read: {e}")))?;
-        if high <= low {
-            return Ok(None);
-        }
         let mut assignment = TopicPartitionList::new();
-        assignment
-            .add_partition_offset(topic, partition, Offset::Offset(high - 1))
-            .and_then(|()| self.reader.assign(&assignment))
-            .map_err(|e| unavailable(format!("its last record could not be read: {e}")))?;
+        let mut reading = HashSet::new();
+        for partition in 0..count {
+            let (low, high) = self
+                .reader
+                .fetch_watermarks(topic, partition, self.timeout)
+                .map_err(|e| {
+                    Unreadable::Unavailable(error(
+                        partition,
+                        format!("its offsets could not be read: {e}"),
+                    ))
+                })?;
+            if high > low {
+                assignment
+                    .add_partition_offset(topic, partition, Offset::Offset(high - 1))
+                    .map_err(|e| Unreadable::Definite(error(partition, e.to_string())))?;
+                reading.insert(partition);
+            }
+        }
+        // Only each partition's last record matters.
+        let mut last: HashMap<i32, Result<End, String>> = HashMap::new();
+        if !reading.is_empty() {
+            self.reader.assign(&assignment).map_err(|e| {
+                Unreadable::Unavailable(error(
+                    -1,
+                    format!("its last records could not be read: {e}"),
+                ))
+            })?;
+        }
         let deadline = Instant::now() + self.timeout;
-        let mut last = None;
-        while Instant::now() < deadline {
+        while !reading.is_empty() {
+            if Instant::now() >= deadline {
+                return Err(Unreadable::Unavailable(error(
+                    -1,
+                    format!(
+                        "the ends of its partitions were not reached within {:?}",
+                        self.timeout
+                    ),
+                )));
+            }
             match self.reader.poll(Duration::from_millis(100)) {
-                // Only the last record's headers matter.
-                Some(Ok(m)) => last = Some(parse_end(&m)),
-                Some(Err(KafkaError::PartitionEOF(_))) => {
-                    return match last {
-                        Some(end) => end.map(Some).map_err(|m| Unreadable::Definite(error(m))),
-                        None => Err(Unreadable::Definite(error(format!(
-                            "no record at or after offset {} although the partition is not empty",
-                            high - 1
-                        )))),
+                Some(Ok(m)) => {
+                    last.insert(m.partition(), parse_end(&m));
+                }
+                Some(Err(KafkaError::PartitionEOF(partition))) => {
+                    if !last.contains_key(&partition) {
+                        return Err(Unreadable::Definite(error(
+                            partition,
+                            "the partition is not empty but no record was read at its end".into(),
+                        )));
                     }
+                    reading.remove(&partition);
                 }
                 Some(Err(e)) => {
-                    return Err(unavailable(format!("reading its last record failed: {e}")))
+                    return Err(Unreadable::Unavailable(error(
+                        -1,
+                        format!("reading the last records failed: {e}"),
+                    )))
                 }
                 None => {}
             }
         }
-        Err(unavailable(format!(
-            "the end of the partition was not reached within {:?}",
-            self.timeout
-        )))
+        (0..count)
+            .map(|partition| {
+                let end = match last.remove(&partition) {
+                    None => None,
+                    Some(Ok(end)) => Some(end),
+                    Some(Err(message)) => {
+                        return Err(Unreadable::Definite(error(partition, message)))
+                    }
+                };
+                Ok(PartitionEnd { end, skipped: 0 })
+            })
+            .collect()
     }
 }
 

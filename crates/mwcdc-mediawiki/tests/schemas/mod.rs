@@ -13,7 +13,7 @@ use serde_json::Value;
 pub const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/schemas");
 
 /// Every schema file in [`DIR`].
-pub const FILES: [&str; 8] = [
+pub const FILES: [&str; 9] = [
     "entity.schema.json",
     "entity-common.schema.json",
     "entity-revision.schema.json",
@@ -22,6 +22,7 @@ pub const FILES: [&str; 8] = [
     "entity-user_group.schema.json",
     "row-change.schema.json",
     "row-key.schema.json",
+    "oversize-marker.schema.json",
 ];
 
 /// Where the files are registered. They have no `$id`, so their relative references
@@ -33,6 +34,7 @@ struct Validators {
     entity: Validator,
     row: Validator,
     key: Validator,
+    oversize: Validator,
 }
 
 /// Reads and parses one schema file.
@@ -73,6 +75,7 @@ fn validators() -> &'static Validators {
             entity: build("entity.schema.json"),
             row: build("row-change.schema.json"),
             key: build("row-key.schema.json"),
+            oversize: build("oversize-marker.schema.json"),
         }
     })
 }
@@ -114,6 +117,15 @@ pub fn row_errors(value: &Value) -> Vec<String> {
 /// The schema errors of a row change record's key (row-key.schema.json).
 pub fn key_errors(key: &Value) -> Vec<String> {
     errors(&validators().key, key)
+}
+
+/// Panics with the validator's messages unless `value` is a valid oversize marker.
+pub fn validate_oversize_marker(value: &Value) {
+    check(
+        "oversize marker",
+        errors(&validators().oversize, value),
+        value,
+    );
 }
 
 /// Panics with the validator's messages unless `value` is a valid entity record.
