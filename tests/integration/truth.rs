@@ -45,7 +45,7 @@ pub async fn run_workload(url: &str, prefix: &str, dir: &Path, args: &[&str]) ->
 /// Reads a ground truth file: its lines by entity and Kafka key, in commit order.
 pub fn load_truth(truth: &Path) -> Truth {
     let mut by_key: BTreeMap<(String, String), Vec<Expected>> = BTreeMap::new();
-    for line in std::fs::read_to_string(&truth).expect("truth").lines() {
+    for line in std::fs::read_to_string(truth).expect("truth").lines() {
         let line: Value = serde_json::from_str(line).expect("truth line is JSON");
         let field = |k: &str| line[k].as_str().expect("truth field").to_string();
         by_key
