@@ -254,8 +254,9 @@ impl Run {
         *self.counts.entry("mariadb restart").or_default() += 1;
     }
 
-    /// Reads the output until every truth record is there (first occurrences), or fails.
-    fn read_until_complete(&self, timeout: Duration) -> Vec<Msg> {
+    /// Reads the output until every truth record is there (first occurrences), or the time is
+    /// up: a wait, not a count (the comparison reads everything once more).
+    fn read_until_complete(&self, timeout: Duration) {
         let expected: usize = self.truth.values().map(Vec::len).sum();
         read_topics_from(&self.cluster.brokers(), &self.name, timeout, |msgs| {
             let ids: HashSet<&str> = msgs
@@ -264,7 +265,7 @@ impl Run {
                 .map(|m| m.id.as_str())
                 .collect();
             ids.len() >= expected
-        })
+        });
     }
 }
 
@@ -447,7 +448,7 @@ async fn chaos(mode: &str, base: u16, seed: u64) {
                 run.phase(n, Instance::Primary, scale, faults).await;
                 // mwcdc reads everything written so far, then moves to the replica, which
                 // has not: it must wait, not call it a purge.
-                let _ = run.read_until_complete(Duration::from_secs(600));
+                run.read_until_complete(Duration::from_secs(600));
                 let log_before = run.mwcdc.log().len();
                 let switched = now_ms();
                 run.cluster
@@ -486,16 +487,11 @@ async fn chaos(mode: &str, base: u16, seed: u64) {
         }
     }
     let written = started.elapsed();
-    let msgs = run.read_until_complete(Duration::from_secs(900));
+    // Wait until every change is there, stop, then read everything once more to the end.
+    run.read_until_complete(Duration::from_secs(900));
     run.supervise();
     assert_eq!(run.mwcdc.stop().code(), Some(0), "{}", run.mwcdc.log());
-    // Everything acknowledged before the stop, read again in full.
-    let msgs = read_topics_from(
-        &run.cluster.brokers(),
-        &run.name,
-        Duration::from_secs(120),
-        |m| m.len() >= msgs.len(),
-    );
+    let msgs = read_to_end(&run.cluster.brokers(), &run.name, Duration::from_secs(300));
     let (_, out, _) = run.mwcdc.command_output(&["checkpoint", "show"]);
     let checkpoint: Value = serde_json::from_str(&out).expect("checkpoint");
     let server_position = run

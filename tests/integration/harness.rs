@@ -495,6 +495,60 @@ pub fn read_topics_from(
     }
 }
 
+/// Every record of the topics starting with `prefix.` at the broker `brokers`, each partition
+/// read until the broker reports its end (a fetch reaching the high watermark): for a final
+/// count, once nothing writes any more. In partition order per topic.
+pub fn read_to_end(brokers: &str, prefix: &str, timeout: Duration) -> Vec<Msg> {
+    let config = || {
+        ClientConfig::new()
+            .set("bootstrap.servers", brokers)
+            .set("group.id", format!("{prefix}-final-reader"))
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "true")
+            .set("fetch.wait.max.ms", "10")
+            .create::<BaseConsumer>()
+            .expect("consumer")
+    };
+    let md = config()
+        .fetch_metadata(None, Duration::from_secs(10))
+        .expect("metadata");
+    let deadline = Instant::now() + timeout;
+    let mut out = Vec::new();
+    // One consumer per topic: an end-of-partition event names the partition only.
+    for topic in md
+        .topics()
+        .iter()
+        .filter(|t| t.name().starts_with(&format!("{prefix}.")))
+    {
+        let consumer = config();
+        let mut tpl = TopicPartitionList::new();
+        let mut open = std::collections::BTreeSet::new();
+        for p in topic.partitions() {
+            tpl.add_partition_offset(topic.name(), p.id(), Offset::Beginning)
+                .expect("partition");
+            open.insert(p.id());
+        }
+        consumer.assign(&tpl).expect("assign");
+        while !open.is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "{}: partitions {open:?} not read to their end within {timeout:?}",
+                topic.name()
+            );
+            match consumer.poll(Duration::from_millis(100)) {
+                Some(Ok(m)) => out.push(to_msg(&m)),
+                Some(Err(rdkafka::error::KafkaError::PartitionEOF(p))) => {
+                    open.remove(&p);
+                }
+                Some(Err(e)) => panic!("consumer error: {e}"),
+                None => {}
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.topic, a.partition, a.offset).cmp(&(&b.topic, b.partition, b.offset)));
+    out
+}
+
 fn to_msg(m: &rdkafka::message::BorrowedMessage<'_>) -> Msg {
     let json = |b: Option<&[u8]>| {
         b.map(|b| serde_json::from_slice(b).expect("record is JSON"))
