@@ -5,7 +5,9 @@
 //! acknowledged, in binlog order, with no gaps. It is written at most every
 //! `checkpoint.interval` and at shutdown, and once at the start (so that `start = "latest"`
 //! is resolved only once). A restart replays from it: records after it may be produced
-//! again, and their `mwcdc.id` headers let consumers drop the duplicates.
+//! again, and their `mwcdc.id` headers let consumers drop the duplicates; in exactly-once
+//! mode the sink skips those the partitions already hold (`Sent::AlreadyWritten`, never in
+//! flight). Each record goes with its `Origin`: its transaction's position and its index.
 //!
 //! # Back-pressure
 //! Reading pauses while `sink.max_in_flight` records are unacknowledged; the source's own
