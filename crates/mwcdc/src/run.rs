@@ -64,7 +64,13 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
         reconnect_max: config.source.reconnect_max,
         spill: Arc::new(config.spill_policy()),
     };
-    let replicator = connect_source(source_config).await?;
+    let replicator = with_backoff(
+        "the source server cannot be reached; waiting for it",
+        config.source.reconnect_max,
+        SourceError::is_transient,
+        async || Replicator::connect(source_config.clone()).await,
+    )
+    .await?;
     let checkpoint = store.load(&config.name)?;
     let start = match &checkpoint {
         Some(cp) => {
@@ -102,7 +108,16 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
     match config.sink.kind {
         SinkType::Kafka => {
             let sink = KafkaSink::new(&config.kafka_sink(), ack_tx)?;
-            wait_for_brokers(&sink, config.source.reconnect_max).await;
+            // Every failure is waited out: a wrong address shows in the log at once.
+            with_backoff(
+                "the Kafka brokers do not answer; waiting for them",
+                config.source.reconnect_max,
+                |_| true,
+                async || {
+                    tokio::task::block_in_place(|| sink.check_connection(Duration::from_secs(10)))
+                },
+            )
+            .await?;
             start_pipeline(config, store, records, sink, ack_rx, replicator, start).await
         }
         SinkType::Stdout => {
@@ -112,35 +127,25 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
     }
 }
 
-/// Connects to the source server, waiting with backoff while it cannot be reached (a
-/// connector started while its server restarts waits for it); other errors stop the start.
-async fn connect_source(config: SourceConfig) -> Result<Replicator, SourceError> {
-    let mut delay = config.reconnect_min;
-    loop {
-        match Replicator::connect(config.clone()).await {
-            Err(e) if e.is_transient() => {
-                warn!(error = %e, retry_in = ?delay, "the source server cannot be reached; waiting for it");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(config.reconnect_max);
-            }
-            result => return result,
-        }
-    }
-}
-
-/// Waits until the brokers answer a metadata request, warning at every failed attempt: a
-/// wrong address shows in the log at once, and an outage at start is waited out.
-async fn wait_for_brokers(sink: &KafkaSink, reconnect_max: Duration) {
+/// Runs `attempt` again while it fails with an error `retry` accepts, warning `message` each
+/// time and waiting from 1 s, doubling up to `max`: at start, mwcdc waits for its source server
+/// and its brokers as it does once streaming (a connector started while its database restarts
+/// does not exit). Another error is returned.
+async fn with_backoff<T, E: std::fmt::Display>(
+    message: &str,
+    max: Duration,
+    retry: impl Fn(&E) -> bool,
+    mut attempt: impl AsyncFnMut() -> Result<T, E>,
+) -> Result<T, E> {
     let mut delay = Duration::from_secs(1);
     loop {
-        let probe = tokio::task::block_in_place(|| sink.check_connection(Duration::from_secs(10)));
-        match probe {
-            Ok(()) => return,
-            Err(e) => {
-                warn!(error = %e, retry_in = ?delay, "the Kafka brokers do not answer; waiting for them");
+        match attempt().await {
+            Err(e) if retry(&e) => {
+                warn!(error = %e, retry_in = ?delay, "{message}");
                 tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(reconnect_max);
+                delay = (delay * 2).min(max);
             }
+            result => return result,
         }
     }
 }
