@@ -82,7 +82,7 @@ server_pid() {
 is_running() { server_pid >/dev/null && admin --connect-timeout=2 ping >/dev/null 2>&1; }
 
 write_config() {
-    mkdir -p "$DATA"
+    mkdir -p "$DATA" "$STATE/tmp"
     local user_line=""
     if [[ $(id -u) == 0 ]]; then user_line="user=root"; fi
     cat >"$CNF" <<EOF
@@ -93,6 +93,7 @@ datadir=$DATA
 socket=$SOCK
 pid-file=$PIDFILE
 log-error=$ERRLOG
+tmpdir=$STATE/tmp
 bind-address=127.0.0.1
 port=$PORT
 skip-name-resolve
@@ -113,10 +114,11 @@ EOF
 init_datadir() {
     log "initialising $INSTANCE datadir $DATA"
     rm -rf "$DATA" "$STATE/.initialized"
-    mkdir -p "$DATA"
+    mkdir -p "$DATA" "$STATE/tmp"
     local user_opt=()
     if [[ $(id -u) == 0 ]]; then user_opt=(--user=root); fi
-    mariadb-install-db --no-defaults --datadir="$DATA" "${user_opt[@]}" \
+    # A private tmpdir: two instances initialised at once must not share temporary files.
+    mariadb-install-db --no-defaults --datadir="$DATA" --tmpdir="$STATE/tmp" "${user_opt[@]}" \
         --auth-root-authentication-method=socket --skip-test-db \
         >"$STATE/install-db.log" 2>&1 \
         || { tail -n 30 "$STATE/install-db.log" >&2; die "mariadb-install-db failed"; }
