@@ -16,6 +16,11 @@
 //!   stream, in order per entity, every record valid by its JSON Schema.
 //! - `source`: reconnecting after the dump connection is killed, compressed binlog events,
 //!   tables without a primary key, `mwcdc checkpoint set|reset`.
+//! - `failures` also: an oversize record (stop, or a marker), a corrupted event on the wire.
+//! - `chaos`: the fault-injection run in both delivery modes, on a private primary, replica
+//!   and broker (`cluster`) behind fault-injecting proxies (`proxy`): SIGKILLs, MariaDB
+//!   restarts, cut and stalled connections, a lagging replica and a failover, compared with
+//!   the workload's truth and the database (`make chaos` for the full schedule).
 
 mod harness;
 mod proxy;
