@@ -10,7 +10,9 @@ use mwcdc_record::{
     Record, RowChange, SpillError, TableSchema, Transaction,
 };
 
-use crate::fold::{json_id, param_bytes, Action, GroupChange, LogFact, Plan, Planned, Source};
+use crate::fold::{
+    json_id, param_bytes, Action, Entity, GroupChange, LogFact, Plan, Planned, Source,
+};
 use crate::params::Params;
 use crate::row::{epoch_timestamp, mw_timestamp, visibility_json, Row};
 
@@ -24,6 +26,16 @@ pub struct EntityRecords<'a> {
     pub(crate) seq: u32,
     pub(crate) next: usize,
     pub(crate) ready: VecDeque<Record>,
+}
+
+impl EntityRecords<'_> {
+    /// The entity kind and action of each change these records carry, before they are taken.
+    pub fn changes(&self) -> impl Iterator<Item = (Entity, &'static str)> + '_ {
+        self.plan
+            .items
+            .iter()
+            .map(|item| (item.entity, item.action.name()))
+    }
 }
 
 impl Iterator for EntityRecords<'_> {

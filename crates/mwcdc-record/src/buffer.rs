@@ -79,6 +79,17 @@ pub enum SpillError {
     },
 }
 
+/// How many changes of one operation on one table a buffer holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableOpCount {
+    /// The table.
+    pub table: Arc<TableSchema>,
+    /// The operation.
+    pub op: Op,
+    /// The number of changes.
+    pub count: u64,
+}
+
 /// A transaction's row changes in binlog order.
 #[derive(Debug)]
 pub struct ChangeBuffer {
@@ -87,6 +98,7 @@ pub struct ChangeBuffer {
     memory_bytes: usize,
     spill: Option<SpillFile>,
     len: usize,
+    counts: Vec<TableOpCount>,
 }
 
 impl ChangeBuffer {
@@ -98,11 +110,13 @@ impl ChangeBuffer {
             memory_bytes: 0,
             spill: None,
             len: 0,
+            counts: Vec::new(),
         }
     }
 
     /// Appends a change; may write the changes held so far to the spill file.
     pub fn push(&mut self, change: RowChange) -> Result<(), SpillError> {
+        self.count(&change);
         let size = estimated_size(&change);
         self.memory_bytes += size;
         let total = self.policy.in_memory.fetch_add(size, Ordering::Relaxed) + size;
@@ -115,6 +129,23 @@ impl ChangeBuffer {
             self.spill_memory()?;
         }
         Ok(())
+    }
+
+    fn count(&mut self, change: &RowChange) {
+        let same = |c: &&mut TableOpCount| c.op == change.op && Arc::ptr_eq(&c.table, &change.table);
+        match self.counts.iter_mut().rev().find(same) {
+            Some(c) => c.count += 1,
+            None => self.counts.push(TableOpCount {
+                table: change.table.clone(),
+                op: change.op,
+                count: 1,
+            }),
+        }
+    }
+
+    /// The number of changes per table and operation, without reading spilled changes back.
+    pub fn counts(&self) -> &[TableOpCount] {
+        &self.counts
     }
 
     /// The number of changes.
@@ -205,6 +236,9 @@ impl From<Vec<RowChange>> for ChangeBuffer {
     /// An in-memory buffer of `changes`.
     fn from(changes: Vec<RowChange>) -> Self {
         let mut buffer = ChangeBuffer::new(Arc::new(SpillPolicy::unbounded()));
+        for change in &changes {
+            buffer.count(change);
+        }
         buffer.len = changes.len();
         buffer.memory = changes;
         buffer
@@ -605,6 +639,28 @@ mod tests {
             columns: vec!["rev_id".into()],
             key: vec![0],
         })
+    }
+
+    #[test]
+    fn counts_per_table_and_op_include_spilled_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let policy = Arc::new(SpillPolicy::new(4096, dir.path().join("spill")));
+        let (t, other) = (table(), table());
+        let mut buffer = ChangeBuffer::new(policy);
+        for i in 0..101 {
+            buffer.push(change(i, &t)).unwrap();
+        }
+        buffer.push(change(2, &other)).unwrap();
+        assert!(buffer.spilled_bytes() > 0);
+        let counts: Vec<(bool, Op, u64)> = buffer
+            .counts()
+            .iter()
+            .map(|c| (Arc::ptr_eq(&c.table, &t), c.op, c.count))
+            .collect();
+        assert_eq!(
+            counts,
+            vec![(true, Op::Create, 51), (true, Op::Update, 50), (false, Op::Create, 1)]
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod envelope;
 mod json;
 mod topic;
 
-pub use buffer::{ChangeBuffer, ChangeIter, SpillError, SpillPolicy};
+pub use buffer::{ChangeBuffer, ChangeIter, SpillError, SpillPolicy, TableOpCount};
 pub use change::{Op, RowChange, TableSchema, Transaction, XaStep};
 pub use envelope::{
     BinaryMode, EncoderConfig, KeyEncoding, Record, RecordEncoder, TransactionRecords, ID_HEADER,

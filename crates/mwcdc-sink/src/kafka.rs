@@ -14,7 +14,8 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, T
 use rdkafka::{ClientConfig, ClientContext};
 use tracing::{debug, error, info, warn};
 
-use crate::oversize::{key_text, marker, OVERSIZE_SKIPPED};
+use crate::metrics::{count_delivery_error, OVERSIZE_SKIPPED};
+use crate::oversize::{key_text, marker};
 use crate::written::{Placement, WrittenRecords};
 use crate::{
     Ack, AckSender, Delivery, Origin, Oversize, Sent, Sink, SinkError, TooLargeRecord,
@@ -137,6 +138,7 @@ impl ClientContext for AckContext {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
+        count_delivery_error(&error);
         warn!(target: "librdkafka", %error, "{reason}");
     }
 }
@@ -147,7 +149,9 @@ impl ProducerContext for AckContext {
     fn delivery(&self, result: &DeliveryResult<'_>, ticket: usize) {
         let result = match result {
             Ok(_) => Ok(()),
-            Err((e, msg)) => Err(SinkError::Delivery {
+            Err((e, msg)) => Err({
+                count_delivery_error(e);
+                SinkError::Delivery {
                 topic: msg.topic().to_string(),
                 id: msg
                     .headers()
@@ -160,6 +164,7 @@ impl ProducerContext for AckContext {
                     })
                     .unwrap_or_default(),
                 message: e.to_string(),
+            }
             }),
         };
         // The receiver is gone only when the pipeline is shutting down.

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 mod kafka;
+mod metrics;
 mod oversize;
 mod partition;
 mod stdout;
@@ -24,7 +25,8 @@ use thiserror::Error;
 use tokio::sync::mpsc;
 
 pub use kafka::{KafkaSink, KafkaSinkConfig};
-pub use oversize::{marker as oversize_marker, OVERSIZE_SKIPPED};
+pub use metrics::{DELIVERY_ERRORS, OVERSIZE_SKIPPED};
+pub use oversize::marker as oversize_marker;
 pub use partition::{murmur2, partition_for};
 pub use stdout::StdoutSink;
 

@@ -1,23 +1,7 @@
 //! `[sink] oversize = "skip"`: the marker record written in place of a record too large to
 //! send, and the counter of such records.
 
-use std::sync::LazyLock;
-
 use mwcdc_record::Record;
-use prometheus::IntCounter;
-
-/// `mwcdc_oversize_records_skipped_total`: records replaced by a marker, in the default
-/// registry.
-pub static OVERSIZE_SKIPPED: LazyLock<IntCounter> = LazyLock::new(|| {
-    let counter = IntCounter::new(
-        "mwcdc_oversize_records_skipped_total",
-        "Records larger than message.max.bytes replaced by an oversize marker record",
-    )
-    .expect("a valid metric name");
-    // Registered once; a second registration could only come from a second static.
-    let _ = prometheus::default_registry().register(Box::new(counter.clone()));
-    counter
-});
 
 /// The marker that replaces `record`, `size` bytes, over `limit`: the same topic, key and
 /// id, and a value that names the row and says why its record is missing.

@@ -13,6 +13,21 @@ pub enum SourceError {
         /// What the driver said.
         message: String,
     },
+    /// The TLS handshake failed: a certificate that does not verify, a server without TLS.
+    #[error(
+        "TLS to {host} failed (source.tls.mode = \"{mode}\"): {message}. Fix: check that \
+         source.tls.ca is the CA that signed the server's certificate, that the certificate \
+         names the host of source.url (verify-identity), and that the server has TLS enabled \
+         (ssl_cert, ssl_key)"
+    )]
+    Tls {
+        /// `host:port`.
+        host: String,
+        /// The configured mode.
+        mode: String,
+        /// What the TLS layer said.
+        message: String,
+    },
     /// A server setting prevents capturing changes; an operator must change it.
     #[error("server setting {setting} is {actual}, mwcdc needs {expected}. Fix: {fix}")]
     ServerSetting {
@@ -164,6 +179,7 @@ impl SourceError {
             self,
             Self::ServerSetting { .. }
                 | Self::Access { .. }
+                | Self::Tls { .. }
                 | Self::Purged { .. }
                 | Self::PositionRefused { .. }
                 | Self::Incomplete { .. }

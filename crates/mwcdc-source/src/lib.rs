@@ -18,10 +18,14 @@ pub mod replicator;
 pub mod schema;
 pub mod server;
 pub mod statement;
+mod status;
 pub mod stream;
+mod tls;
 
 pub use error::SourceError;
 pub use filter::TableFilter;
-pub use replicator::{Replicator, SourceConfig, StartPosition};
+pub use replicator::{Received, Replicator, SourceConfig, StartPosition};
 pub use schema::SchemaMode;
 pub use server::ConnectOptions;
+pub use status::SourceStatus;
+pub use tls::{TlsMode, TlsOptions};

@@ -10,7 +10,7 @@
 //! wrong setting, an event that does not decode and incomplete row data stop the source.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::{FutureExt, StreamExt};
 use mwcdc_binlog::{Collations, EventDecoder};
@@ -23,6 +23,7 @@ use crate::assembler::Assembler;
 use crate::filter::TableFilter;
 use crate::schema::SchemaMode;
 use crate::server::{self, ConnectOptions, ServerLookup};
+use crate::status::SourceStatus;
 use crate::stream;
 use crate::SourceError;
 
@@ -61,6 +62,17 @@ pub struct SourceConfig {
     pub reconnect_max: Duration,
     /// How much of the transactions read is held in memory before they spill to disk.
     pub spill: Arc<SpillPolicy>,
+    /// Where the stream's progress is reported.
+    pub status: Arc<SourceStatus>,
+}
+
+/// A transaction as the source hands it on.
+#[derive(Debug)]
+pub struct Received {
+    /// The transaction.
+    pub transaction: Transaction,
+    /// When the event that completed it (its commit) was received.
+    pub at: Instant,
 }
 
 /// A connected, checked source.
@@ -120,7 +132,7 @@ impl Replicator {
     pub async fn run(
         self,
         start: Position,
-        out: mpsc::Sender<Transaction>,
+        out: mpsc::Sender<Received>,
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), SourceError> {
         let mut assembler = Assembler::new(
@@ -135,7 +147,9 @@ impl Replicator {
         let mut unparsed_attempts = 0;
         loop {
             let before = assembler.position().clone();
-            match self.stream(&mut assembler, &out, &mut shutdown).await {
+            let streamed = self.stream(&mut assembler, &out, &mut shutdown).await;
+            self.config.status.set_connected(false);
+            match streamed {
                 Ok(()) => return Ok(()),
                 // An event the driver cannot parse may be a connection cut in the middle of
                 // a packet: read it again over a new connection, a few times, before
@@ -153,6 +167,7 @@ impl Replicator {
                         unparsed_attempts += 1;
                     }
                     warn!(error = %e, retry_in = ?delay, position = %assembler.position(), "binlog stream interrupted; reconnecting");
+                    self.config.status.reconnecting();
                     assembler.reconnect();
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
@@ -169,7 +184,7 @@ impl Replicator {
     async fn stream(
         &self,
         assembler: &mut Assembler<ServerLookup>,
-        out: &mpsc::Sender<Transaction>,
+        out: &mpsc::Sender<Received>,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(), SourceError> {
         let conn = self.config.connect.connect().await?;
@@ -182,6 +197,7 @@ impl Replicator {
         )
         .await?;
         info!(%position, "streaming the binlog");
+        self.config.status.set_connected(true);
         let mut buf = Vec::new();
         let mut done = Vec::new();
         loop {
@@ -221,11 +237,22 @@ impl Replicator {
                 Ok(Some(Err(e))) => return Err(self.stream_error(e, assembler).await),
                 Ok(Some(Ok(event))) => event,
             };
+            let received = Instant::now();
+            let header = event.header();
+            self.config.status.event(
+                header.event_type_raw(),
+                header.timestamp(),
+                header.event_size(),
+            );
             stream::event_bytes(&event, &mut buf);
             let handled = assembler.handle(&buf, &mut done).await;
             // Transactions completed before an error are behind the position already: hand
             // them on before the error ends this connection.
-            for txn in done.drain(..) {
+            for transaction in done.drain(..) {
+                let txn = Received {
+                    transaction,
+                    at: received,
+                };
                 if out.send(txn).await.is_err() {
                     return Ok(());
                 }

@@ -6,6 +6,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder};
 
 use crate::schema::{ColumnInfo, SchemaLookup, SchemaMode};
+use crate::tls::TlsOptions;
 use crate::SourceError;
 
 /// How to reach the server.
@@ -17,6 +18,8 @@ pub struct ConnectOptions {
     pub password: Option<String>,
     /// Connection timeout.
     pub connect_timeout: std::time::Duration,
+    /// TLS to the server.
+    pub tls: TlsOptions,
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -24,6 +27,7 @@ impl std::fmt::Debug for ConnectOptions {
         f.debug_struct("ConnectOptions")
             .field("url", &self.url)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -47,7 +51,8 @@ impl ConnectOptions {
         let mut builder = OptsBuilder::from_opts(base)
             .wait_timeout(Some(28_800))
             .stmt_cache_size(0)
-            .prefer_socket(false);
+            .prefer_socket(false)
+            .ssl_opts(self.tls.ssl_opts());
         if let Some(p) = &self.password {
             builder = builder.pass(Some(p.clone()));
         }
@@ -59,12 +64,32 @@ impl ConnectOptions {
         let opts = self.opts()?;
         match tokio::time::timeout(self.connect_timeout, Conn::new(opts)).await {
             Ok(Ok(conn)) => Ok(conn),
+            Ok(Err(e)) if self.tls.enabled() && is_tls_failure(&e) => Err(SourceError::Tls {
+                host: self.host(),
+                mode: self.tls.mode.to_string(),
+                message: e.to_string(),
+            }),
             Ok(Err(e)) => Err(driver_error("the login", &self.host(), e)),
             Err(_) => Err(SourceError::Connection {
                 host: self.host(),
                 message: format!("no answer within {:?}", self.connect_timeout),
             }),
         }
+    }
+}
+
+/// Whether a login error is the TLS handshake's: a certificate that does not verify, a
+/// server without TLS, a CA or key file that cannot be read. A broken connection is not.
+fn is_tls_failure(e: &mysql_async::Error) -> bool {
+    match e {
+        mysql_async::Error::Io(mysql_async::IoError::Tls(_)) => true,
+        // tokio-rustls reports handshake failures as I/O errors of this kind.
+        mysql_async::Error::Io(mysql_async::IoError::Io(io)) => {
+            io.kind() == std::io::ErrorKind::InvalidData
+                || io.kind() == std::io::ErrorKind::NotFound
+        }
+        mysql_async::Error::Driver(mysql_async::DriverError::NoClientSslFlagFromServer) => true,
+        _ => false,
     }
 }
 
@@ -116,11 +141,84 @@ pub async fn detect_flavor(conn: &mut Conn) -> Result<(Flavor, String), SourceEr
     Ok((flavor, version))
 }
 
-/// One required setting and its check.
-struct Requirement {
-    name: &'static str,
-    expected: &'static str,
-    fix: &'static str,
+/// A server setting mwcdc needs, with the value the server has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    /// The variable.
+    pub name: &'static str,
+    /// The value mwcdc needs.
+    pub expected: &'static str,
+    /// The server's value (`unset` when the server does not have the variable).
+    pub actual: String,
+    /// How to change it.
+    pub fix: &'static str,
+}
+
+impl Setting {
+    /// Whether the server's value is the one mwcdc needs.
+    pub fn is_ok(&self) -> bool {
+        self.actual.eq_ignore_ascii_case(self.expected)
+            || (self.expected == "1" && self.actual.eq_ignore_ascii_case("ON"))
+    }
+
+    /// The error that stops the connector when the value is wrong.
+    pub fn error(&self) -> SourceError {
+        SourceError::ServerSetting {
+            setting: self.name.into(),
+            actual: self.actual.clone(),
+            expected: self.expected.into(),
+            fix: self.fix.into(),
+        }
+    }
+}
+
+/// The settings mwcdc needs on a server of `flavor` read with `schema`, in the order they
+/// are checked: the variable, the value needed and the fix.
+fn requirements(flavor: Flavor, schema: SchemaMode) -> Vec<(&'static str, &'static str, &'static str)> {
+    let mut reqs = vec![
+        ("log_bin", "1", "enable the binary log: add log_bin (and a server_id) to the server configuration and restart it"),
+        ("binlog_format", "ROW", "SET GLOBAL binlog_format = ROW and add binlog_format=ROW to the server configuration"),
+        ("binlog_row_image", "FULL", "SET GLOBAL binlog_row_image = FULL and add binlog_row_image=FULL to the server configuration"),
+        ("binlog_checksum", "CRC32", "SET GLOBAL binlog_checksum = CRC32 and add binlog_checksum=CRC32 to the server configuration: mwcdc verifies every event's checksum"),
+    ];
+    if schema == SchemaMode::Binlog {
+        reqs.push(("binlog_row_metadata", "FULL", "SET GLOBAL binlog_row_metadata = FULL and add binlog_row_metadata=FULL to the server configuration (or set source.schema = \"information_schema\" to look columns up instead)"));
+    }
+    if flavor == Flavor::MySql {
+        reqs.push(("gtid_mode", "ON", "enable GTIDs: gtid_mode=ON and enforce_gtid_consistency=ON in the server configuration"));
+    }
+    reqs
+}
+
+/// The settings mwcdc needs, with the server's values.
+pub async fn settings(
+    conn: &mut Conn,
+    flavor: Flavor,
+    schema: SchemaMode,
+) -> Result<Vec<Setting>, SourceError> {
+    let mut out = Vec::new();
+    for (name, expected, fix) in requirements(flavor, schema) {
+        let actual = variable(conn, name).await?.unwrap_or_else(|| "unset".into());
+        out.push(Setting {
+            name,
+            expected,
+            actual,
+            fix,
+        });
+    }
+    Ok(out)
+}
+
+/// How many databases the user can see in `information_schema` (0 without SELECT).
+pub async fn visible_databases(conn: &mut Conn) -> Result<u64, SourceError> {
+    let visible: Option<u64> = conn
+        .query_first(
+            "SELECT COUNT(*) FROM information_schema.SCHEMATA \
+             WHERE SCHEMA_NAME <> 'information_schema'",
+        )
+        .await
+        .map_err(query_error("information_schema.SCHEMATA"))?;
+    Ok(visible.unwrap_or(0))
 }
 
 /// Checks the settings mwcdc depends on, returning the first that is wrong.
@@ -129,72 +227,17 @@ pub async fn check_settings(
     flavor: Flavor,
     schema: SchemaMode,
 ) -> Result<(), SourceError> {
-    let mut reqs = vec![
-        Requirement {
-            name: "log_bin",
-            expected: "1",
-            fix: "enable the binary log: add log_bin (and a server_id) to the server configuration and restart it",
-        },
-        Requirement {
-            name: "binlog_format",
-            expected: "ROW",
-            fix: "SET GLOBAL binlog_format = ROW and add binlog_format=ROW to the server configuration",
-        },
-        Requirement {
-            name: "binlog_row_image",
-            expected: "FULL",
-            fix: "SET GLOBAL binlog_row_image = FULL and add binlog_row_image=FULL to the server configuration",
-        },
-    ];
-    reqs.push(Requirement {
-        name: "binlog_checksum",
-        expected: "CRC32",
-        fix: "SET GLOBAL binlog_checksum = CRC32 and add binlog_checksum=CRC32 to the server configuration: mwcdc verifies every event's checksum",
-    });
-    if schema == SchemaMode::Binlog {
-        reqs.push(Requirement {
-            name: "binlog_row_metadata",
-            expected: "FULL",
-            fix: "SET GLOBAL binlog_row_metadata = FULL and add binlog_row_metadata=FULL to the server configuration (or set source.schema = \"information_schema\" to look columns up instead)",
-        });
-    }
-    if flavor == Flavor::MySql {
-        reqs.push(Requirement {
-            name: "gtid_mode",
-            expected: "ON",
-            fix: "enable GTIDs: gtid_mode=ON and enforce_gtid_consistency=ON in the server configuration",
-        });
-    }
-    let visible: Option<u64> = conn
-        .query_first(
-            "SELECT COUNT(*) FROM information_schema.SCHEMATA \
-             WHERE SCHEMA_NAME <> 'information_schema'",
-        )
-        .await
-        .map_err(query_error("information_schema.SCHEMATA"))?;
-    if visible == Some(0) {
+    if visible_databases(conn).await? == 0 {
         return Err(SourceError::Access {
             what: "reading table definitions".into(),
             message: "the user can see no database in information_schema (no SELECT privilege)"
                 .into(),
         });
     }
-    for req in reqs {
-        let actual = variable(conn, req.name)
-            .await?
-            .unwrap_or_else(|| "unset".into());
-        let ok = actual.eq_ignore_ascii_case(req.expected)
-            || (req.expected == "1" && actual.eq_ignore_ascii_case("ON"));
-        if !ok {
-            return Err(SourceError::ServerSetting {
-                setting: req.name.into(),
-                actual,
-                expected: req.expected.into(),
-                fix: req.fix.into(),
-            });
-        }
+    match settings(conn, flavor, schema).await?.into_iter().find(|s| !s.is_ok()) {
+        Some(wrong) => Err(wrong.error()),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The position of the newest transaction in the server's binlog.

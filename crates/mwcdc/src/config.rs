@@ -68,6 +68,9 @@ pub struct Config {
     /// Record format.
     #[serde(default)]
     pub output: OutputSection,
+    /// The metrics and health listener.
+    #[serde(default)]
+    pub http: HttpSection,
 }
 
 fn default_name() -> String {
@@ -115,6 +118,86 @@ pub struct SourceSection {
     pub transaction_memory: u64,
     /// Directory of spill files; default `<checkpoint.dir>/spill`.
     pub spill_dir: Option<PathBuf>,
+    /// TLS to the server.
+    #[serde(default)]
+    pub tls: TlsSection,
+}
+
+/// `[source.tls]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// `disabled`, `required`, `verify-ca` or `verify-identity`.
+    #[serde(default)]
+    pub mode: mwcdc_source::TlsMode,
+    /// PEM file of the CA that signed the server's certificate.
+    pub ca: Option<PathBuf>,
+    /// PEM file of the client certificate chain.
+    pub cert: Option<PathBuf>,
+    /// PEM file of the client certificate's private key.
+    pub key: Option<PathBuf>,
+}
+
+impl TlsSection {
+    /// The source's TLS options.
+    pub fn options(&self) -> mwcdc_source::TlsOptions {
+        mwcdc_source::TlsOptions {
+            mode: self.mode,
+            ca: self.ca.clone(),
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+        }
+    }
+}
+
+/// `[http]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSection {
+    /// `ip:port` of the listener; empty disables it.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Whether row change counters carry a `database` label.
+    #[serde(default)]
+    pub per_database_metrics: bool,
+    /// The source lag beyond which `/readyz` answers 503.
+    #[serde(default = "default_ready_max_lag", with = "humantime_serde_compat")]
+    pub ready_max_lag: Duration,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            per_database_metrics: false,
+            ready_max_lag: default_ready_max_lag(),
+        }
+    }
+}
+
+impl HttpSection {
+    /// The address to listen on, `None` when disabled.
+    pub fn address(&self) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+        if self.listen.is_empty() {
+            return Ok(None);
+        }
+        self.listen.parse().map(Some).map_err(|_| {
+            key_error(
+                "http.listen",
+                format!(
+                    "expected ip:port like \"127.0.0.1:9187\" (or \"\" to disable), not {:?}",
+                    self.listen
+                ),
+            )
+        })
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:9187".into()
+}
+fn default_ready_max_lag() -> Duration {
+    Duration::from_secs(60)
 }
 
 fn default_server_id() -> u32 {
@@ -157,7 +240,7 @@ pub enum SinkType {
 }
 
 /// `[sink]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SinkSection {
     /// `kafka` or `stdout`.
@@ -181,6 +264,21 @@ pub struct SinkSection {
     /// librdkafka properties, passed as they are.
     #[serde(default)]
     pub properties: BTreeMap<String, toml::Value>,
+}
+
+/// Property values may be secrets (`sasl.password`): only their names are shown.
+impl std::fmt::Debug for SinkSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SinkSection")
+            .field("kind", &self.kind)
+            .field("brokers", &self.brokers)
+            .field("topic_prefix", &self.topic_prefix)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("delivery", &self.delivery)
+            .field("oversize", &self.oversize)
+            .field("properties", &self.properties.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl Default for SinkSection {
@@ -366,6 +464,10 @@ pub const KEYS: &[(&str, KeyKind)] = &[
     ("source.reconnect_max", KeyKind::Text),
     ("source.transaction_memory", KeyKind::Text),
     ("source.spill_dir", KeyKind::Text),
+    ("source.tls.mode", KeyKind::Text),
+    ("source.tls.ca", KeyKind::Text),
+    ("source.tls.cert", KeyKind::Text),
+    ("source.tls.key", KeyKind::Text),
     ("sink.type", KeyKind::Text),
     ("sink.brokers", KeyKind::Text),
     ("sink.topic_prefix", KeyKind::Text),
@@ -380,6 +482,9 @@ pub const KEYS: &[(&str, KeyKind)] = &[
     ("output.rows", KeyKind::Boolean),
     ("output.entities", KeyKind::Boolean),
     ("output.entity_topic", KeyKind::Text),
+    ("http.listen", KeyKind::Text),
+    ("http.per_database_metrics", KeyKind::Boolean),
+    ("http.ready_max_lag", KeyKind::Text),
 ];
 
 /// The environment variable of a key path.
@@ -389,6 +494,14 @@ pub fn env_name(path: &str) -> String {
 
 /// The environment variable holding the source password.
 pub const PASSWORD_ENV: &str = "MWCDC_SOURCE_PASSWORD";
+
+/// The prefix of environment variables that set librdkafka properties:
+/// `MWCDC_KAFKA_SASL_PASSWORD` sets `sasl.password`.
+pub const KAFKA_ENV_PREFIX: &str = "MWCDC_KAFKA_";
+
+/// The suffix of a `[sink.properties]` key whose value names a file holding the property's
+/// value: `"sasl.password_file" = "/run/secrets/kafka"`.
+const FILE_SUFFIX: &str = "_file";
 
 impl Config {
     /// Reads a file and applies the overrides in `env` (the process environment).
@@ -424,8 +537,48 @@ impl Config {
                 let message = e.inner().to_string();
                 key_error(&key, message)
             })?;
+        let mut config = config;
+        config.read_kafka_secrets(env)?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// Replaces `<property>_file` entries of `[sink.properties]` by the files' contents and
+    /// sets the properties named by `MWCDC_KAFKA_*` variables (which win), so that secrets
+    /// need not be in the configuration file.
+    fn read_kafka_secrets(&mut self, env: &BTreeMap<String, String>) -> Result<(), ConfigError> {
+        let files: Vec<(String, String)> = self
+            .sink
+            .properties
+            .keys()
+            .filter_map(|k| Some((k.clone(), k.strip_suffix(FILE_SUFFIX)?.to_string())))
+            .collect();
+        for (file_key, name) in files {
+            let key = format!("sink.properties.{file_key}");
+            if self.sink.properties.contains_key(&name) {
+                return Err(key_error(
+                    &key,
+                    format!("`{name}` is set too: give the value or the file, not both"),
+                ));
+            }
+            let Some(toml::Value::String(path)) = self.sink.properties.remove(&file_key) else {
+                return Err(key_error(&key, "must be the path of a file"));
+            };
+            let value = std::fs::read_to_string(&path)
+                .map_err(|e| key_error(&key, format!("cannot read {path}: {e}")))?;
+            let value = value.trim_end_matches(['\n', '\r']).to_string();
+            self.sink.properties.insert(name, toml::Value::String(value));
+        }
+        for (var, value) in env.range(KAFKA_ENV_PREFIX.to_string()..) {
+            let Some(name) = var.strip_prefix(KAFKA_ENV_PREFIX) else {
+                break;
+            };
+            let name = name.to_ascii_lowercase().replace('_', ".");
+            self.sink
+                .properties
+                .insert(name, toml::Value::String(value.clone()));
+        }
+        Ok(())
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -481,6 +634,19 @@ impl Config {
         }
         if self.sink.topic_prefix.is_empty() {
             return Err(key_error("sink.topic_prefix", "must not be empty"));
+        }
+        self.http.address()?;
+        if self.source.tls.mode == mwcdc_source::TlsMode::VerifyCa && self.source.tls.ca.is_none() {
+            return Err(key_error(
+                "source.tls.ca",
+                "mode \"verify-ca\" needs the CA certificate (a PEM file)",
+            ));
+        }
+        if self.source.tls.cert.is_some() != self.source.tls.key.is_some() {
+            return Err(key_error(
+                "source.tls.key",
+                "a client certificate needs both source.tls.cert and source.tls.key",
+            ));
         }
         if self.sink.max_in_flight == 0 {
             return Err(key_error("sink.max_in_flight", "must be at least 1"));
@@ -815,6 +981,9 @@ mod tests {
                 (&"output.entity_topic", _) => "{prefix}.e.{entity}",
                 (&"source.transaction_memory", _) => "16MiB",
                 (&"source.heartbeat", _) => "1s",
+                (&"source.tls.mode", _) => "verify-identity",
+                (&"http.listen", _) => "127.0.0.1:0",
+                (&"http.ready_max_lag", _) => "1m",
                 (k, _)
                     if k.ends_with("interval") || k.ends_with("timeout") || k.ends_with("_max") =>
                 {
@@ -822,9 +991,79 @@ mod tests {
                 }
                 _ => "x",
             };
-            parse(MINIMAL, &[(&env_name(key), value)]).unwrap_or_else(|e| panic!("{key}: {e}"));
+            // A client certificate comes with its key.
+            let companion = match *key {
+                "source.tls.cert" => Some("source.tls.key"),
+                "source.tls.key" => Some("source.tls.cert"),
+                _ => None,
+            }
+            .map(env_name);
+            let mut vars = vec![(env_name(key), value)];
+            vars.extend(companion.map(|c| (c, "x")));
+            let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+            parse(MINIMAL, &vars).unwrap_or_else(|e| panic!("{key}: {e}"));
         }
         assert!(doc.contains(PASSWORD_ENV));
+    }
+
+    #[test]
+    fn kafka_secrets_come_from_files_and_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kafka-password");
+        std::fs::write(&file, "from-the-file\n").unwrap();
+        let text = format!(
+            "{MINIMAL}[sink.properties]\n\"sasl.password_file\" = {:?}\n\"security.protocol\" = \"SASL_SSL\"\n",
+            file.display()
+        );
+        let c = parse(&text, &[]).unwrap();
+        let props = c.kafka_sink().properties;
+        assert_eq!(props["sasl.password"], "from-the-file");
+        assert!(!props.contains_key("sasl.password_file"));
+        let c = parse(
+            &text,
+            &[
+                ("MWCDC_KAFKA_SASL_PASSWORD", "from-the-env"),
+                ("MWCDC_KAFKA_SASL_USERNAME", "mwcdc"),
+            ],
+        )
+        .unwrap();
+        let props = c.kafka_sink().properties;
+        assert_eq!(props["sasl.password"], "from-the-env");
+        assert_eq!(props["sasl.username"], "mwcdc");
+        let debug = format!("{c:?}");
+        assert!(debug.contains("sasl.password"), "{debug}");
+        assert!(!debug.contains("from-the-env"), "{debug}");
+        let both = format!("{text}\"sasl.password\" = \"inline\"\n");
+        let err = parse(&both, &[]).unwrap_err();
+        assert!(err.to_string().contains("sink.properties.sasl.password_file"), "{err}");
+        let missing = text.replace("kafka-password", "absent");
+        let err = parse(&missing, &[]).unwrap_err();
+        assert!(err.to_string().contains("cannot read"), "{err}");
+    }
+
+    #[test]
+    fn tls_and_http_settings_are_checked() {
+        let c = parse(MINIMAL, &[]).unwrap();
+        assert_eq!(c.source.tls.mode, mwcdc_source::TlsMode::Disabled);
+        assert_eq!(
+            c.http.address().unwrap(),
+            Some("127.0.0.1:9187".parse().unwrap())
+        );
+        assert_eq!(c.http.ready_max_lag, Duration::from_secs(60));
+        let c = parse(MINIMAL, &[("MWCDC_HTTP_LISTEN", "")]).unwrap();
+        assert_eq!(c.http.address().unwrap(), None);
+        let err = parse(MINIMAL, &[("MWCDC_HTTP_LISTEN", "localhost")]).unwrap_err();
+        assert!(err.to_string().contains("http.listen"), "{err}");
+        let err = parse(&format!("{MINIMAL}[source.tls]\nmode = \"verify-ca\"\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("source.tls.ca"), "{err}");
+        let err = parse(&format!("{MINIMAL}[source.tls]\nmode = \"verify\"\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("source.tls.mode"), "{err}");
+        let c = parse(
+            &format!("{MINIMAL}[source.tls]\nmode = \"verify-ca\"\nca = \"/ca.pem\"\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.source.tls.options().ca, Some(PathBuf::from("/ca.pem")));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! as configured (a setting, a grant, a purged or refused position); 1 anything else.
 
 mod config;
+mod http;
+mod metrics;
 mod pipeline;
 mod records;
 mod run;

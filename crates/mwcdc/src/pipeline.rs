@@ -17,16 +17,19 @@
 //! SIGTERM or SIGINT: the source stops, in-flight records get up to 8 s to be acknowledged,
 //! the checkpoint is written, and the process exits 0.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use mwcdc_checkpoint::{Checkpoint, CheckpointStore};
-use mwcdc_record::{Transaction, XaStep};
+use mwcdc_record::XaStep;
 use mwcdc_sink::{Ack, Origin, Sent, Sink};
+use mwcdc_source::Received;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
+use crate::metrics::Metrics;
 use crate::records::Records;
 use crate::tracker::{Covered, Tracker};
 
@@ -47,6 +50,8 @@ pub struct Pipeline<S> {
     pub interval: Duration,
     /// Unacknowledged records before reading pauses.
     pub max_in_flight: usize,
+    /// Where progress is counted.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Why the loop stopped.
@@ -61,13 +66,27 @@ enum Stop {
 const HOLD_WARNING: Duration = Duration::from_secs(60);
 
 /// Delivery progress: the tracker and what the next checkpoint would cover.
-#[derive(Default)]
 struct Progress {
     tracker: Tracker,
     covered: Option<Covered>,
+    metrics: Arc<Metrics>,
 }
 
 impl Progress {
+    fn new(metrics: Arc<Metrics>) -> Self {
+        Self {
+            tracker: Tracker::default(),
+            covered: None,
+            metrics,
+        }
+    }
+
+    /// Counts one record handed to the sink under `ticket`.
+    fn sent(&mut self, ticket: usize) {
+        self.tracker.sent(ticket);
+        self.metrics.set_in_flight(self.tracker.in_flight());
+    }
+
     /// Counts one acknowledgement; a failed delivery is the error that stops the pipeline.
     fn apply(&mut self, ack: Option<Ack>) -> Result<()> {
         match ack {
@@ -75,7 +94,10 @@ impl Progress {
                 ticket,
                 result: Ok(()),
             }) => {
-                self.tracker.acked(ticket);
+                if let Some(received) = self.tracker.acked(ticket) {
+                    self.metrics.delivered(received);
+                }
+                self.metrics.set_in_flight(self.tracker.in_flight());
                 self.advance();
                 Ok(())
             }
@@ -104,13 +126,13 @@ impl<S: Sink> Pipeline<S> {
     /// `acks` from the sink; `shutdown` tells the source to stop.
     pub async fn run(
         mut self,
-        mut transactions: mpsc::Receiver<Transaction>,
+        mut transactions: mpsc::Receiver<Received>,
         mut acks: mpsc::UnboundedReceiver<Ack>,
         mut source: JoinHandle<Result<(), mwcdc_source::SourceError>>,
         shutdown: watch::Sender<bool>,
         mut signal: impl std::future::Future<Output = ()> + Unpin,
     ) -> Result<()> {
-        let mut progress = Progress::default();
+        let mut progress = Progress::new(self.metrics.clone());
         let mut tick = tokio::time::interval(self.interval);
         let mut hold_reported = tokio::time::Instant::now();
         let stop = loop {
@@ -125,7 +147,7 @@ impl<S: Sink> Pipeline<S> {
                 // The tick limits checkpoint writes to one per interval.
                 _ = tick.tick() => {
                     if let Some(c) = progress.covered.take() {
-                        self.save(&c)?;
+                        self.save(&c, progress.tracker.is_idle())?;
                     }
                     if let Some(age) = progress.tracker.oldest_hold() {
                         if age >= HOLD_WARNING && hold_reported.elapsed() >= HOLD_WARNING {
@@ -155,7 +177,7 @@ impl<S: Sink> Pipeline<S> {
             self.drain(&mut progress, &mut acks).await;
         }
         if let Some(c) = progress.covered.take() {
-            self.save(&c)?;
+            self.save(&c, progress.tracker.is_idle())?;
         }
         if !source.is_finished() {
             // Give the source a moment to leave the server cleanly.
@@ -178,10 +200,12 @@ impl<S: Sink> Pipeline<S> {
     async fn publish(
         &mut self,
         progress: &mut Progress,
-        txn: &Transaction,
+        received: &Received,
         acks: &mut mpsc::UnboundedReceiver<Ack>,
         signal: &mut (impl std::future::Future<Output = ()> + Unpin),
     ) -> Result<Published> {
+        let txn = &received.transaction;
+        self.metrics.transaction(txn);
         let tracker = &mut progress.tracker;
         let ticket = tracker.add(Covered {
             position: txn.position.clone(),
@@ -189,6 +213,7 @@ impl<S: Sink> Pipeline<S> {
             pos: txn.end_pos,
             commit_ts: Some(txn.commit_ts),
         });
+        tracker.received(ticket, received.at);
         let records_ticket = match &txn.xa {
             Some(XaStep::Prepare(xid)) => {
                 tracker.hold(ticket, xid.clone());
@@ -202,11 +227,12 @@ impl<S: Sink> Pipeline<S> {
             records,
             sink,
             max_in_flight,
+            metrics,
             ..
         } = self;
         let context = || format!("transaction {}", txn.gtid);
         let position_text = txn.position.to_string();
-        for (index, record) in records.of(txn, now_ms).with_context(context)?.enumerate() {
+        for (index, record) in records.of(txn, now_ms, metrics).with_context(context)?.enumerate() {
             let record = record.with_context(context)?;
             let origin = Origin {
                 position: &txn.position,
@@ -225,7 +251,7 @@ impl<S: Sink> Pipeline<S> {
                 .await
                 .with_context(context)?;
             if sent == Sent::Queued {
-                progress.tracker.sent(records_ticket);
+                progress.sent(records_ticket);
             }
         }
         Ok(Published::Done)
@@ -253,11 +279,13 @@ impl<S: Sink> Pipeline<S> {
         }
     }
 
-    fn save(&self, c: &Covered) -> Result<()> {
+    /// Writes the checkpoint covering `c`; `complete` when it covers every transaction read.
+    fn save(&self, c: &Covered, complete: bool) -> Result<()> {
         let checkpoint = checkpoint_at(&self.name, c);
         self.store
             .save(&checkpoint)
             .context("writing the checkpoint")?;
+        self.metrics.checkpoint_saved(&checkpoint.gtid, complete);
         tracing::debug!(gtid = %checkpoint.gtid, "checkpoint written");
         Ok(())
     }

@@ -18,9 +18,11 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use mwcdc_source::Received;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::Pipeline;
+use crate::metrics::Metrics;
 use crate::records::Records;
 
 const TOPIC: &str = "t.wiki.revision";
@@ -57,8 +59,17 @@ fn transaction(seq: u64) -> Transaction {
     }
 }
 
+/// A transaction as the source hands it on, received now.
+fn received(transaction: Transaction) -> Received {
+    Received {
+        transaction,
+        at: std::time::Instant::now(),
+    }
+}
+
 struct Harness {
-    transactions: mpsc::Sender<Transaction>,
+    transactions: mpsc::Sender<Received>,
+    metrics: Arc<Metrics>,
     stop: oneshot::Sender<()>,
     pipeline: tokio::task::JoinHandle<anyhow::Result<()>>,
     state: tempfile::TempDir,
@@ -71,7 +82,9 @@ fn run<S: mwcdc_sink::Sink + 'static>(
     max_in_flight: usize,
 ) -> Harness {
     let state = tempfile::tempdir().expect("temp dir");
+    let metrics = Arc::new(Metrics::new(Arc::default(), false));
     let pipeline = Pipeline {
+        metrics: metrics.clone(),
         name: "test".into(),
         sink,
         records: Records {
@@ -101,6 +114,7 @@ fn run<S: mwcdc_sink::Sink + 'static>(
     let pipeline = tokio::spawn(pipeline.run(txn_rx, acks, source, stop_source_tx, signal));
     Harness {
         transactions: txn_tx,
+        metrics,
         stop,
         pipeline,
         state,
@@ -169,7 +183,7 @@ async fn a_broker_outage_pauses_reading_and_loses_nothing() {
         let (tx, sent) = (h.transactions.clone(), sent.clone());
         async move {
             for seq in 1..=100 {
-                tx.send(transaction(seq)).await.expect("pipeline running");
+                tx.send(received(transaction(seq))).await.expect("pipeline running");
                 sent.fetch_add(1, Ordering::SeqCst);
             }
         }
@@ -185,6 +199,11 @@ async fn a_broker_outage_pauses_reading_and_loses_nothing() {
         during >= 10,
         "reading went on until the in-flight limit: {during} sent"
     );
+    assert!(
+        h.metrics.render().contains("\nmwcdc_records_in_flight 10\n"),
+        "{}",
+        h.metrics.render()
+    );
     mock.broker_up(1).expect("up");
     feeder.await.expect("feeder");
     let ids = read_all(&mock, 100);
@@ -198,6 +217,17 @@ async fn a_broker_outage_pauses_reading_and_loses_nothing() {
     h.stop.send(()).expect("stop");
     h.pipeline.await.expect("join").expect("clean stop");
     assert_eq!(checkpoint_gtid(&h.state).as_deref(), Some("0-1-100"));
+    let metrics = h.metrics.render();
+    for line in [
+        "mwcdc_transactions_total 100",
+        "mwcdc_row_changes_total{op=\"insert\",table=\"revision\"} 100",
+        "mwcdc_pipeline_latency_seconds_count 100",
+        "mwcdc_records_in_flight 0",
+        "mwcdc_checkpoint_info{gtid=\"0-1-100\"} 1",
+        "mwcdc_checkpoint_age_seconds 0",
+    ] {
+        assert!(metrics.contains(&format!("\n{line}\n")), "{line} in {metrics}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -205,7 +235,7 @@ async fn a_failed_delivery_stops_before_checkpointing_past_it() {
     let mock = MockCluster::new(1).expect("mock cluster");
     mock.create_topic(TOPIC, 1, 1).expect("topic");
     let h = start(&mock, 10);
-    h.transactions.send(transaction(1)).await.expect("send");
+    h.transactions.send(received(transaction(1))).await.expect("send");
     assert_eq!(read_all(&mock, 1).len(), 1);
     tokio::time::sleep(Duration::from_millis(200)).await;
     // A non-retriable error for every produce request from now on.
@@ -213,7 +243,7 @@ async fn a_failed_delivery_stops_before_checkpointing_past_it() {
         RDKafkaApiKey::Produce,
         &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED; 10],
     );
-    h.transactions.send(transaction(2)).await.expect("send");
+    h.transactions.send(received(transaction(2))).await.expect("send");
     let result = tokio::time::timeout(Duration::from_secs(20), h.pipeline)
         .await
         .expect("the pipeline stops")
@@ -222,6 +252,11 @@ async fn a_failed_delivery_stops_before_checkpointing_past_it() {
     assert!(
         format!("{err:#}").contains("could not be delivered"),
         "{err:#}"
+    );
+    let metrics = h.metrics.render();
+    assert!(
+        metrics.contains("mwcdc_delivery_errors_total{code=\"TopicAuthorizationFailed\"}"),
+        "{metrics}"
     );
     assert_eq!(
         checkpoint_gtid(&h.state).as_deref(),
@@ -271,7 +306,7 @@ async fn a_large_transaction_stays_within_the_in_flight_limit_and_a_signal_still
         })
         .collect::<Vec<_>>()
         .into();
-    h.transactions.send(big).await.expect("send");
+    h.transactions.send(received(big)).await.expect("send");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         taken.load(Ordering::SeqCst),

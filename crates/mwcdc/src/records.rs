@@ -3,6 +3,8 @@
 use mwcdc_mediawiki::EntityEncoder;
 use mwcdc_record::{Record, RecordEncoder, SpillError, Transaction};
 
+use crate::metrics::Metrics;
+
 /// The encoders of the enabled record streams (`output.rows`, `output.entities`).
 pub struct Records {
     /// Row change records.
@@ -13,17 +15,21 @@ pub struct Records {
 
 impl Records {
     /// Both streams' records of `txn`, produced as they are taken. `now_ms` is the processing
-    /// time of the row records.
+    /// time of the row records; the entity changes are counted in `metrics`.
     pub fn of<'a>(
         &'a mut self,
         txn: &'a Transaction,
         now_ms: u64,
+        metrics: &Metrics,
     ) -> Result<impl Iterator<Item = Result<Record, SpillError>> + 'a, SpillError> {
         let rows = self.rows.as_mut().map(|e| e.records(txn, now_ms));
         let entities = match self.entities.as_mut() {
             Some(e) => Some(e.records(txn)?),
             None => None,
         };
+        for (entity, action) in entities.iter().flat_map(|e| e.changes()) {
+            metrics.entity_change(entity, action);
+        }
         Ok(rows
             .into_iter()
             .flatten()

@@ -11,11 +11,15 @@ use mwcdc_mediawiki::{EntityConfig, EntityEncoder, EntityTopicTemplate};
 use mwcdc_position::Position;
 use mwcdc_record::{EncoderConfig, RecordEncoder, TopicTemplate};
 use mwcdc_sink::{KafkaSink, Sink, StdoutSink};
-use mwcdc_source::{ConnectOptions, Replicator, SourceConfig, SourceError, TableFilter};
+use mwcdc_source::{
+    ConnectOptions, Replicator, SourceConfig, SourceError, SourceStatus, TableFilter,
+};
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
 use crate::config::{source_password, Config, ConfigError, SinkType};
+use crate::http::Endpoints;
+use crate::metrics::Metrics;
 use crate::pipeline::{checkpoint_at, Pipeline};
 use crate::records::Records;
 use crate::tracker::Covered;
@@ -32,7 +36,26 @@ fn load(path: &Path) -> Result<Config> {
     Ok(Config::load(path, &environment())?)
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+/// The configuration and the source password, read from the file and the environment.
+pub fn load_with_password(path: &Path) -> Result<(Config, Option<String>)> {
+    let env = environment();
+    let config = Config::load(path, &env)?;
+    let password = source_password(&config, &env)?;
+    Ok((config, password))
+}
+
+/// How to reach the source server.
+pub fn connect_options(config: &Config, password: Option<String>) -> ConnectOptions {
+    ConnectOptions {
+        url: config.source.url.clone(),
+        password,
+        connect_timeout: config.source.connect_timeout,
+        tls: config.source.tls.options(),
+    }
+}
+
+/// The async runtime of a command.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -41,20 +64,29 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// `mwcdc run`.
 pub fn run(path: &Path) -> Result<()> {
-    let env = environment();
-    let config = Config::load(path, &env)?;
-    let password = source_password(&config, &env)?;
+    let (config, password) = load_with_password(path)?;
     runtime()?.block_on(run_async(config, password))
 }
 
 async fn run_async(config: Config, password: Option<String>) -> Result<()> {
     let store = CheckpointStore::open(&config.checkpoint.dir)?;
+    let status = Arc::new(SourceStatus::default());
+    let metrics = Arc::new(Metrics::new(
+        status.clone(),
+        config.http.per_database_metrics,
+    ));
+    if let Some(address) = config.http.address()? {
+        crate::http::start(
+            address,
+            Endpoints {
+                metrics: metrics.clone(),
+                ready_max_lag: config.http.ready_max_lag,
+            },
+        )
+        .await?;
+    }
     let source_config = SourceConfig {
-        connect: ConnectOptions {
-            url: config.source.url.clone(),
-            password,
-            connect_timeout: config.source.connect_timeout,
-        },
+        connect: connect_options(&config, password),
         server_id: config.source.server_id,
         filter: TableFilter::new(config.source.include.clone(), config.source.exclude.clone()),
         schema: config.source.schema,
@@ -63,6 +95,7 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
         reconnect_min: std::time::Duration::from_secs(1),
         reconnect_max: config.source.reconnect_max,
         spill: Arc::new(config.spill_policy()),
+        status,
     };
     let replicator = with_backoff(
         "the source server cannot be reached; waiting for it",
@@ -118,11 +151,13 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
                 },
             )
             .await?;
-            start_pipeline(config, store, records, sink, ack_rx, replicator, start).await
+            let parts = Parts { config, store, records, metrics, replicator, start };
+            start_pipeline(parts, sink, ack_rx).await
         }
         SinkType::Stdout => {
             let sink = StdoutSink::new(ack_tx);
-            start_pipeline(config, store, records, sink, ack_rx, replicator, start).await
+            let parts = Parts { config, store, records, metrics, replicator, start };
+            start_pipeline(parts, sink, ack_rx).await
         }
     }
 }
@@ -189,16 +224,32 @@ fn records(config: &Config) -> Result<Records, ConfigError> {
     Ok(Records { rows, entities })
 }
 
-async fn start_pipeline<S: Sink>(
+/// What a pipeline is built from, besides its sink.
+struct Parts {
     config: Config,
     store: CheckpointStore,
     records: Records,
-    sink: S,
-    acks: mpsc::UnboundedReceiver<mwcdc_sink::Ack>,
+    metrics: Arc<Metrics>,
     replicator: Replicator,
     start: Position,
+}
+
+async fn start_pipeline<S: Sink>(
+    parts: Parts,
+    sink: S,
+    acks: mpsc::UnboundedReceiver<mwcdc_sink::Ack>,
 ) -> Result<()> {
+    let Parts {
+        config,
+        store,
+        records,
+        metrics,
+        replicator,
+        start,
+    } = parts;
+    metrics.checkpoint_saved(&start.to_string(), true);
     let pipeline = Pipeline {
+        metrics,
         name: config.name.clone(),
         sink,
         records,

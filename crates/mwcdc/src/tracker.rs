@@ -42,6 +42,8 @@ struct Unit {
     pending: usize,
     /// Since when an XA PREPARE unit waits for its outcome.
     held: Option<Instant>,
+    /// When the commit event of its (last) transaction was received.
+    received: Option<Instant>,
     covered: Covered,
 }
 
@@ -71,6 +73,7 @@ impl Tracker {
         self.units.push_back(Unit {
             pending: 0,
             held: None,
+            received: None,
             covered,
         });
         self.first_ticket + len
@@ -99,6 +102,13 @@ impl Tracker {
         Some(ticket)
     }
 
+    /// Notes when the transaction just added under `ticket` was received.
+    pub fn received(&mut self, ticket: usize, at: Instant) {
+        if let Some(unit) = self.unit_mut(ticket) {
+            unit.received = Some(at);
+        }
+    }
+
     /// Counts one record sent under `ticket`.
     pub fn sent(&mut self, ticket: usize) {
         if let Some(unit) = self.unit_mut(ticket) {
@@ -107,14 +117,25 @@ impl Tracker {
         }
     }
 
-    /// Counts one record acknowledged under `ticket`.
-    pub fn acked(&mut self, ticket: usize) {
-        if let Some(unit) = self.unit_mut(ticket) {
-            if unit.pending > 0 {
-                unit.pending -= 1;
-                self.in_flight -= 1;
-            }
+    /// Counts one record acknowledged under `ticket`. Returns when the unit's transaction was
+    /// received if this was its last record pending (and it is not held).
+    pub fn acked(&mut self, ticket: usize) -> Option<Instant> {
+        let unit = self.unit_mut(ticket)?;
+        if unit.pending == 0 {
+            return None;
         }
+        unit.pending -= 1;
+        let done = (unit.pending == 0 && unit.held.is_none())
+            .then_some(unit.received)
+            .flatten();
+        self.in_flight -= 1;
+        done
+    }
+
+    /// Whether every unit added is complete and removed: a checkpoint written now covers
+    /// every transaction read.
+    pub fn is_idle(&self) -> bool {
+        self.units.is_empty()
     }
 
     /// Records sent and not acknowledged.
@@ -174,6 +195,23 @@ mod tests {
         assert_eq!(t.complete_prefix(), None);
         assert_eq!(t.in_flight(), 0);
         let _ = c;
+    }
+
+    #[test]
+    fn the_last_acknowledgement_of_a_transaction_tells_when_it_was_received() {
+        let mut t = Tracker::default();
+        let at = Instant::now();
+        let a = t.add(covered(1));
+        t.received(a, at);
+        t.sent(a);
+        t.sent(a);
+        assert!(!t.is_idle());
+        assert_eq!(t.acked(a), None, "one record still pending");
+        assert_eq!(t.acked(a), Some(at));
+        assert_eq!(t.acked(a), None, "nothing pending any more");
+        assert!(!t.is_idle(), "the complete prefix is not taken yet");
+        assert!(t.complete_prefix().is_some());
+        assert!(t.is_idle());
     }
 
     #[test]

@@ -1,0 +1,42 @@
+//! The sink's Prometheus metrics, in the default registry.
+
+use std::sync::LazyLock;
+
+use prometheus::{IntCounter, IntCounterVec, Opts};
+use rdkafka::error::KafkaError;
+
+/// `mwcdc_oversize_records_skipped_total`: records replaced by a marker.
+pub static OVERSIZE_SKIPPED: LazyLock<IntCounter> = LazyLock::new(|| {
+    register(IntCounter::new(
+        "mwcdc_oversize_records_skipped_total",
+        "Records larger than message.max.bytes replaced by an oversize marker record",
+    ))
+});
+
+/// `mwcdc_delivery_errors_total{code}`: errors librdkafka reported, by its error code.
+pub static DELIVERY_ERRORS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register(IntCounterVec::new(
+        Opts::new(
+            "mwcdc_delivery_errors_total",
+            "Errors librdkafka reported: broker connections and failed deliveries, by error code",
+        ),
+        &["code"],
+    ))
+});
+
+/// Registers a metric once (each is a static, so a second registration cannot happen).
+fn register<M: prometheus::core::Collector + Clone + 'static>(
+    metric: prometheus::Result<M>,
+) -> M {
+    let metric = metric.expect("a valid metric definition");
+    let _ = prometheus::default_registry().register(Box::new(metric.clone()));
+    metric
+}
+
+/// Counts an error in [`DELIVERY_ERRORS`] under librdkafka's name of its code.
+pub fn count_delivery_error(error: &KafkaError) {
+    let code = error
+        .rdkafka_error_code()
+        .map_or_else(|| "Other".to_string(), |c| format!("{c:?}"));
+    DELIVERY_ERRORS.with_label_values(&[code.as_str()]).inc();
+}

@@ -1,0 +1,106 @@
+//! What the source knows about its progress, shared with the metrics and health endpoints.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+use mwcdc_binlog::header::event_type;
+
+/// Progress of the binlog stream, updated by the replicator and read by anyone.
+#[derive(Debug, Default)]
+pub struct SourceStatus {
+    connected: AtomicBool,
+    caught_up: AtomicBool,
+    last_event_time: AtomicU32,
+    bytes_read: AtomicU64,
+    reconnects: AtomicU64,
+}
+
+impl SourceStatus {
+    /// Whether a binlog dump connection is open.
+    pub fn is_connected(&self) -> bool {
+        self.connected.load(Ordering::Relaxed)
+    }
+
+    /// Seconds behind the server at `now` (seconds since the epoch): 0 when the server's
+    /// heartbeat said that everything it has written was read, otherwise `now` minus the
+    /// binlog time of the last event read (the oldest event not yet read is not older).
+    /// `None` before any event was read.
+    pub fn lag(&self, now: u64) -> Option<u64> {
+        if self.caught_up.load(Ordering::Relaxed) {
+            return Some(0);
+        }
+        match self.last_event_time.load(Ordering::Relaxed) {
+            0 => None,
+            t => Some(now.saturating_sub(u64::from(t))),
+        }
+    }
+
+    /// Bytes of binlog events read.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read.load(Ordering::Relaxed)
+    }
+
+    /// Times the stream was re-established after an interruption.
+    pub fn reconnects(&self) -> u64 {
+        self.reconnects.load(Ordering::Relaxed)
+    }
+
+    /// Records a dump connection opened (`true`) or lost (`false`).
+    pub(crate) fn set_connected(&self, connected: bool) {
+        self.connected.store(connected, Ordering::Relaxed);
+        if !connected {
+            self.caught_up.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts a reconnect.
+    pub(crate) fn reconnecting(&self) {
+        self.reconnects.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records an event read: its type, binlog time and size.
+    pub(crate) fn event(&self, kind: u8, timestamp: u32, size: u32) {
+        self.bytes_read.fetch_add(u64::from(size), Ordering::Relaxed);
+        match kind {
+            // The server sends a heartbeat only when it has nothing else to send.
+            event_type::HEARTBEAT | event_type::HEARTBEAT_V2 => {
+                self.caught_up.store(true, Ordering::Relaxed)
+            }
+            // Sent at every connect, with the time of the file or none: not progress.
+            event_type::FORMAT_DESCRIPTION
+            | event_type::ROTATE
+            | event_type::PREVIOUS_GTIDS
+            | event_type::MARIA_GTID_LIST
+            | event_type::MARIA_BINLOG_CHECKPOINT => {}
+            _ if timestamp == 0 => {}
+            _ => {
+                self.caught_up.store(false, Ordering::Relaxed);
+                self.last_event_time.store(timestamp, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lag_is_the_age_of_the_last_event_until_a_heartbeat() {
+        let status = SourceStatus::default();
+        assert_eq!(status.lag(1_000), None);
+        status.event(event_type::FORMAT_DESCRIPTION, 10, 100);
+        assert_eq!(status.lag(1_000), None, "a format description is not progress");
+        status.event(event_type::MARIA_GTID, 990, 40);
+        status.event(event_type::WRITE_ROWS, 990, 60);
+        assert_eq!(status.lag(1_000), Some(10));
+        assert_eq!(status.lag(1_005), Some(15));
+        status.event(event_type::HEARTBEAT, 0, 30);
+        assert_eq!(status.lag(1_005), Some(0));
+        status.event(event_type::QUERY, 1_006, 50);
+        assert_eq!(status.lag(1_007), Some(1));
+        status.event(event_type::HEARTBEAT, 0, 30);
+        status.set_connected(false);
+        assert_eq!(status.lag(1_020), Some(14), "a lost connection is not caught up");
+        assert_eq!(status.bytes_read(), 100 + 40 + 60 + 30 + 50 + 30);
+    }
+}
