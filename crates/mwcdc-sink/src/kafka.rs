@@ -228,6 +228,46 @@ impl KafkaSink {
     }
 }
 
+/// What the brokers' metadata says about one topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopicHealth {
+    /// Its partitions.
+    pub partitions: usize,
+    /// Partitions without a leader, or reported with an error.
+    pub unavailable: usize,
+}
+
+impl KafkaSink {
+    /// Every topic the brokers list, with its partitions. Asking for all topics at once
+    /// never creates one (asking for a missing topic by name can, with auto-creation).
+    pub fn topics(&self, timeout: Duration) -> Result<BTreeMap<String, TopicHealth>, SinkError> {
+        let metadata = self
+            .producer
+            .client()
+            .fetch_metadata(None, timeout)
+            .map_err(|e| SinkError::Setup {
+                sink: "kafka",
+                message: format!("the brokers did not answer a metadata request: {e}"),
+            })?;
+        Ok(metadata
+            .topics()
+            .iter()
+            .map(|t| {
+                let unavailable = t
+                    .partitions()
+                    .iter()
+                    .filter(|p| p.leader() < 0 || p.error().is_some())
+                    .count();
+                let health = TopicHealth {
+                    partitions: t.partitions().len(),
+                    unavailable,
+                };
+                (t.name().to_string(), health)
+            })
+            .collect())
+    }
+}
+
 /// Properties of the producer that a consumer would warn about.
 fn is_producer_only(name: &str) -> bool {
     [

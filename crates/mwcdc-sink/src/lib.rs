@@ -24,7 +24,7 @@ use mwcdc_record::Record;
 use thiserror::Error;
 use tokio::sync::mpsc;
 
-pub use kafka::{KafkaSink, KafkaSinkConfig};
+pub use kafka::{KafkaSink, KafkaSinkConfig, TopicHealth};
 pub use metrics::{DELIVERY_ERRORS, OVERSIZE_SKIPPED};
 pub use oversize::marker as oversize_marker;
 pub use partition::{murmur2, partition_for};

@@ -3,7 +3,8 @@
 use mwcdc_binlog::Collations;
 use mwcdc_position::{Flavor, GtidSet, MariaPosition, Position};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Opts, OptsBuilder};
+pub use mysql_async::Conn;
+use mysql_async::{Opts, OptsBuilder};
 
 use crate::schema::{ColumnInfo, SchemaLookup, SchemaMode};
 use crate::tls::TlsOptions;
@@ -119,7 +120,8 @@ fn query_error(what: &str) -> impl Fn(mysql_async::Error) -> SourceError + '_ {
     move |e| driver_error(what, "the source server", e)
 }
 
-async fn variable(conn: &mut Conn, name: &str) -> Result<Option<String>, SourceError> {
+/// A global variable of the server, `None` when the server does not have it.
+pub async fn variable(conn: &mut Conn, name: &str) -> Result<Option<String>, SourceError> {
     conn.query_first::<Option<String>, _>(format!("SELECT @@GLOBAL.{name}"))
         .await
         .map(Option::flatten)
@@ -254,17 +256,81 @@ pub async fn latest_position(conn: &mut Conn, flavor: Flavor) -> Result<Position
     })
 }
 
+/// The account the server logged the user in as (`CURRENT_USER()`, `name@host`) and the
+/// lines of `SHOW GRANTS` for it.
+pub async fn grants(conn: &mut Conn) -> Result<(String, Vec<String>), SourceError> {
+    let user: Option<String> = conn
+        .query_first("SELECT CURRENT_USER()")
+        .await
+        .map_err(query_error("CURRENT_USER()"))?;
+    let lines = conn
+        .query("SHOW GRANTS")
+        .await
+        .map_err(query_error("SHOW GRANTS"))?;
+    Ok((user.unwrap_or_default(), lines))
+}
+
+/// A replica registered with the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredReplica {
+    /// Its server id.
+    pub server_id: u32,
+    /// The host and port it reported (often empty).
+    pub address: String,
+}
+
+/// The replicas connected to the server (`SHOW SLAVE HOSTS`); `None` when the user may not
+/// ask (MariaDB wants REPLICATION MASTER ADMIN).
+pub async fn replicas(conn: &mut Conn) -> Result<Option<Vec<RegisteredReplica>>, SourceError> {
+    match conn.query::<mysql_async::Row, _>("SHOW SLAVE HOSTS").await {
+        Ok(rows) => Ok(Some(
+            rows.iter()
+                .map(|row| RegisteredReplica {
+                    server_id: row.get::<u32, _>(0).unwrap_or_default(),
+                    address: format!(
+                        "{}:{}",
+                        row.get::<String, _>(1).unwrap_or_default(),
+                        row.get::<u32, _>(2).unwrap_or_default()
+                    ),
+                })
+                .collect(),
+        )),
+        Err(mysql_async::Error::Server(s)) if ACCESS_DENIED.contains(&s.code) => Ok(None),
+        Err(e) => Err(query_error("SHOW SLAVE HOSTS")(e)),
+    }
+}
+
+/// Every base table the user can see, as (`db`, `table`).
+pub async fn base_tables(conn: &mut Conn) -> Result<Vec<(String, String)>, SourceError> {
+    conn.query(
+        "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES \
+         WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, TABLE_NAME",
+    )
+    .await
+    .map_err(query_error("information_schema.TABLES"))
+}
+
+/// MySQL/MariaDB error code `ER_NO_BINARY_LOGGING`.
+const ER_NO_BINARY_LOGGING: u16 = 1381;
+
+/// The name of the oldest binlog file the server still has; `None` with the binlog off.
+pub async fn oldest_binlog(conn: &mut Conn) -> Result<Option<String>, SourceError> {
+    // The column count differs between versions: take the first by position.
+    match conn
+        .query_first::<mysql_async::Row, _>("SHOW BINARY LOGS")
+        .await
+    {
+        Ok(row) => Ok(row.and_then(|row| row.get::<String, _>(0))),
+        Err(mysql_async::Error::Server(s)) if s.code == ER_NO_BINARY_LOGGING => Ok(None),
+        Err(e) => Err(query_error("SHOW BINARY LOGS")(e)),
+    }
+}
+
 /// The position at the start of the oldest binlog the server still has.
 pub async fn earliest_position(conn: &mut Conn, flavor: Flavor) -> Result<Position, SourceError> {
     Ok(match flavor {
         Flavor::MariaDb => {
-            // The column count differs between versions: take the first by position.
-            let oldest: Option<String> = conn
-                .query_first::<mysql_async::Row, _>("SHOW BINARY LOGS")
-                .await
-                .map_err(query_error("SHOW BINARY LOGS"))?
-                .and_then(|row| row.get::<String, _>(0));
-            let Some(file) = oldest else {
+            let Some(file) = oldest_binlog(conn).await? else {
                 return Err(SourceError::ServerSetting {
                     setting: "log_bin".into(),
                     actual: "no binary logs".into(),

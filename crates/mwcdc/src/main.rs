@@ -3,12 +3,14 @@
 //! Exit codes: 0 clean stop; 2 invalid configuration or usage; 3 the server cannot be used
 //! as configured (a setting, a grant, a purged or refused position); 1 anything else.
 
+mod check;
 mod config;
 mod http;
 mod metrics;
 mod pipeline;
 mod records;
 mod run;
+mod status;
 mod tracker;
 
 use std::path::PathBuf;
@@ -44,6 +46,21 @@ enum Command {
         /// The TOML configuration file.
         #[arg(long, short)]
         config: PathBuf,
+    },
+    /// Verify everything mwcdc needs: one line per check, exit 0 only when none failed.
+    Check {
+        /// The TOML configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// The checkpoint against the server's position: how far behind, the oldest binlog.
+    Status {
+        /// The TOML configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Show or change the stored position (only while the connector is stopped).
     Checkpoint {
@@ -125,6 +142,8 @@ fn main() -> ExitCode {
     init_logging(cli.log_format);
     let result = match cli.command {
         Command::Run { config } => run::run(&config),
+        Command::Check { config } => check::check(&config),
+        Command::Status { config, json } => status::status(&config, json),
         Command::Checkpoint { action } => match action {
             CheckpointAction::Show { config } => run::checkpoint_show(&config),
             CheckpointAction::Set { config, gtid } => run::checkpoint_set(&config, &gtid),
