@@ -84,10 +84,9 @@ impl Cluster {
         cluster.stop_services();
         let _ = std::fs::remove_dir_all(&dir);
         {
-            // One cluster initialises at a time: mariadb-install-db runs the server in
-            // bootstrap mode, which is not made to run twice at once on one machine.
-            static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-            let _one_at_a_time = STARTING.lock().unwrap_or_else(|e| e.into_inner());
+            let _one_at_a_time = crate::private::INITIALISING
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             cluster.script("mariadb.sh", &["start", "replica"]);
         }
         cluster.script("kafka.sh", &["start"]);

@@ -137,6 +137,10 @@ pub struct Connector {
     /// Where the current run's part of the log starts.
     run_log_start: usize,
     password: String,
+    /// The address of its HTTP listener.
+    pub http: std::net::SocketAddr,
+    /// Extra environment variables of its commands.
+    env: Vec<(String, String)>,
 }
 
 impl Connector {
@@ -165,20 +169,38 @@ impl Connector {
 
     /// A connector for other servers than the shared test services: the source at
     /// `source_host_port` (as the usual replication user), the broker at `brokers`.
-    pub fn at(
+    pub fn at(prefix: &str, server_id: u32, addresses: [&str; 2], extra: [&str; 3]) -> Self {
+        Self::at_as(
+            prefix,
+            server_id,
+            addresses,
+            extra,
+            [&cdc_user(), &cdc_password()],
+        )
+    }
+
+    /// [`Connector::at`] as another user.
+    pub fn at_as(
         prefix: &str,
         server_id: u32,
         [source_host_port, brokers]: [&str; 2],
         [source_extra, sink_extra, output]: [&str; 3],
+        [user, password]: [&str; 2],
     ) -> Self {
-        let url = format!("url = \"mysql://{}@{source_host_port}\"\n", cdc_user());
+        let url = format!("url = \"mysql://{user}@{source_host_port}\"\n");
         Self::written(
             prefix,
             server_id,
             [&format!("{url}{source_extra}"), sink_extra, output],
             brokers,
-            &cdc_password(),
+            password,
         )
+    }
+
+    /// Sets an environment variable for every command of this connector.
+    pub fn with_env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_string(), value.to_string()));
+        self
     }
 
     /// A connector that connects as another replication user.
@@ -249,13 +271,15 @@ impl Connector {
             }
         }
         source.push_str(source_extra);
+        let http = free_port();
         let text = format!(
             "name = \"{prefix}\"\n\
              [source]\n{source}\n\
              [sink]\ntype = \"kafka\"\nbrokers = \"{brokers}\"\ntopic_prefix = \"{prefix}\"\n{sink_extra}\n\
              [sink.properties]\n\"message.max.bytes\" = 4000000\n\
              [checkpoint]\ndir = \"{state}\"\ninterval = \"200ms\"\n\
-             [output]\n{output}\n",
+             [output]\n{output}\n\
+             [http]\nlisten = \"{http}\"\n",
             state = dir.path().join("state").display(),
         );
         std::fs::write(&config, text).expect("write config");
@@ -267,6 +291,8 @@ impl Connector {
             stderr_log,
             run_log_start: 0,
             password: password.to_string(),
+            http,
+            env: Vec::new(),
         }
     }
 
@@ -274,7 +300,8 @@ impl Connector {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mwcdc"));
         cmd.args(args)
             .env("MWCDC_SOURCE_PASSWORD", &self.password)
-            .env("RUST_LOG", "info,librdkafka=warn");
+            .env("RUST_LOG", "info,librdkafka=warn")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
 
@@ -339,12 +366,13 @@ impl Connector {
         }
     }
 
-    /// What the process wrote to stderr.
+    /// What the process wrote to stderr; fails the test if the password is in it.
     pub fn log(&self) -> String {
         let mut s = String::new();
         if let Ok(mut f) = std::fs::File::open(&self.stderr_log) {
             let _ = f.read_to_string(&mut s);
         }
+        assert_no_secret(&s, &[&self.password]);
         s
     }
 
@@ -389,11 +417,38 @@ impl Connector {
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["--config", self.config.to_str().expect("utf-8 path")]);
         let out = self.command(&all).output().expect("run mwcdc");
-        (
-            out.status,
+        let (stdout, stderr) = (
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        );
+        assert_no_secret(&stdout, &[&self.password]);
+        assert_no_secret(&stderr, &[&self.password]);
+        (out.status, stdout, stderr)
+    }
+
+    /// GETs `path` from the connector's HTTP listener: (status code, body). The body is
+    /// checked for the password.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        use std::io::Write;
+        let mut stream = std::net::TcpStream::connect(self.http).expect("connect to the listener");
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: mwcdc\r\n\r\n").expect("request");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("response");
+        assert_no_secret(&response, &[&self.password]);
+        let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+        let code = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .expect("a status code");
+        (code, body.to_string())
+    }
+
+    /// The value of the metric line `name` (with its labels) in `/metrics`, if present.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        let (_, body) = self.get("/metrics");
+        body.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
     }
 }
 
@@ -404,6 +459,27 @@ impl Drop for Connector {
             let _ = child.wait();
         }
     }
+}
+
+/// Fails the test if `text` holds one of `secrets` (or a test account's password).
+pub fn assert_no_secret(text: &str, secrets: &[&str]) {
+    for secret in secrets
+        .iter()
+        .copied()
+        .chain(["cdc-secret", "admin-secret", "repl-secret"])
+    {
+        assert!(
+            secret.is_empty() || !text.contains(secret),
+            "a secret appears in mwcdc's output:\n{text}"
+        );
+    }
+}
+
+/// A TCP port nothing listens on now.
+pub fn free_port() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
 }
 
 /// One record read back from Kafka.

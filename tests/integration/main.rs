@@ -21,8 +21,13 @@
 //!   and broker (`cluster`) behind fault-injecting proxies (`proxy`): SIGKILLs, MariaDB
 //!   restarts, cut and stalled connections, a lagging replica and a failover, compared with
 //!   the workload's truth and the database (`make chaos` for the full schedule).
+//! - `operate`: `mwcdc check` on a correct server and on each wrong setting, `mwcdc status`,
+//!   `/metrics` while a workload runs, `/readyz` while MariaDB is stopped, TLS to MariaDB in
+//!   `verify-identity` mode (certificates made by openssl), and secrets kept out of logs,
+//!   errors and metrics (every connector's log is checked for its password, in every test).
 
 mod harness;
+mod private;
 mod proxy;
 #[path = "../../crates/mwcdc-mediawiki/tests/schemas/mod.rs"]
 mod schemas;
@@ -31,6 +36,7 @@ mod chaos;
 mod cluster;
 mod entities;
 mod failures;
+mod operate;
 mod records;
 mod restart;
 mod source;

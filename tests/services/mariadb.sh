@@ -20,6 +20,9 @@
 #   root@localhost via unix socket (as the OS root user)
 #   `sql` runs the mariadb client as root over the instance socket, e.g.
 #   tests/services/mariadb.sh sql -e 'SHOW BINARY LOGS'
+#
+# MWCDC_MARIADB_EXTRA_CNF: lines appended to the [mariadbd] section on every start (tests use
+# it for TLS certificates and for a server without binlog), e.g. $'skip-log-bin'.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -108,6 +111,7 @@ gtid_strict_mode=ON
 log_slave_updates=ON
 max_allowed_packet=64M
 innodb_buffer_pool_size=128M
+${MWCDC_MARIADB_EXTRA_CNF:-}
 EOF
 }
 

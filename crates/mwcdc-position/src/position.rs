@@ -108,7 +108,12 @@ mod tests {
     fn counts_the_transactions_between_two_positions() {
         let p = |s: &str| Position::parse_any(s).unwrap();
         assert_eq!(p("0-1-10").transactions_until(&p("0-1-15")).unwrap(), 5);
-        assert_eq!(p("0-1-10,1-2-3").transactions_until(&p("0-2-12,1-2-3,2-1-4")).unwrap(), 2 + 4);
+        assert_eq!(
+            p("0-1-10,1-2-3")
+                .transactions_until(&p("0-2-12,1-2-3,2-1-4"))
+                .unwrap(),
+            2 + 4
+        );
         assert_eq!(p("0-1-20").transactions_until(&p("0-1-15")).unwrap(), 0);
         let mine = p(&format!("{A}:1-10:15-20"));
         let theirs = p(&format!("{A}:1-25"));

@@ -132,7 +132,8 @@ impl ChangeBuffer {
     }
 
     fn count(&mut self, change: &RowChange) {
-        let same = |c: &&mut TableOpCount| c.op == change.op && Arc::ptr_eq(&c.table, &change.table);
+        let same =
+            |c: &&mut TableOpCount| c.op == change.op && Arc::ptr_eq(&c.table, &change.table);
         match self.counts.iter_mut().rev().find(same) {
             Some(c) => c.count += 1,
             None => self.counts.push(TableOpCount {
@@ -659,7 +660,11 @@ mod tests {
             .collect();
         assert_eq!(
             counts,
-            vec![(true, Op::Create, 51), (true, Op::Update, 50), (false, Op::Create, 1)]
+            vec![
+                (true, Op::Create, 51),
+                (true, Op::Update, 50),
+                (false, Op::Create, 1)
+            ]
         );
     }
 

@@ -152,19 +152,19 @@ impl ProducerContext for AckContext {
             Err((e, msg)) => Err({
                 count_delivery_error(e);
                 SinkError::Delivery {
-                topic: msg.topic().to_string(),
-                id: msg
-                    .headers()
-                    .and_then(|h| {
-                        use rdkafka::message::Headers;
-                        h.iter()
-                            .find(|h| h.key == ID_HEADER)
-                            .and_then(|h| h.value)
-                            .map(|v| String::from_utf8_lossy(v).into_owned())
-                    })
-                    .unwrap_or_default(),
-                message: e.to_string(),
-            }
+                    topic: msg.topic().to_string(),
+                    id: msg
+                        .headers()
+                        .and_then(|h| {
+                            use rdkafka::message::Headers;
+                            h.iter()
+                                .find(|h| h.key == ID_HEADER)
+                                .and_then(|h| h.value)
+                                .map(|v| String::from_utf8_lossy(v).into_owned())
+                        })
+                        .unwrap_or_default(),
+                    message: e.to_string(),
+                }
             }),
         };
         // The receiver is gone only when the pipeline is shutting down.

@@ -25,9 +25,7 @@ pub static DELIVERY_ERRORS: LazyLock<IntCounterVec> = LazyLock::new(|| {
 });
 
 /// Registers a metric once (each is a static, so a second registration cannot happen).
-fn register<M: prometheus::core::Collector + Clone + 'static>(
-    metric: prometheus::Result<M>,
-) -> M {
+fn register<M: prometheus::core::Collector + Clone + 'static>(metric: prometheus::Result<M>) -> M {
     let metric = metric.expect("a valid metric definition");
     let _ = prometheus::default_registry().register(Box::new(metric.clone()));
     metric

@@ -176,7 +176,10 @@ impl Setting {
 
 /// The settings mwcdc needs on a server of `flavor` read with `schema`, in the order they
 /// are checked: the variable, the value needed and the fix.
-fn requirements(flavor: Flavor, schema: SchemaMode) -> Vec<(&'static str, &'static str, &'static str)> {
+fn requirements(
+    flavor: Flavor,
+    schema: SchemaMode,
+) -> Vec<(&'static str, &'static str, &'static str)> {
     let mut reqs = vec![
         ("log_bin", "1", "enable the binary log: add log_bin (and a server_id) to the server configuration and restart it"),
         ("binlog_format", "ROW", "SET GLOBAL binlog_format = ROW and add binlog_format=ROW to the server configuration"),
@@ -200,7 +203,9 @@ pub async fn settings(
 ) -> Result<Vec<Setting>, SourceError> {
     let mut out = Vec::new();
     for (name, expected, fix) in requirements(flavor, schema) {
-        let actual = variable(conn, name).await?.unwrap_or_else(|| "unset".into());
+        let actual = variable(conn, name)
+            .await?
+            .unwrap_or_else(|| "unset".into());
         out.push(Setting {
             name,
             expected,
@@ -236,7 +241,11 @@ pub async fn check_settings(
                 .into(),
         });
     }
-    match settings(conn, flavor, schema).await?.into_iter().find(|s| !s.is_ok()) {
+    match settings(conn, flavor, schema)
+        .await?
+        .into_iter()
+        .find(|s| !s.is_ok())
+    {
         Some(wrong) => Err(wrong.error()),
         None => Ok(()),
     }
@@ -268,6 +277,15 @@ pub async fn grants(conn: &mut Conn) -> Result<(String, Vec<String>), SourceErro
         .await
         .map_err(query_error("SHOW GRANTS"))?;
     Ok((user.unwrap_or_default(), lines))
+}
+
+/// The TLS protocol of this connection (`TLSv1.3`), `None` when it is not encrypted.
+pub async fn tls_version(conn: &mut Conn) -> Result<Option<String>, SourceError> {
+    let row: Option<(String, String)> = conn
+        .query_first("SHOW SESSION STATUS LIKE 'Ssl_version'")
+        .await
+        .map_err(query_error("Ssl_version"))?;
+    Ok(row.map(|(_, v)| v).filter(|v| !v.is_empty()))
 }
 
 /// A replica registered with the server.

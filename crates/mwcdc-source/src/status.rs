@@ -59,7 +59,8 @@ impl SourceStatus {
 
     /// Records an event read: its type, binlog time and size.
     pub(crate) fn event(&self, kind: u8, timestamp: u32, size: u32) {
-        self.bytes_read.fetch_add(u64::from(size), Ordering::Relaxed);
+        self.bytes_read
+            .fetch_add(u64::from(size), Ordering::Relaxed);
         match kind {
             // The server sends a heartbeat only when it has nothing else to send.
             event_type::HEARTBEAT | event_type::HEARTBEAT_V2 => {
@@ -89,7 +90,11 @@ mod tests {
         let status = SourceStatus::default();
         assert_eq!(status.lag(1_000), None);
         status.event(event_type::FORMAT_DESCRIPTION, 10, 100);
-        assert_eq!(status.lag(1_000), None, "a format description is not progress");
+        assert_eq!(
+            status.lag(1_000),
+            None,
+            "a format description is not progress"
+        );
         status.event(event_type::MARIA_GTID, 990, 40);
         status.event(event_type::WRITE_ROWS, 990, 60);
         assert_eq!(status.lag(1_000), Some(10));
@@ -100,7 +105,11 @@ mod tests {
         assert_eq!(status.lag(1_007), Some(1));
         status.event(event_type::HEARTBEAT, 0, 30);
         status.set_connected(false);
-        assert_eq!(status.lag(1_020), Some(14), "a lost connection is not caught up");
+        assert_eq!(
+            status.lag(1_020),
+            Some(14),
+            "a lost connection is not caught up"
+        );
         assert_eq!(status.bytes_read(), 100 + 40 + 60 + 30 + 50 + 30);
     }
 }

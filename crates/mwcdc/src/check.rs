@@ -129,7 +129,14 @@ async fn server_details(
     report: &mut Report,
 ) -> Result<Vec<(String, String)>> {
     let (flavor, version) = server::detect_flavor(conn).await?;
-    report.ok("server", &format!("{host}: {version} ({flavor})"));
+    let transport = match server::tls_version(conn).await? {
+        Some(tls) => format!("{tls}, source.tls.mode = \"{}\"", config.source.tls.mode),
+        None => "not encrypted".to_string(),
+    };
+    report.ok(
+        "server",
+        &format!("{host}: {version} ({flavor}; {transport})"),
+    );
     check_grants(conn, report).await?;
     for setting in server::settings(conn, flavor, SchemaMode::Binlog).await? {
         let what = setting.name;
@@ -182,7 +189,9 @@ impl Grants {
                 continue; // a role granted to the user
             };
             let target = rest.split(" TO ").next().unwrap_or("").trim();
-            let privileges = privileges.split(", ").map(|p| p.trim().to_ascii_uppercase());
+            let privileges = privileges
+                .split(", ")
+                .map(|p| p.trim().to_ascii_uppercase());
             if target == "*.*" {
                 grants.global.extend(privileges);
             } else if privileges
@@ -243,10 +252,7 @@ async fn check_grants(conn: &mut Conn, report: &mut Report) -> Result<()> {
         report.fail(
             "grant SELECT",
             &format!("{account} lacks it: table definitions cannot be read"),
-            &format!(
-                "{} (or on each wiki database)",
-                grant("SELECT")
-            ),
+            &format!("{} (or on each wiki database)", grant("SELECT")),
         );
     }
     Ok(())
@@ -341,7 +347,11 @@ async fn check_checkpoint(
         }
     };
     if server::oldest_binlog(conn).await?.is_none() {
-        report.fail(what, &format!("{gtid}: the server has no binary logs"), "enable the binary log");
+        report.fail(
+            what,
+            &format!("{gtid}: the server has no binary logs"),
+            "enable the binary log",
+        );
         return Ok(());
     }
     let oldest = server::earliest_position(conn, flavor).await?;
@@ -570,7 +580,9 @@ mod tests {
         assert!(mariadb.has("BINLOG MONITOR"));
         assert!(!mariadb.has("SELECT"));
         assert_eq!(mariadb.select_on, vec!["`enwiki`.*"]);
-        let mysql = Grants::parse(["GRANT SELECT, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `cdc`@`%`"]);
+        let mysql = Grants::parse([
+            "GRANT SELECT, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `cdc`@`%`",
+        ]);
         assert!(mysql.has("SELECT") && mysql.has("REPLICATION CLIENT"));
         let admin = Grants::parse(["GRANT ALL PRIVILEGES ON *.* TO `admin`@`%` WITH GRANT OPTION"]);
         assert!(admin.has("REPLICATION SLAVE") && admin.has("SELECT"));
@@ -587,14 +599,14 @@ mod tests {
             .unwrap()
         };
         let captured = vec![
-            ("en-wiki".to_string(), "revision".to_string()),
+            ("en wiki".to_string(), "revision".to_string()),
             ("en_wiki".to_string(), "revision".to_string()),
             ("dewiki".to_string(), "revision".to_string()),
         ];
         let topics = expected_topics(&config("{prefix}.{db}.{table}"), &captured);
         assert_eq!(
             topics["mwcdc.en_wiki.revision"],
-            vec!["en-wiki.revision", "en_wiki.revision"]
+            vec!["en wiki.revision", "en_wiki.revision"]
         );
         assert_eq!(topics["mwcdc.entity.revision"], vec!["entity revision"]);
         // One topic per table across wikis is intended, not a collision; an entity topic is.

@@ -567,7 +567,9 @@ impl Config {
             let value = std::fs::read_to_string(&path)
                 .map_err(|e| key_error(&key, format!("cannot read {path}: {e}")))?;
             let value = value.trim_end_matches(['\n', '\r']).to_string();
-            self.sink.properties.insert(name, toml::Value::String(value));
+            self.sink
+                .properties
+                .insert(name, toml::Value::String(value));
         }
         for (var, value) in env.range(KAFKA_ENV_PREFIX.to_string()..) {
             let Some(name) = var.strip_prefix(KAFKA_ENV_PREFIX) else {
@@ -1035,7 +1037,11 @@ mod tests {
         assert!(!debug.contains("from-the-env"), "{debug}");
         let both = format!("{text}\"sasl.password\" = \"inline\"\n");
         let err = parse(&both, &[]).unwrap_err();
-        assert!(err.to_string().contains("sink.properties.sasl.password_file"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("sink.properties.sasl.password_file"),
+            "{err}"
+        );
         let missing = text.replace("kafka-password", "absent");
         let err = parse(&missing, &[]).unwrap_err();
         assert!(err.to_string().contains("cannot read"), "{err}");
@@ -1054,7 +1060,11 @@ mod tests {
         assert_eq!(c.http.address().unwrap(), None);
         let err = parse(MINIMAL, &[("MWCDC_HTTP_LISTEN", "localhost")]).unwrap_err();
         assert!(err.to_string().contains("http.listen"), "{err}");
-        let err = parse(&format!("{MINIMAL}[source.tls]\nmode = \"verify-ca\"\n"), &[]).unwrap_err();
+        let err = parse(
+            &format!("{MINIMAL}[source.tls]\nmode = \"verify-ca\"\n"),
+            &[],
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("source.tls.ca"), "{err}");
         let err = parse(&format!("{MINIMAL}[source.tls]\nmode = \"verify\"\n"), &[]).unwrap_err();
         assert!(err.to_string().contains("source.tls.mode"), "{err}");
@@ -1087,6 +1097,26 @@ mod tests {
         assert!(e.to_string().contains("output.entities"), "{e}");
         let e = parse(MINIMAL, &[("MWCDC_OUTPUT_ENTITY_TOPIC", "{prefix}.{db}")]).unwrap_err();
         assert!(e.to_string().contains("output.entity_topic"), "{e}");
+    }
+
+    #[test]
+    fn the_container_configurations_parse() {
+        for file in ["docker/mwcdc.toml", "docker/helm/mwcdc/files/mwcdc.toml"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../..")
+                .join(file);
+            let config =
+                Config::load(&path, &BTreeMap::new()).unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert_eq!(
+                config.checkpoint.dir,
+                Path::new("/var/lib/mwcdc"),
+                "{file}: the state volume"
+            );
+            assert_eq!(
+                config.http.listen, "0.0.0.0:9187",
+                "{file}: reachable by probes and scrapers"
+            );
+        }
     }
 
     #[test]

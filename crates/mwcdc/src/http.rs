@@ -76,7 +76,10 @@ fn answer<B>(endpoints: &Endpoints, request: &Request<B>) -> Response<Full<Bytes
         "/healthz" => text(StatusCode::OK, "ok\n".into()),
         "/readyz" => match endpoints.metrics.readiness(endpoints.ready_max_lag) {
             Ok(()) => text(StatusCode::OK, "ready\n".into()),
-            Err(reason) => text(StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}\n")),
+            Err(reason) => text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("not ready: {reason}\n"),
+            ),
         },
         "/status" => {
             let body = serde_json::to_string(&endpoints.metrics.status()).unwrap_or_default();

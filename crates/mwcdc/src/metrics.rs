@@ -176,8 +176,11 @@ impl Metrics {
         for c in txn.changes.counts() {
             let op = op_label(c.op);
             let counter = if self.per_database {
-                self.row_changes
-                    .with_label_values(&[c.table.db.as_str(), c.table.table.as_str(), op])
+                self.row_changes.with_label_values(&[
+                    c.table.db.as_str(),
+                    c.table.table.as_str(),
+                    op,
+                ])
             } else {
                 self.row_changes
                     .with_label_values(&[c.table.table.as_str(), op])
@@ -218,7 +221,9 @@ impl Metrics {
     }
 
     fn checkpoint_state(&self) -> std::sync::MutexGuard<'_, CheckpointState> {
-        self.checkpoint.lock().unwrap_or_else(PoisonError::into_inner)
+        self.checkpoint
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Seconds behind the server now, once known.

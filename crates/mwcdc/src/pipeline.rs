@@ -232,7 +232,11 @@ impl<S: Sink> Pipeline<S> {
         } = self;
         let context = || format!("transaction {}", txn.gtid);
         let position_text = txn.position.to_string();
-        for (index, record) in records.of(txn, now_ms, metrics).with_context(context)?.enumerate() {
+        for (index, record) in records
+            .of(txn, now_ms, metrics)
+            .with_context(context)?
+            .enumerate()
+        {
             let record = record.with_context(context)?;
             let origin = Origin {
                 position: &txn.position,

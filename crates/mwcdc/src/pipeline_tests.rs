@@ -14,11 +14,11 @@ use mwcdc_record::{
     Transaction,
 };
 use mwcdc_sink::{KafkaSink, KafkaSinkConfig};
+use mwcdc_source::Received;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
-use mwcdc_source::Received;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::Pipeline;
@@ -183,7 +183,9 @@ async fn a_broker_outage_pauses_reading_and_loses_nothing() {
         let (tx, sent) = (h.transactions.clone(), sent.clone());
         async move {
             for seq in 1..=100 {
-                tx.send(received(transaction(seq))).await.expect("pipeline running");
+                tx.send(received(transaction(seq)))
+                    .await
+                    .expect("pipeline running");
                 sent.fetch_add(1, Ordering::SeqCst);
             }
         }
@@ -200,7 +202,9 @@ async fn a_broker_outage_pauses_reading_and_loses_nothing() {
         "reading went on until the in-flight limit: {during} sent"
     );
     assert!(
-        h.metrics.render().contains("\nmwcdc_records_in_flight 10\n"),
+        h.metrics
+            .render()
+            .contains("\nmwcdc_records_in_flight 10\n"),
         "{}",
         h.metrics.render()
     );
@@ -226,7 +230,10 @@ async fn a_broker_outage_pauses_reading_and_loses_nothing() {
         "mwcdc_checkpoint_info{gtid=\"0-1-100\"} 1",
         "mwcdc_checkpoint_age_seconds 0",
     ] {
-        assert!(metrics.contains(&format!("\n{line}\n")), "{line} in {metrics}");
+        assert!(
+            metrics.contains(&format!("\n{line}\n")),
+            "{line} in {metrics}"
+        );
     }
 }
 
@@ -235,7 +242,10 @@ async fn a_failed_delivery_stops_before_checkpointing_past_it() {
     let mock = MockCluster::new(1).expect("mock cluster");
     mock.create_topic(TOPIC, 1, 1).expect("topic");
     let h = start(&mock, 10);
-    h.transactions.send(received(transaction(1))).await.expect("send");
+    h.transactions
+        .send(received(transaction(1)))
+        .await
+        .expect("send");
     assert_eq!(read_all(&mock, 1).len(), 1);
     tokio::time::sleep(Duration::from_millis(200)).await;
     // A non-retriable error for every produce request from now on.
@@ -243,7 +253,10 @@ async fn a_failed_delivery_stops_before_checkpointing_past_it() {
         RDKafkaApiKey::Produce,
         &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED; 10],
     );
-    h.transactions.send(received(transaction(2))).await.expect("send");
+    h.transactions
+        .send(received(transaction(2)))
+        .await
+        .expect("send");
     let result = tokio::time::timeout(Duration::from_secs(20), h.pipeline)
         .await
         .expect("the pipeline stops")

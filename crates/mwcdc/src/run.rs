@@ -151,12 +151,26 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
                 },
             )
             .await?;
-            let parts = Parts { config, store, records, metrics, replicator, start };
+            let parts = Parts {
+                config,
+                store,
+                records,
+                metrics,
+                replicator,
+                start,
+            };
             start_pipeline(parts, sink, ack_rx).await
         }
         SinkType::Stdout => {
             let sink = StdoutSink::new(ack_tx);
-            let parts = Parts { config, store, records, metrics, replicator, start };
+            let parts = Parts {
+                config,
+                store,
+                records,
+                metrics,
+                replicator,
+                start,
+            };
             start_pipeline(parts, sink, ack_rx).await
         }
     }

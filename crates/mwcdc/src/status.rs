@@ -141,7 +141,11 @@ async fn gather(config: Config, password: Option<String>) -> Result<Status> {
     let latest = server::latest_position(&mut conn, flavor).await?;
     let oldest_binlog = server::oldest_binlog(&mut conn).await?;
     let oldest_gtid = match &oldest_binlog {
-        Some(_) => Some(server::earliest_position(&mut conn, flavor).await?.to_string()),
+        Some(_) => Some(
+            server::earliest_position(&mut conn, flavor)
+                .await?
+                .to_string(),
+        ),
         None => None,
     };
     let _ = conn.disconnect().await;
