@@ -22,6 +22,8 @@ use serde::Serialize;
 struct CheckpointState {
     /// The stored position.
     gtid: Option<String>,
+    /// The commit time of the last transaction it covers.
+    commit_ts: Option<chrono::DateTime<chrono::Utc>>,
     /// Since when a transaction read waits for the checkpoint to cover it.
     waiting_since: Option<Instant>,
 }
@@ -50,6 +52,8 @@ pub struct Metrics {
 pub struct RunningStatus {
     /// The stored checkpoint's position, once known.
     pub checkpoint: Option<String>,
+    /// The commit time of the last transaction the checkpoint covers, when it covers one.
+    pub checkpoint_commit_ts: Option<chrono::DateTime<chrono::Utc>>,
     /// Whether the binlog stream is open.
     pub connected: bool,
     /// Seconds behind the server, once known.
@@ -209,9 +213,16 @@ impl Metrics {
         self.in_flight.set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 
-    /// Records a checkpoint written at `gtid`; `complete` when it covers every transaction read.
-    pub fn checkpoint_saved(&self, gtid: &str, complete: bool) {
+    /// Records a checkpoint written at `gtid`, after a transaction committed at `commit_ts`;
+    /// `complete` when it covers every transaction read.
+    pub fn checkpoint_saved(
+        &self,
+        gtid: &str,
+        commit_ts: Option<chrono::DateTime<chrono::Utc>>,
+        complete: bool,
+    ) {
         let mut state = self.checkpoint_state();
+        state.commit_ts = commit_ts;
         if state.gtid.as_deref() != Some(gtid) {
             self.checkpoint_info.reset();
             self.checkpoint_info.with_label_values(&[gtid]).set(1);
@@ -248,8 +259,13 @@ impl Metrics {
 
     /// What `/status` reports.
     pub fn status(&self) -> RunningStatus {
+        let (checkpoint, checkpoint_commit_ts) = {
+            let state = self.checkpoint_state();
+            (state.gtid.clone(), state.commit_ts)
+        };
         RunningStatus {
-            checkpoint: self.checkpoint_state().gtid.clone(),
+            checkpoint,
+            checkpoint_commit_ts,
             connected: self.source.is_connected(),
             lag_seconds: self.lag(),
         }
@@ -293,4 +309,103 @@ fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transaction(db: &str) -> Transaction {
+        let table = Arc::new(mwcdc_record::TableSchema {
+            db: db.into(),
+            table: "revision".into(),
+            columns: vec!["rev_id".into()],
+            key: vec![0],
+        });
+        let change = |op| mwcdc_record::RowChange {
+            table: table.clone(),
+            op,
+            before: None,
+            after: None,
+            gtid: "0-1-5".into(),
+            event_index: 0,
+            row_index: 0,
+            file: "bin.000001".into(),
+            pos: 4,
+            server_id: 1,
+            ts_sec: 0,
+        };
+        Transaction {
+            gtid: "0-1-5".into(),
+            position: mwcdc_position::Position::parse_any("0-1-5").unwrap(),
+            file: "bin.000001".into(),
+            end_pos: 100,
+            commit_ts: 0,
+            changes: vec![change(Op::Create), change(Op::Create), change(Op::Delete)].into(),
+            xa: None,
+        }
+    }
+
+    #[test]
+    fn row_changes_carry_the_database_only_when_asked() {
+        let metrics = Metrics::new(Arc::default(), false);
+        metrics.transaction(&transaction("enwiki"));
+        metrics.transaction(&transaction("dewiki"));
+        let text = metrics.render();
+        assert!(
+            text.contains("mwcdc_row_changes_total{op=\"insert\",table=\"revision\"} 4\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("mwcdc_row_changes_total{op=\"delete\",table=\"revision\"} 2\n"),
+            "{text}"
+        );
+        assert!(text.contains("mwcdc_transactions_total 2\n"), "{text}");
+        let per_db = Metrics::new(Arc::default(), true);
+        per_db.transaction(&transaction("enwiki"));
+        let text = per_db.render();
+        assert!(
+            text.contains(
+                "mwcdc_row_changes_total{database=\"enwiki\",op=\"insert\",table=\"revision\"} 2\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_checkpoint_ages_only_while_a_transaction_waits_for_it() {
+        let metrics = Metrics::new(Arc::default(), false);
+        metrics.checkpoint_saved("0-1-4", None, true);
+        assert!(metrics
+            .render()
+            .contains("mwcdc_checkpoint_age_seconds 0\n"));
+        metrics.transaction(&transaction("enwiki"));
+        std::thread::sleep(Duration::from_millis(20));
+        let age = |text: String| -> f64 {
+            text.lines()
+                .find_map(|l| {
+                    l.strip_prefix("mwcdc_checkpoint_age_seconds ")?
+                        .parse()
+                        .ok()
+                })
+                .unwrap()
+        };
+        assert!(age(metrics.render()) >= 0.02);
+        metrics.checkpoint_saved("0-1-5", None, true);
+        let text = metrics.render();
+        assert_eq!(age(text.clone()), 0.0);
+        assert!(
+            text.contains("mwcdc_checkpoint_info{gtid=\"0-1-5\"} 1\n"),
+            "{text}"
+        );
+        assert!(!text.contains("0-1-4"), "only the current position: {text}");
+    }
+
+    #[test]
+    fn readiness_needs_a_connection() {
+        let metrics = Metrics::new(Arc::default(), false);
+        let reason = metrics.readiness(Duration::from_secs(60)).unwrap_err();
+        assert!(reason.contains("not connected"), "{reason}");
+        assert_eq!(metrics.status().lag_seconds, None);
+    }
 }

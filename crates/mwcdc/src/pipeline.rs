@@ -289,7 +289,8 @@ impl<S: Sink> Pipeline<S> {
         self.store
             .save(&checkpoint)
             .context("writing the checkpoint")?;
-        self.metrics.checkpoint_saved(&checkpoint.gtid, complete);
+        self.metrics
+            .checkpoint_saved(&checkpoint.gtid, checkpoint.commit_ts, complete);
         tracing::debug!(gtid = %checkpoint.gtid, "checkpoint written");
         Ok(())
     }

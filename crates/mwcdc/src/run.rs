@@ -261,7 +261,7 @@ async fn start_pipeline<S: Sink>(
         replicator,
         start,
     } = parts;
-    metrics.checkpoint_saved(&start.to_string(), true);
+    metrics.checkpoint_saved(&start.to_string(), None, true);
     let pipeline = Pipeline {
         metrics,
         name: config.name.clone(),

@@ -54,7 +54,7 @@ pub async fn stored_checkpoint(config: &Config) -> Result<StoredCheckpoint> {
             Ok(StoredCheckpoint {
                 running: true,
                 gtid: status.checkpoint,
-                commit_ts: None,
+                commit_ts: status.checkpoint_commit_ts,
             })
         }
         Err(e) => Err(e.into()),
