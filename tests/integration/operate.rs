@@ -47,12 +47,20 @@ async fn admin(server: &PrivateServer) -> mysql_async::Conn {
 #[tokio::test(flavor = "multi_thread")]
 async fn check_passes_on_a_good_server_and_names_the_fix_for_each_wrong_one() {
     let mut server = PrivateServer::start("check", 23510, "");
-    let connector = Connector::at(
-        "chk",
-        8510,
-        [&server.address(), &kafka()],
-        ["", "", ROWS_ONLY],
-    );
+    let address = server.address();
+    // A configuration for this server as `user`, with `source_extra` in `[source]`.
+    let checker = |server_id: u32, source_extra: &str, user: [&str; 2]| {
+        Connector::at_as(
+            "chk",
+            server_id,
+            [&address, &kafka()],
+            [source_extra, "", ROWS_ONLY],
+            user,
+        )
+    };
+    let cdc = ["cdc", "cdc-secret"];
+    let admin_user = ["mwcdc_admin", "admin-secret"];
+    let connector = checker(8510, "", cdc);
 
     let (code, out, err) = check(&connector);
     assert_eq!(code, Some(0), "{out}{err}");
@@ -97,12 +105,7 @@ async fn check_passes_on_a_good_server_and_names_the_fix_for_each_wrong_one() {
         "binlog_row_metadata",
         "binlog_row_metadata = FULL",
     );
-    let info_schema = Connector::at(
-        "chk",
-        8510,
-        [&server.address(), &kafka()],
-        ["schema = \"information_schema\"\n", "", ROWS_ONLY],
-    );
+    let info_schema = checker(8510, "schema = \"information_schema\"\n", cdc);
     let (code, out, _) = check(&info_schema);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("not needed with source.schema"), "{out}");
@@ -111,13 +114,7 @@ async fn check_passes_on_a_good_server_and_names_the_fix_for_each_wrong_one() {
     server
         .exec("CREATE USER 'reader'@'%' IDENTIFIED BY 'reader-pw'; GRANT SELECT ON *.* TO 'reader'@'%'")
         .await;
-    let reader = Connector::at_as(
-        "chk",
-        8510,
-        [&server.address(), &kafka()],
-        ["", "", ROWS_ONLY],
-        ["reader", "reader-pw"],
-    );
+    let reader = checker(8510, "", ["reader", "reader-pw"]);
     assert_fails(
         &reader,
         "grant REPLICATION SLAVE",
@@ -135,13 +132,7 @@ async fn check_passes_on_a_good_server_and_names_the_fix_for_each_wrong_one() {
         .get_binlog_stream(mysql_async::BinlogStreamRequest::new(8511))
         .await
         .expect("a binlog dump registers a replica");
-    let colliding = Connector::at_as(
-        "chk",
-        8511,
-        [&server.address(), &kafka()],
-        ["", "", ROWS_ONLY],
-        ["mwcdc_admin", "admin-secret"],
-    );
+    let colliding = checker(8511, "", admin_user);
     assert_fails(
         &colliding,
         "server_id",
@@ -149,13 +140,7 @@ async fn check_passes_on_a_good_server_and_names_the_fix_for_each_wrong_one() {
     );
     drop(stream);
     // With the grant, a free id passes.
-    let free = Connector::at_as(
-        "chk",
-        8512,
-        [&server.address(), &kafka()],
-        ["", "", ROWS_ONLY],
-        ["mwcdc_admin", "admin-secret"],
-    );
+    let free = checker(8512, "", admin_user);
     let (code, out, _) = check(&free);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("ok    server_id: 8512 is not used"), "{out}");
@@ -390,16 +375,25 @@ async fn tls_verify_identity_streams_and_a_wrong_ca_fails_clearly() {
         "GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT ON *.* TO 'tlsuser'@'%'",
     )
     .await;
-    let tls =
-        |mode: &str, ca: &str| format!("[source.tls]\nmode = \"{mode}\"\nca = \"{}\"\n", path(ca));
+    let address = server.address();
+    // A connector of this run as the TLS-only account, with `source_extra` in `[source]`.
+    let tls_user = |server_id: u32, source_extra: &str| {
+        Connector::at_as(
+            &prefix,
+            server_id,
+            [&address, &kafka()],
+            [source_extra, "", ROWS_ONLY],
+            ["tlsuser", "tls-pw"],
+        )
+    };
+    let tls = |ca: &str| {
+        format!(
+            "[source.tls]\nmode = \"verify-identity\"\nca = \"{}\"\n",
+            path(ca)
+        )
+    };
 
-    let mut mwcdc = Connector::at_as(
-        &prefix,
-        8530,
-        [&server.address(), &kafka()],
-        [&tls("verify-identity", "server-ca.pem"), "", ROWS_ONLY],
-        ["tlsuser", "tls-pw"],
-    );
+    let mut mwcdc = tls_user(8530, &tls("server-ca.pem"));
     let (code, out, err) = check(&mwcdc);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("TLSv1."), "the session is encrypted:\n{out}");
@@ -417,13 +411,7 @@ async fn tls_verify_identity_streams_and_a_wrong_ca_fails_clearly() {
     assert_eq!(msgs.len(), 1, "{msgs:?}");
     assert!(mwcdc.stop().success());
 
-    let mut wrong_ca = Connector::at_as(
-        "tls",
-        8531,
-        [&server.address(), &kafka()],
-        [&tls("verify-identity", "other-ca.pem"), "", ROWS_ONLY],
-        ["tlsuser", "tls-pw"],
-    );
+    let mut wrong_ca = tls_user(8531, &tls("other-ca.pem"));
     let (code, out, _) = check(&wrong_ca);
     assert_eq!(code, Some(1), "{out}");
     assert!(
@@ -446,13 +434,7 @@ async fn tls_verify_identity_streams_and_a_wrong_ca_fails_clearly() {
         wrong_ca.log()
     );
 
-    let plain = Connector::at_as(
-        "tls",
-        8532,
-        [&server.address(), &kafka()],
-        ["", "", ROWS_ONLY],
-        ["tlsuser", "tls-pw"],
-    );
+    let plain = tls_user(8532, "");
     let (code, out, _) = check(&plain);
     assert_eq!(
         code,
@@ -477,7 +459,7 @@ async fn secrets_stay_out_of_logs_errors_and_metrics() {
         let mut mwcdc = Connector::new(&format!("sec_{server_id}"), server_id, "", "")
             .with_env("RUST_LOG", "debug");
         if let Some(secret) = env {
-            mwcdc = mwcdc.with_env("MWCDC_KAFKA_SASL_PASSWORD", secret);
+            mwcdc = mwcdc.with_env("MWCDC_SINK_PROPERTIES_SASL_PASSWORD", secret);
         }
         let config = std::fs::read_to_string(&mwcdc.config).expect("config");
         std::fs::write(

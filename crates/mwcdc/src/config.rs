@@ -496,8 +496,8 @@ pub fn env_name(path: &str) -> String {
 pub const PASSWORD_ENV: &str = "MWCDC_SOURCE_PASSWORD";
 
 /// The prefix of environment variables that set librdkafka properties:
-/// `MWCDC_KAFKA_SASL_PASSWORD` sets `sasl.password`.
-pub const KAFKA_ENV_PREFIX: &str = "MWCDC_KAFKA_";
+/// `MWCDC_SINK_PROPERTIES_SASL_PASSWORD` sets `sasl.password`.
+pub const KAFKA_ENV_PREFIX: &str = "MWCDC_SINK_PROPERTIES_";
 
 /// The suffix of a `[sink.properties]` key whose value names a file holding the property's
 /// value: `"sasl.password_file" = "/run/secrets/kafka"`.
@@ -544,7 +544,7 @@ impl Config {
     }
 
     /// Replaces `<property>_file` entries of `[sink.properties]` by the files' contents and
-    /// sets the properties named by `MWCDC_KAFKA_*` variables (which win), so that secrets
+    /// sets the properties named by `MWCDC_SINK_PROPERTIES_*` variables (which win), so that secrets
     /// need not be in the configuration file.
     fn read_kafka_secrets(&mut self, env: &BTreeMap<String, String>) -> Result<(), ConfigError> {
         let files: Vec<(String, String)> = self
@@ -1024,8 +1024,8 @@ mod tests {
         let c = parse(
             &text,
             &[
-                ("MWCDC_KAFKA_SASL_PASSWORD", "from-the-env"),
-                ("MWCDC_KAFKA_SASL_USERNAME", "mwcdc"),
+                ("MWCDC_SINK_PROPERTIES_SASL_PASSWORD", "from-the-env"),
+                ("MWCDC_SINK_PROPERTIES_SASL_USERNAME", "mwcdc"),
             ],
         )
         .unwrap();

@@ -12,7 +12,7 @@ use hyper::body::Bytes;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use crate::config::ConfigError;
 use crate::metrics::Metrics;
@@ -38,8 +38,14 @@ pub async fn start(address: SocketAddr, endpoints: Endpoints) -> Result<SocketAd
     let endpoints = Arc::new(endpoints);
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, typically: wait instead of spinning.
+                    warn!(error = %e, "the HTTP listener cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
             };
             let endpoints = endpoints.clone();
             tokio::spawn(async move {

@@ -138,41 +138,35 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
     };
     let records = records(&config)?;
     let (ack_tx, ack_rx) = mpsc::unbounded_channel();
-    match config.sink.kind {
+    let (kind, kafka, reconnect_max) = (
+        config.sink.kind,
+        config.kafka_sink(),
+        config.source.reconnect_max,
+    );
+    let parts = Parts {
+        config,
+        store,
+        records,
+        metrics,
+        replicator,
+        start,
+    };
+    match kind {
         SinkType::Kafka => {
-            let sink = KafkaSink::new(&config.kafka_sink(), ack_tx)?;
+            let sink = KafkaSink::new(&kafka, ack_tx)?;
             // Every failure is waited out: a wrong address shows in the log at once.
             with_backoff(
                 "the Kafka brokers do not answer; waiting for them",
-                config.source.reconnect_max,
+                reconnect_max,
                 |_| true,
                 async || {
                     tokio::task::block_in_place(|| sink.check_connection(Duration::from_secs(10)))
                 },
             )
             .await?;
-            let parts = Parts {
-                config,
-                store,
-                records,
-                metrics,
-                replicator,
-                start,
-            };
             start_pipeline(parts, sink, ack_rx).await
         }
-        SinkType::Stdout => {
-            let sink = StdoutSink::new(ack_tx);
-            let parts = Parts {
-                config,
-                store,
-                records,
-                metrics,
-                replicator,
-                start,
-            };
-            start_pipeline(parts, sink, ack_rx).await
-        }
+        SinkType::Stdout => start_pipeline(parts, StdoutSink::new(ack_tx), ack_rx).await,
     }
 }
 
