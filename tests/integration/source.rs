@@ -338,3 +338,41 @@ async fn a_missing_replication_grant_names_the_grant() {
     );
     exec(&mut conn, &format!("DROP USER '{user}'@'%'")).await;
 }
+
+async fn binlog_position(conn: &mut mysql_async::Conn) -> String {
+    conn.query_first("SELECT @@gtid_binlog_pos")
+        .await
+        .expect("pos")
+        .expect("pos")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_stops_at_a_position_and_the_null_sink_counts_what_it_dropped() {
+    let _shared = SERVER.read().await;
+    let (name, server_id) = unique("stopat");
+    let mut conn = db().await;
+    create_wiki(&mut conn, &name).await;
+    let start = binlog_position(&mut conn).await;
+    insert_revisions(&mut conn, &name, 1..6).await;
+    let stop = binlog_position(&mut conn).await;
+    insert_revisions(&mut conn, &name, 6..9).await;
+    let mut mwcdc = Connector::new(&name, server_id, &format!("start = \"{start}\"\n"), "")
+        .with_env("MWCDC_SINK_TYPE", "null")
+        .with_env("MWCDC_SOURCE_STOP", &stop);
+    mwcdc.spawn();
+    let status = mwcdc.wait(Duration::from_secs(60));
+    let log = mwcdc.log();
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(log.contains("stopped at the stop position"), "{log}");
+    // Five inserts up to the stop position, one row record each; the three after it are not
+    // published.
+    assert!(log.contains("records=5 "), "{log}");
+    let (status, out, err) = mwcdc.command_output(&["checkpoint", "show"]);
+    assert!(status.success(), "{err}");
+    assert!(out.contains(&format!("\"gtid\":\"{stop}\"")), "{out}");
+    // Again, with the command line's --stop-at: the checkpoint is there already.
+    let (status, _, err) = mwcdc.command_output(&["run", "--stop-at", &stop]);
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert!(err.contains("records=0 "), "{err}");
+    drop_dbs(&mut conn, &[&name]).await;
+}

@@ -13,6 +13,7 @@
 
 mod kafka;
 mod metrics;
+mod null;
 mod oversize;
 mod partition;
 mod stdout;
@@ -25,7 +26,8 @@ use thiserror::Error;
 use tokio::sync::mpsc;
 
 pub use kafka::{KafkaSink, KafkaSinkConfig, TopicHealth};
-pub use metrics::{DELIVERY_ERRORS, OVERSIZE_SKIPPED};
+pub use metrics::{DELIVERY_ERRORS, NULL_BYTES_DROPPED, NULL_RECORDS_DROPPED, OVERSIZE_SKIPPED};
+pub use null::NullSink;
 pub use oversize::marker as oversize_marker;
 pub use partition::{murmur2, partition_for};
 pub use stdout::StdoutSink;

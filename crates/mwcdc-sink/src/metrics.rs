@@ -24,6 +24,22 @@ pub static DELIVERY_ERRORS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     ))
 });
 
+/// `mwcdc_null_records_dropped_total`: records the null sink built and dropped.
+pub static NULL_RECORDS_DROPPED: LazyLock<IntCounter> = LazyLock::new(|| {
+    register(IntCounter::new(
+        "mwcdc_null_records_dropped_total",
+        "Records the null sink built and dropped",
+    ))
+});
+
+/// `mwcdc_null_bytes_dropped_total`: their keys, values and headers.
+pub static NULL_BYTES_DROPPED: LazyLock<IntCounter> = LazyLock::new(|| {
+    register(IntCounter::new(
+        "mwcdc_null_bytes_dropped_total",
+        "Bytes of keys, values and headers of the records the null sink dropped",
+    ))
+});
+
 /// Registers a metric once (each is a static, so a second registration cannot happen).
 fn register<M: prometheus::core::Collector + Clone + 'static>(metric: prometheus::Result<M>) -> M {
     let metric = metric.expect("a valid metric definition");

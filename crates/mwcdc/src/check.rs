@@ -79,7 +79,7 @@ pub fn check(path: &Path) -> Result<()> {
         if config.sink.kind == SinkType::Kafka {
             check_brokers(&config, &captured, &mut report);
         } else {
-            report.ok("sink", "stdout: nothing to check");
+            report.ok("sink", "not Kafka (sink.type): no brokers to check");
         }
     });
     if report.failed > 0 {

@@ -98,6 +98,9 @@ pub struct SourceSection {
     /// Where to start without a checkpoint: `earliest`, `latest` or a GTID position.
     #[serde(default = "default_start")]
     pub start: String,
+    /// A GTID position to stop at: once every transaction up to it is delivered and
+    /// checkpointed, `run` exits 0.
+    pub stop: Option<String>,
     /// Where column names come from: `binlog` or `information_schema`.
     #[serde(default)]
     pub schema: SchemaMode,
@@ -237,6 +240,8 @@ pub enum SinkType {
     Kafka,
     /// One JSON line per record on stdout.
     Stdout,
+    /// Records built as for Kafka, then dropped and counted.
+    Null,
 }
 
 /// `[sink]`.
@@ -457,6 +462,7 @@ pub const KEYS: &[(&str, KeyKind)] = &[
     ("source.include", KeyKind::List),
     ("source.exclude", KeyKind::List),
     ("source.start", KeyKind::Text),
+    ("source.stop", KeyKind::Text),
     ("source.schema", KeyKind::Text),
     ("source.heartbeat", KeyKind::Text),
     ("source.read_timeout", KeyKind::Text),
@@ -624,6 +630,7 @@ impl Config {
             }
         }
         self.start()?;
+        self.stop()?;
         TopicTemplate::parse(&self.output.topic)
             .map_err(|e| key_error("output.topic", e.to_string()))?;
         EntityTopicTemplate::parse(&self.output.entity_topic)
@@ -726,6 +733,18 @@ impl Config {
                 })?,
             ),
         })
+    }
+
+    /// The position `run` stops at, if any.
+    pub fn stop(&self) -> Result<Option<mwcdc_position::Position>, ConfigError> {
+        self.source
+            .stop
+            .as_deref()
+            .map(|text| {
+                mwcdc_position::Position::parse_any(text)
+                    .map_err(|e| key_error("source.stop", format!("expected a GTID position: {e}")))
+            })
+            .transpose()
     }
 
     /// The Kafka sink's settings.
@@ -974,6 +993,7 @@ mod tests {
                 (_, KeyKind::List) => "a.b",
                 (&"source.url", _) => "mysql://x@h:1",
                 (&"source.start", _) => "earliest",
+                (&"source.stop", _) => "0-1-100",
                 (&"source.schema", _) => "information_schema",
                 (&"sink.type", _) => "stdout",
                 (&"sink.delivery", _) => "at-least-once",

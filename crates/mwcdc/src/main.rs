@@ -46,6 +46,10 @@ enum Command {
         /// The TOML configuration file.
         #[arg(long, short)]
         config: PathBuf,
+        /// Exit 0 once every transaction up to this GTID position is delivered and
+        /// checkpointed (overrides `source.stop`).
+        #[arg(long, value_name = "POSITION")]
+        stop_at: Option<String>,
     },
     /// Verify everything mwcdc needs: one line per check, exit 0 only when none failed.
     Check {
@@ -98,8 +102,10 @@ enum CheckpointAction {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only on a terminal: log files and collectors get plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
@@ -141,7 +147,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     let result = match cli.command {
-        Command::Run { config } => run::run(&config),
+        Command::Run { config, stop_at } => run::run(&config, stop_at),
         Command::Check { config } => check::check(&config),
         Command::Status { config, json } => status::status(&config, json),
         Command::Checkpoint { action } => match action {

@@ -9,6 +9,11 @@
 //! mode the sink skips those the partitions already hold (`Sent::AlreadyWritten`, never in
 //! flight). Each record goes with its `Origin`: its transaction's position and its index.
 //!
+//! # Stopping at a position
+//! With `source.stop` (`--stop-at`), a transaction past the stop position is not published
+//! and reading ends; once everything before it is acknowledged (or the stop position itself
+//! is), the checkpoint is written and the run ends with `Ok`.
+//!
 //! # Back-pressure
 //! Reading pauses while `sink.max_in_flight` records are unacknowledged; the source's own
 //! channel holds a few transactions more. When Kafka is slow or down, memory stays bounded.
@@ -22,6 +27,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use mwcdc_checkpoint::{Checkpoint, CheckpointStore};
+use mwcdc_position::Position;
 use mwcdc_record::XaStep;
 use mwcdc_sink::{Ack, Origin, Sent, Sink};
 use mwcdc_source::Received;
@@ -52,11 +58,17 @@ pub struct Pipeline<S> {
     pub max_in_flight: usize,
     /// Where progress is counted.
     pub metrics: Arc<Metrics>,
+    /// The position to stop at (`source.stop`, `--stop-at`).
+    pub stop_at: Option<Position>,
+    /// The position reading starts from.
+    pub start: Position,
 }
 
 /// Why the loop stopped.
 enum Stop {
     Shutdown,
+    /// Every transaction up to the stop position is delivered.
+    Reached,
     SourceEnded(Result<(), mwcdc_source::SourceError>),
     Failed(anyhow::Error),
 }
@@ -69,14 +81,17 @@ const HOLD_WARNING: Duration = Duration::from_secs(60);
 struct Progress {
     tracker: Tracker,
     covered: Option<Covered>,
+    /// The position after the last transaction delivered in full.
+    delivered: Position,
     metrics: Arc<Metrics>,
 }
 
 impl Progress {
-    fn new(metrics: Arc<Metrics>) -> Self {
+    fn new(start: Position, metrics: Arc<Metrics>) -> Self {
         Self {
             tracker: Tracker::default(),
             covered: None,
+            delivered: start,
             metrics,
         }
     }
@@ -109,8 +124,15 @@ impl Progress {
 
     fn advance(&mut self) {
         if let Some(c) = self.tracker.complete_prefix() {
+            self.delivered = c.position.clone();
             self.covered = Some(c);
         }
+    }
+
+    /// Whether the stop position is reached: everything up to it is delivered, or a
+    /// transaction past it was read and everything before that is delivered.
+    fn reached(&self, stop: &Position, past_stop: bool) -> Result<bool> {
+        Ok((past_stop && self.tracker.is_idle()) || self.delivered.try_covers(stop)?)
     }
 }
 
@@ -132,10 +154,17 @@ impl<S: Sink> Pipeline<S> {
         shutdown: watch::Sender<bool>,
         mut signal: impl std::future::Future<Output = ()> + Unpin,
     ) -> Result<()> {
-        let mut progress = Progress::new(self.metrics.clone());
+        let mut progress = Progress::new(self.start.clone(), self.metrics.clone());
+        let mut past_stop = false;
         let mut tick = tokio::time::interval(self.interval);
         let mut hold_reported = tokio::time::Instant::now();
         let stop = loop {
+            if let Some(stop) = &self.stop_at {
+                if progress.reached(stop, past_stop)? {
+                    info!(stop = %stop, delivered = %progress.delivered, "the stop position is reached");
+                    break Stop::Reached;
+                }
+            }
             tokio::select! {
                 biased;
                 ack = acks.recv() => {
@@ -156,7 +185,8 @@ impl<S: Sink> Pipeline<S> {
                         }
                     }
                 },
-                txn = transactions.recv(), if progress.tracker.in_flight() < self.max_in_flight => match txn {
+                txn = transactions.recv(), if !past_stop && progress.tracker.in_flight() < self.max_in_flight => match txn {
+                    Some(txn) if self.is_past_stop(&txn)? => past_stop = true,
                     Some(txn) => match self.publish(&mut progress, &txn, &mut acks, &mut signal).await {
                         Ok(Published::Done) => progress.advance(),
                         Ok(Published::Interrupted) => break Stop::Shutdown,
@@ -188,9 +218,21 @@ impl<S: Sink> Pipeline<S> {
                 info!("stopped");
                 Ok(())
             }
+            Stop::Reached => {
+                info!("stopped at the stop position");
+                Ok(())
+            }
             Stop::SourceEnded(Ok(())) => Ok(()),
             Stop::SourceEnded(Err(e)) => Err(e.into()),
             Stop::Failed(e) => Err(e),
+        }
+    }
+
+    /// Whether `received` lies beyond the stop position: it is not published.
+    fn is_past_stop(&self, received: &Received) -> Result<bool> {
+        match &self.stop_at {
+            Some(stop) => Ok(!stop.try_covers(&received.transaction.position)?),
+            None => Ok(false),
         }
     }
 

@@ -13,7 +13,7 @@ use mwcdc_record::{
     BinaryMode, EncoderConfig, Op, RecordEncoder, RowChange, TableSchema, TopicTemplate,
     Transaction,
 };
-use mwcdc_sink::{KafkaSink, KafkaSinkConfig};
+use mwcdc_sink::{KafkaSink, KafkaSinkConfig, NullSink};
 use mwcdc_source::Received;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
@@ -81,6 +81,16 @@ fn run<S: mwcdc_sink::Sink + 'static>(
     acks: mpsc::UnboundedReceiver<mwcdc_sink::Ack>,
     max_in_flight: usize,
 ) -> Harness {
+    run_until(sink, acks, max_in_flight, None)
+}
+
+/// [`run`], stopping at `stop_at`; the pipeline reads from position `0-1-0`.
+fn run_until<S: mwcdc_sink::Sink + 'static>(
+    sink: S,
+    acks: mpsc::UnboundedReceiver<mwcdc_sink::Ack>,
+    max_in_flight: usize,
+    stop_at: Option<&str>,
+) -> Harness {
     let state = tempfile::tempdir().expect("temp dir");
     let metrics = Arc::new(Metrics::new(Arc::default(), false));
     let pipeline = Pipeline {
@@ -100,6 +110,8 @@ fn run<S: mwcdc_sink::Sink + 'static>(
         store: CheckpointStore::open(state.path()).expect("store"),
         interval: Duration::from_millis(10),
         max_in_flight,
+        stop_at: stop_at.map(|p| Position::parse_any(p).expect("stop position")),
+        start: Position::parse_any("0-1-0").expect("start position"),
     };
     let (txn_tx, txn_rx) = mpsc::channel(4);
     let (stop_source_tx, mut stop_source_rx) = watch::channel(false);
@@ -337,4 +349,49 @@ async fn a_large_transaction_stays_within_the_in_flight_limit_and_a_signal_still
         None,
         "nothing acknowledged, nothing covered"
     );
+}
+
+/// Feeds the transactions `seqs` in the background, ignoring a pipeline that stopped reading.
+fn feed(h: &Harness, seqs: Vec<u64>) {
+    let tx = h.transactions.clone();
+    tokio::spawn(async move {
+        for seq in seqs {
+            if tx.send(received(transaction(seq))).await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pipeline_exits_by_itself_once_the_stop_position_is_delivered() {
+    let (ack_tx, ack_rx) = mpsc::unbounded_channel();
+    let h = run_until(NullSink::new(ack_tx), ack_rx, 10, Some("0-1-5"));
+    feed(&h, (1..=10).collect());
+    tokio::time::timeout(Duration::from_secs(10), h.pipeline)
+        .await
+        .expect("the pipeline stops without a signal")
+        .expect("join")
+        .expect("a clean stop");
+    assert_eq!(checkpoint_gtid(&h.state).as_deref(), Some("0-1-5"));
+    assert!(
+        h.metrics
+            .render()
+            .contains("\nmwcdc_transactions_total 5\n"),
+        "nothing past the stop position is published"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transaction_past_the_stop_position_ends_the_run_before_it() {
+    let (ack_tx, ack_rx) = mpsc::unbounded_channel();
+    // 0-1-5 is never written: 0-1-7 is the first transaction past it.
+    let h = run_until(NullSink::new(ack_tx), ack_rx, 10, Some("0-1-5"));
+    feed(&h, vec![1, 2, 3, 7, 8]);
+    tokio::time::timeout(Duration::from_secs(10), h.pipeline)
+        .await
+        .expect("the pipeline stops without a signal")
+        .expect("join")
+        .expect("a clean stop");
+    assert_eq!(checkpoint_gtid(&h.state).as_deref(), Some("0-1-3"));
 }

@@ -10,7 +10,7 @@ use mwcdc_checkpoint::{Checkpoint, CheckpointStore};
 use mwcdc_mediawiki::{EntityConfig, EntityEncoder, EntityTopicTemplate};
 use mwcdc_position::Position;
 use mwcdc_record::{EncoderConfig, RecordEncoder, TopicTemplate};
-use mwcdc_sink::{KafkaSink, Sink, StdoutSink};
+use mwcdc_sink::{KafkaSink, NullSink, Sink, StdoutSink};
 use mwcdc_source::{
     ConnectOptions, Replicator, SourceConfig, SourceError, SourceStatus, TableFilter,
 };
@@ -63,8 +63,12 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// `mwcdc run`.
-pub fn run(path: &Path) -> Result<()> {
-    let (config, password) = load_with_password(path)?;
+pub fn run(path: &Path, stop_at: Option<String>) -> Result<()> {
+    let (mut config, password) = load_with_password(path)?;
+    if stop_at.is_some() {
+        config.source.stop = stop_at;
+        config.stop()?;
+    }
     runtime()?.block_on(run_async(config, password))
 }
 
@@ -167,6 +171,15 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
             start_pipeline(parts, sink, ack_rx).await
         }
         SinkType::Stdout => start_pipeline(parts, StdoutSink::new(ack_tx), ack_rx).await,
+        SinkType::Null => {
+            let result = start_pipeline(parts, NullSink::new(ack_tx), ack_rx).await;
+            info!(
+                records = mwcdc_sink::NULL_RECORDS_DROPPED.get(),
+                bytes = mwcdc_sink::NULL_BYTES_DROPPED.get(),
+                "null sink: records built and dropped"
+            );
+            result
+        }
     }
 }
 
@@ -256,7 +269,10 @@ async fn start_pipeline<S: Sink>(
         start,
     } = parts;
     metrics.checkpoint_saved(&start.to_string(), None, true);
+    let stop_at = config.stop()?;
     let pipeline = Pipeline {
+        stop_at,
+        start: start.clone(),
         metrics,
         name: config.name.clone(),
         sink,
