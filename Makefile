@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SERVICES := tests/services
 
-.PHONY: test deps services services-stop build lint fuzz chaos demo clean-services
+.PHONY: test deps services services-stop build lint fuzz chaos bench demo clean-services
 
 ## test: install what is missing, start MariaDB and the broker, run every check and every
 ## test (unit, recorded-binlog fixtures, and integration against the real services).
@@ -43,6 +43,16 @@ fuzz: deps
 chaos: deps services
 	source <($(SERVICES)/mariadb.sh env) && source <($(SERVICES)/kafka.sh env) && \
 	  MWCDC_CHAOS=full $(CARGO) test -p mwcdc --test integration chaos -- --nocapture --test-threads 1
+
+## bench: mwcdc against mariadb-binlog and python-mysql-replication on one fixed binlog
+## segment (generated once, 1.2M row changes), each tool BENCH_RUNS times interleaved, then
+## commit-to-consumer latency at 1,000 transactions/s; prints the table of medians and writes
+## it into docs/performance.md (tests/bench/bench.py).
+BENCH_RUNS ?= 3
+bench: deps services
+	$(CARGO) build --release -p mwcdc
+	tests/bench/setup.sh
+	.services/bench-venv/bin/python tests/bench/bench.py --runs $(BENCH_RUNS) --write docs/performance.md
 
 ## demo: start the services, create two MediaWiki-shaped wikis, edit them, show the records.
 demo: deps services

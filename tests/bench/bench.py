@@ -1,0 +1,310 @@
+"""`make bench`: mwcdc against the alternatives on one fixed binlog segment, in one run.
+
+1. Generates the segment on the local MariaDB (`make services`), once: 1,000,000 MediaWiki
+   `revision`-shaped rows inserted in transactions of 100 rows, then 200,000 single-row
+   updates, in binlog files of their own. It is reused while the server still has them.
+2. Reads exactly that segment with each tool, `--runs` times, the tools interleaved: the wire
+   floor (`mariadb-binlog --read-from-remote-server --raw`), python-mysql-replication (a tenth
+   of the rows, every value decoded), mwcdc with the null sink, and mwcdc to the broker in
+   both delivery modes (until the stop position is acknowledged and checkpointed).
+3. Measures commit-to-consumer latency at a steady rate (`latency.py`).
+4. Prints medians (wall time, row changes per second, CPU seconds, peak RSS) with ratios to the
+   wire floor and to python-mysql-replication; `--write FILE` puts the table into FILE between
+   the `<!-- bench:begin -->` and `<!-- bench:end -->` lines.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ROOT / "tests" / "services"
+MWCDC = ROOT / "target" / "release" / "mwcdc"
+DB = "mwcdc_bench"
+INSERT_ROWS = 1_000_000
+TXN_ROWS = 100
+UPDATES = 200_000
+SEGMENT_ROWS = INSERT_ROWS + UPDATES
+PYTHON_SHARE = 10  # python-mysql-replication reads a tenth of the rows
+MARKER = ROOT / ".services" / "bench-segment.json"
+
+
+def service_env(script: str) -> dict:
+    out = subprocess.run([str(SERVICES / script), "env"], check=True, capture_output=True, text=True).stdout
+    env = {}
+    for line in out.splitlines():
+        match = re.match(r"export (\w+)=(.*)", line)
+        if match:
+            env[match.group(1)] = match.group(2)
+    return env
+
+
+ENV = {**service_env("mariadb.sh"), **service_env("kafka.sh")}
+PORT = int(os.environ.get("MWCDC_MARIADB_PORT", "3307"))
+USER, PASSWORD = ENV["MWCDC_TEST_CDC_USER"], ENV["MWCDC_TEST_CDC_PASSWORD"]
+BROKERS = ENV["MWCDC_TEST_KAFKA"]
+
+
+def sql(query: str) -> str:
+    return subprocess.run(
+        [str(SERVICES / "mariadb.sh"), "sql", "-N", "-e", query], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def binary_logs() -> list:
+    rows = sql("SHOW BINARY LOGS").splitlines()
+    return [(r.split("\t")[0], int(r.split("\t")[1])) for r in rows if r]
+
+
+def revision_row(i: int) -> str:
+    ts = f"2026{i % 12 + 1:02d}{i % 28 + 1:02d}{i % 24:02d}{i % 60:02d}{(i * 7) % 60:02d}"
+    sha1 = format((i * 0x9E3779B97F4A7C15) & ((1 << 155) - 1), "x").rjust(31, "0")[:31]
+    parent = "NULL" if i == 1 else str(i - 1)
+    return f"({i % 50000 + 1},{(i * 7) % 100000},{i % 3000},'{ts}',{i % 2},0,{i % 100000},{parent},'{sha1}')"
+
+
+def segment_sql():
+    yield f"USE {DB};\n"
+    columns = "rev_page,rev_comment_id,rev_actor,rev_timestamp,rev_minor_edit,rev_deleted,rev_len,rev_parent_id,rev_sha1"
+    for t in range(INSERT_ROWS // TXN_ROWS):
+        rows = ",".join(revision_row(t * TXN_ROWS + k + 1) for k in range(TXN_ROWS))
+        yield f"INSERT INTO revision ({columns}) VALUES {rows};\n"
+    for u in range(UPDATES):
+        yield f"UPDATE revision SET rev_len = rev_len + 1 WHERE rev_id = {(u * 5) % INSERT_ROWS + 1};\n"
+
+
+def generate_segment() -> dict:
+    if MARKER.exists():
+        segment = json.loads(MARKER.read_text())
+        have = {name for name, _ in binary_logs()}
+        if segment.get("rows") == SEGMENT_ROWS and set(segment["files"]) <= have:
+            print(f"segment: reusing {segment['start']} -> {segment['end']}", file=sys.stderr)
+            return segment
+    print("segment: generating (a few minutes)", file=sys.stderr)
+    sql(f"CREATE DATABASE IF NOT EXISTS {DB}")
+    sql(f"DROP TABLE IF EXISTS {DB}.revision")
+    sql(
+        f"CREATE TABLE {DB}.revision (rev_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, "
+        "rev_page INT UNSIGNED NOT NULL, rev_comment_id BIGINT UNSIGNED NOT NULL DEFAULT 0, "
+        "rev_actor BIGINT UNSIGNED NOT NULL DEFAULT 0, rev_timestamp BINARY(14) NOT NULL, "
+        "rev_minor_edit TINYINT UNSIGNED NOT NULL DEFAULT 0, rev_deleted TINYINT UNSIGNED NOT NULL DEFAULT 0, "
+        "rev_len INT UNSIGNED DEFAULT NULL, rev_parent_id BIGINT UNSIGNED DEFAULT NULL, "
+        "rev_sha1 VARBINARY(32) NOT NULL DEFAULT '') ENGINE=InnoDB"
+    )
+    flush = sql("SELECT @@GLOBAL.innodb_flush_log_at_trx_commit")
+    sql("SET GLOBAL innodb_flush_log_at_trx_commit = 2")
+    try:
+        sql("FLUSH BINARY LOGS")
+        start = sql("SELECT @@gtid_binlog_pos")
+        first = binary_logs()[-1][0]
+        client = subprocess.Popen(
+            [str(SERVICES / "mariadb.sh"), "sql"], stdin=subprocess.PIPE, text=True
+        )
+        for statement in segment_sql():
+            client.stdin.write(statement)
+        client.stdin.close()
+        if client.wait() != 0:
+            raise SystemExit("generating the segment failed")
+        end = sql("SELECT @@gtid_binlog_pos")
+        last = binary_logs()[-1][0]
+        sql("FLUSH BINARY LOGS")
+    finally:
+        sql(f"SET GLOBAL innodb_flush_log_at_trx_commit = {flush}")
+    logs = binary_logs()
+    names = [n for n, _ in logs]
+    files = names[names.index(first) : names.index(last) + 1]
+    size = sum(s for n, s in logs if n in files)
+    segment = {"start": start, "end": end, "files": files, "bytes": size, "rows": SEGMENT_ROWS}
+    MARKER.write_text(json.dumps(segment))
+    return segment
+
+
+def timed(cmd: list, env: dict, log: Path) -> dict:
+    """Runs `cmd` under GNU time: wall seconds, CPU seconds, peak RSS (MB), and its output."""
+    times = log.with_suffix(".time")
+    with open(log, "w") as out:
+        status = subprocess.run(
+            ["/usr/bin/time", "-f", "%e %U %S %M", "-o", str(times), *cmd],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        ).returncode
+    if status != 0:
+        raise SystemExit(f"{cmd[0]} failed ({status}); see {log}:\n{log.read_text()[-2000:]}")
+    wall, user, system, rss = times.read_text().split()[-4:]
+    return {"wall": float(wall), "cpu": float(user) + float(system), "rss_mb": int(rss) / 1024}
+
+
+def restart_broker() -> None:
+    for action in ("stop", "start"):
+        subprocess.run([str(SERVICES / "kafka.sh"), action], check=True, capture_output=True)
+
+
+def mwcdc_config(work: Path, name: str, segment: dict, sink: str, delivery: str, server_id: int) -> Path:
+    path = work / f"{name}.toml"
+    path.write_text(
+        f'name = "{name}"\n[source]\nurl = "mysql://{USER}@127.0.0.1:{PORT}"\nserver_id = {server_id}\n'
+        f'include = ["{DB}.revision"]\nstart = "{segment["start"]}"\nstop = "{segment["end"]}"\n'
+        f'[sink]\ntype = "{sink}"\nbrokers = "{BROKERS}"\ntopic_prefix = "{name}"\ndelivery = "{delivery}"\n'
+        f'[checkpoint]\ndir = "{work / name}"\n[http]\nlisten = ""\n'
+    )
+    return path
+
+
+def run_tool(tool: str, segment: dict, work: Path, round_: int) -> dict:
+    name = f"bench-{tool}-{round_}-{os.getpid()}"
+    log = work / f"{name}.log"
+    env = {"MWCDC_SOURCE_PASSWORD": PASSWORD, "RUST_LOG": "info"}
+    if tool == "wire":
+        out = work / name
+        out.mkdir()
+        cmd = [
+            "mariadb-binlog", "--no-defaults", "--read-from-remote-server", "--raw",
+            "--host=127.0.0.1", f"--port={PORT}", f"--user={USER}", f"--password={PASSWORD}",
+            f"--result-file={out}/", *segment["files"],
+        ]
+        result = timed(cmd, {}, log)
+        rows = SEGMENT_ROWS
+        subprocess.run(["rm", "-rf", str(out)], check=True)
+    elif tool == "python":
+        rows_wanted = SEGMENT_ROWS // PYTHON_SHARE
+        cmd = [
+            str(ROOT / ".services" / "bench-venv" / "bin" / "python"), str(ROOT / "tests" / "bench" / "pyrepl.py"),
+            "127.0.0.1", str(PORT), USER, PASSWORD, str(9200 + round_), segment["files"][0], DB, str(rows_wanted),
+        ]
+        result = timed(cmd, {}, log)
+        rows = int(log.read_text().split()[-2])
+    else:
+        sink, delivery = {"null": ("null", "at-least-once"), "kafka-alo": ("kafka", "at-least-once"),
+                          "kafka-eo": ("kafka", "exactly-once")}[tool]
+        if sink == "kafka":
+            restart_broker()  # tansu keeps everything in memory: start each run empty
+        config = mwcdc_config(work, name, segment, sink, delivery, 9300 + round_)
+        result = timed([str(MWCDC), "run", "--config", str(config)], env, log)
+        if "stopped at the stop position" not in log.read_text():
+            raise SystemExit(f"{name} did not reach the stop position; see {log}")
+        rows = SEGMENT_ROWS
+    result["rows"] = rows
+    result["rate"] = rows / result["wall"]
+    return result
+
+
+def latency(work: Path, rate: int, seconds: int) -> dict:
+    restart_broker()
+    sql(f"CREATE DATABASE IF NOT EXISTS {DB}")
+    sql(f"CREATE TABLE IF NOT EXISTS {DB}.latency (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, commit_us BIGINT NOT NULL) ENGINE=InnoDB")
+    name = f"bench-latency-{os.getpid()}"
+    config = work / f"{name}.toml"
+    config.write_text(
+        f'name = "{name}"\n[source]\nurl = "mysql://{USER}@127.0.0.1:{PORT}"\nserver_id = 9400\n'
+        f'include = ["{DB}.latency"]\nstart = "latest"\n[sink]\nbrokers = "{BROKERS}"\ntopic_prefix = "{name}"\n'
+        f'[checkpoint]\ndir = "{work / name}"\n[output]\nentities = false\n[http]\nlisten = ""\n'
+    )
+    log = open(work / f"{name}.log", "w")
+    connector = subprocess.Popen(
+        [str(MWCDC), "run", "--config", str(config)],
+        env={**os.environ, "MWCDC_SOURCE_PASSWORD": PASSWORD, "RUST_LOG": "info"},
+        stderr=log,
+    )
+    deadline = time.time() + 30
+    while "streaming the binlog" not in (work / f"{name}.log").read_text():
+        if time.time() > deadline or connector.poll() is not None:
+            raise SystemExit(f"the latency connector did not start; see {work / f'{name}.log'}")
+        time.sleep(0.2)
+    admin = ENV["MWCDC_TEST_MYSQL_URL"]
+    match = re.match(r"mysql://([^:]+):([^@]+)@([^:]+):(\d+)", admin)
+    out = subprocess.run(
+        [
+            str(ROOT / ".services" / "bench-venv" / "bin" / "python"), str(ROOT / "tests" / "bench" / "latency.py"),
+            match.group(3), match.group(4), match.group(1), match.group(2), f"{DB}.latency",
+            BROKERS, f"{name}.{DB}.latency", str(rate), str(seconds),
+        ],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    connector.terminate()
+    connector.wait(timeout=30)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+LABELS = {
+    "wire": "wire floor: `mariadb-binlog --read-from-remote-server --raw`",
+    "python": "python-mysql-replication (a tenth of the rows, every value)",
+    "null": "mwcdc, null sink (decode, fold, encode, CRC check)",
+    "kafka-alo": "mwcdc to the broker, at-least-once",
+    "kafka-eo": "mwcdc to the broker, exactly-once",
+}
+
+
+def table(segment: dict, results: dict, lat: dict, runs: int) -> str:
+    med = {tool: {k: statistics.median(r[k] for r in rs) for k in ("wall", "cpu", "rss_mb", "rate")}
+           for tool, rs in results.items()}
+    lines = [
+        f"Segment: {SEGMENT_ROWS:,} row changes ({INSERT_ROWS:,} inserted in transactions of {TXN_ROWS}, "
+        f"{UPDATES:,} single-row updates), {segment['bytes'] / 1e6:.0f} MB of binlog in {len(segment['files'])} file(s). "
+        f"Medians of {runs} interleaved runs on {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
+        "with MariaDB and the broker on the same machine.",
+        "",
+        "| tool | wall s | row changes/s | × wire floor | × python-mysql-replication | CPU s | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    def ratio(m: dict, base: str, digits: int) -> str:
+        return f"{m['rate'] / med[base]['rate']:.{digits}f}" if base in med else "-"
+
+    for tool, m in med.items():
+        lines.append(
+            f"| {LABELS[tool]} | {m['wall']:.2f} | {m['rate']:,.0f} | {ratio(m, 'wire', 2)} | "
+            f"{ratio(m, 'python', 1)} | {m['cpu']:.2f} | {m['rss_mb']:.0f} |"
+        )
+    if lat:
+        lines += [
+            "",
+            f"Latency, commit to consumer, {lat['sent']:,} transactions at {lat['sent'] // max(1, round(lat['write_seconds'])):,}/s "
+            f"({lat['received']:,} received): p50 {lat.get('p50_ms', 0):.1f} ms, p99 {lat.get('p99_ms', 0):.1f} ms, "
+            f"p99.9 {lat.get('p999_ms', 0):.1f} ms, max {lat.get('max_ms', 0):.1f} ms.",
+        ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tools", default="wire,python,null,kafka-alo,kafka-eo")
+    parser.add_argument("--latency-rate", type=int, default=1000)
+    parser.add_argument("--latency-seconds", type=int, default=60)
+    parser.add_argument("--write", help="a Markdown file to put the table into")
+    args = parser.parse_args()
+    segment = generate_segment()
+    tools = args.tools.split(",")
+    results = {tool: [] for tool in tools}
+    with tempfile.TemporaryDirectory(prefix="mwcdc-bench-") as tmp:
+        work = Path(tmp)
+        for round_ in range(1, args.runs + 1):
+            for tool in tools:
+                r = run_tool(tool, segment, work, round_)
+                results[tool].append(r)
+                print(f"round {round_} {tool}: {r['wall']:.2f} s, {r['rate']:,.0f} rows/s, "
+                      f"cpu {r['cpu']:.2f} s, rss {r['rss_mb']:.0f} MB", file=sys.stderr, flush=True)
+        lat = latency(work, args.latency_rate, args.latency_seconds) if args.latency_seconds > 0 else {}
+        if lat:
+            print(f"latency: {lat}", file=sys.stderr)
+    text = table(segment, results, lat, args.runs)
+    print(text)
+    if args.write:
+        doc = Path(args.write)
+        content = doc.read_text()
+        begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+        before, rest = content.split(begin, 1)
+        after = rest.split(end, 1)[1]
+        doc.write_text(f"{before}{begin}\n{text}\n{end}{after}")
+
+
+if __name__ == "__main__":
+    main()

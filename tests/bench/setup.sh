@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The benchmark's Python environment: .services/bench-venv with tests/bench/requirements.txt.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+VENV=.services/bench-venv
+if [[ ! -x $VENV/bin/python ]]; then
+    python3 -m venv "$VENV"
+fi
+"$VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/bench/requirements.txt
