@@ -7,20 +7,21 @@ use std::sync::Arc;
 use mwcdc_binlog::Value;
 use mwcdc_record::{
     write_json_bytes, write_json_str, write_json_value, BinaryMode, ChangeIter, KeyEncoding,
-    Record, RowChange, SpillError, TableSchema, Transaction,
+    Record, RowChange, SpillError, TableSchema,
 };
 
 use crate::fold::{
     json_id, param_bytes, Action, Entity, GroupChange, LogFact, Plan, Planned, Source,
 };
 use crate::params::Params;
-use crate::row::{epoch_timestamp, mw_timestamp, visibility_json, Row};
+use crate::row::{mw_timestamp, visibility_json, Row};
 
 /// The entity records of one transaction, written anchor by anchor as they are taken.
 pub struct EntityRecords<'a> {
     pub(crate) topics: &'a [Arc<str>; 4],
     pub(crate) binary: BinaryMode,
-    pub(crate) txn: &'a Transaction,
+    /// The transaction's commit time as RFC 3339, once per transaction.
+    pub(crate) commit_ts: String,
     pub(crate) plan: Plan,
     pub(crate) changes: ChangeIter<'a>,
     pub(crate) seq: u32,
@@ -278,9 +279,11 @@ impl EntityRecords<'_> {
         rec.str("entity", item.entity.name());
         rec.str("action", item.action.name());
         rec.raw("key", &head.key_json);
-        let commit_ts = epoch_timestamp(self.txn.commit_ts);
-        rec.str("entity_ts", head.entity_ts.as_deref().unwrap_or(&commit_ts));
-        rec.str("commit_ts", &commit_ts);
+        rec.str(
+            "entity_ts",
+            head.entity_ts.as_deref().unwrap_or(&self.commit_ts),
+        );
+        rec.str("commit_ts", &self.commit_ts);
         // The row's GTID, as in the id and the row stream (for XA: the prepare's).
         rec.str("gtid", &change.gtid);
         let tables = serde_json::to_string(&head.tables).unwrap_or_default();

@@ -95,7 +95,7 @@ impl EntityEncoder {
         Ok(EntityRecords {
             topics: &self.topics,
             binary: self.config.binary,
-            txn,
+            commit_ts: row::epoch_timestamp(txn.commit_ts),
             plan,
             changes: txn.changes.iter(),
             seq: 0,

@@ -46,22 +46,74 @@ impl<'a> Row<'a> {
     }
 }
 
-/// A MediaWiki timestamp (`YYYYMMDDHHMMSS`, UTC) as RFC 3339, `None` when malformed.
+/// A MediaWiki timestamp (`YYYYMMDDHHMMSS`, UTC) as RFC 3339, `None` when malformed or not
+/// a date. (On the hot path: digits are checked and copied, no date library.)
 pub(crate) fn mw_timestamp(raw: &[u8]) -> Option<String> {
-    let digits = raw.get(..14)?;
-    if !digits.iter().all(u8::is_ascii_digit) {
+    let d = raw.get(..14)?;
+    if !d.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let text = std::str::from_utf8(digits).ok()?;
-    let t = chrono::NaiveDateTime::parse_from_str(text, "%Y%m%d%H%M%S").ok()?;
-    Some(t.and_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string())
+    let num = |at: usize, len: usize| {
+        d[at..at + len]
+            .iter()
+            .fold(0u32, |n, c| n * 10 + u32::from(c - b'0'))
+    };
+    let (year, month, day) = (num(0, 4), num(4, 2), num(6, 2));
+    let (hour, minute, second) = (num(8, 2), num(10, 2), num(12, 2));
+    // A leap second (60) is a valid time, as in RFC 3339.
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut out = Vec::with_capacity(20);
+    for (at, len, after) in [
+        (0, 4, b'-'),
+        (4, 2, b'-'),
+        (6, 2, b'T'),
+        (8, 2, b':'),
+        (10, 2, b':'),
+        (12, 2, b'Z'),
+    ] {
+        out.extend_from_slice(&d[at..at + len]);
+        out.push(after);
+    }
+    String::from_utf8(out).ok()
 }
 
-/// Seconds since the epoch as RFC 3339.
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Seconds since the epoch as RFC 3339 (the civil date from the day count, as in Howard
+/// Hinnant's `civil_from_days`).
 pub(crate) fn epoch_timestamp(secs: u32) -> String {
-    chrono::DateTime::from_timestamp(i64::from(secs), 0)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default()
+    let days = i64::from(secs / 86_400);
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3_600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 /// `rev_deleted` / `ar_deleted` / `log_deleted` bits as a JSON object.
@@ -89,6 +141,46 @@ mod tests {
         assert_eq!(mw_timestamp(b"20261326080005"), None);
         assert_eq!(mw_timestamp(b"2026012608000x"), None);
         assert_eq!(epoch_timestamp(0), "1970-01-01T00:00:00Z");
+        let chrono_leap = chrono::NaiveDateTime::parse_from_str("20240229235960", "%Y%m%d%H%M%S")
+            .map(|t| t.and_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .ok();
+        assert_eq!(
+            mw_timestamp(b"20240229235960"),
+            chrono_leap,
+            "a leap second, as before"
+        );
+        assert_eq!(mw_timestamp(b"20230229000000"), None, "not a leap year");
+        assert_eq!(mw_timestamp(b"21000229000000"), None, "not a leap year");
+        assert_eq!(
+            mw_timestamp(b"20000229000000").as_deref(),
+            Some("2000-02-29T00:00:00Z")
+        );
+        assert_eq!(mw_timestamp(b"20260431000000"), None);
+        assert_eq!(mw_timestamp(b"20260101240000"), None);
+    }
+
+    proptest::proptest! {
+        /// The same answers as chrono, the date library they replace on the hot path.
+        #[test]
+        fn timestamps_agree_with_chrono(secs: u32, digits in "[0-9]{14}") {
+            let expected = chrono::DateTime::from_timestamp(i64::from(secs), 0)
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .unwrap();
+            proptest::prop_assert_eq!(epoch_timestamp(secs), expected);
+            let expected = chrono::NaiveDateTime::parse_from_str(&digits, "%Y%m%d%H%M%S")
+                .ok()
+                .map(|t| t.and_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            proptest::prop_assert_eq!(mw_timestamp(digits.as_bytes()), expected);
+        }
+
+        /// Valid dates, which random digits rarely are.
+        #[test]
+        fn valid_dates_agree_with_chrono(secs: u32) {
+            let formatted = epoch_timestamp(secs).replace(['-', 'T', ':', 'Z'], "");
+            let expected = chrono::DateTime::from_timestamp(i64::from(secs), 0)
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            proptest::prop_assert_eq!(mw_timestamp(formatted.as_bytes()), expected);
+        }
     }
 
     #[test]
