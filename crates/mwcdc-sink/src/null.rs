@@ -7,7 +7,9 @@ use std::time::Duration;
 use mwcdc_record::{Record, ID_HEADER};
 
 use crate::metrics::{NULL_BYTES_DROPPED, NULL_RECORDS_DROPPED};
-use crate::{Ack, AckSender, Origin, Sent, Sink, SinkError, INDEX_HEADER, POSITION_HEADER};
+use crate::{
+    delivered_now, AckSender, Origin, Sent, Sink, SinkError, INDEX_HEADER, POSITION_HEADER,
+};
 
 /// Drops records and acknowledges each at once.
 pub struct NullSink {
@@ -66,12 +68,7 @@ impl Sink for NullSink {
         self.bytes += bytes;
         NULL_RECORDS_DROPPED.inc();
         NULL_BYTES_DROPPED.inc_by(bytes);
-        // The receiver is gone only when the pipeline is shutting down.
-        let _ = self.acks.send(Ack {
-            ticket,
-            result: Ok(()),
-        });
-        Ok(Sent::Queued)
+        Ok(delivered_now(&self.acks, ticket))
     }
 
     async fn flush(&mut self, _timeout: Duration) -> Result<(), SinkError> {

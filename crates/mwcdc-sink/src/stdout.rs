@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use mwcdc_record::{KeyEncoding, Record, ID_HEADER};
 
-use crate::{Ack, AckSender, Origin, Sent, Sink, SinkError, INDEX_HEADER, POSITION_HEADER};
+use crate::{
+    delivered_now, AckSender, Origin, Sent, Sink, SinkError, INDEX_HEADER, POSITION_HEADER,
+};
 
 /// Writes `{"topic","key","value","headers"}` lines to standard output, one write per
 /// record, and acknowledges each record once its line is written.
@@ -83,12 +85,7 @@ impl Sink for StdoutSink {
         let mut out = std::io::stdout().lock();
         out.write_all(&l)?;
         out.flush()?;
-        // The receiver is gone only when the pipeline is shutting down.
-        let _ = self.acks.send(Ack {
-            ticket,
-            result: Ok(()),
-        });
-        Ok(Sent::Queued)
+        Ok(delivered_now(&self.acks, ticket))
     }
 
     async fn flush(&mut self, _timeout: Duration) -> Result<(), SinkError> {
