@@ -78,7 +78,14 @@ pub struct RowChange {
 impl RowChange {
     /// The deterministic id of this change: `<gtid>/<event>/<row>`.
     pub fn id(&self) -> String {
-        format!("{}/{}/{}", self.gtid, self.event_index, self.row_index)
+        let mut digits = itoa::Buffer::new();
+        let mut id = String::with_capacity(self.gtid.len() + 24);
+        id.push_str(&self.gtid);
+        id.push('/');
+        id.push_str(digits.format(self.event_index));
+        id.push('/');
+        id.push_str(digits.format(self.row_index));
+        id
     }
 }
 

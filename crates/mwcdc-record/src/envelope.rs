@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::buffer::{ChangeIter, SpillError};
 use crate::change::{Op, RowChange, TableSchema, Transaction};
-use crate::json::{write_str, write_value};
+use crate::json::{write_str, write_u64, write_value};
 use crate::topic::TopicTemplate;
 
 /// How binary column values appear in JSON.
@@ -81,6 +81,9 @@ pub struct RecordEncoder {
     topics: HashMap<(String, String), Arc<str>>,
     version: &'static str,
     reserved: Vec<String>,
+    /// The length of the last value written: the next one is given room for it and a
+    /// quarter more, so that a value is rarely copied to a larger buffer while it is written.
+    last_value_len: usize,
 }
 
 impl RecordEncoder {
@@ -91,6 +94,7 @@ impl RecordEncoder {
             topics: HashMap::new(),
             version: env!("CARGO_PKG_VERSION"),
             reserved: Vec::new(),
+            last_value_len: 256,
         }
     }
 
@@ -245,7 +249,7 @@ impl RecordEncoder {
     }
 
     fn value(
-        &self,
+        &mut self,
         change: &RowChange,
         op: Op,
         before: Option<&[Value]>,
@@ -253,7 +257,7 @@ impl RecordEncoder {
         (total_order, table_order): (u32, u32),
         now_ms: u64,
     ) -> Vec<u8> {
-        let mut out = Vec::with_capacity(256);
+        let mut out = Vec::with_capacity(self.last_value_len + self.last_value_len / 4);
         out.extend_from_slice(b"{\"before\":");
         self.row(&mut out, &change.table, before);
         out.extend_from_slice(b",\"after\":");
@@ -262,32 +266,34 @@ impl RecordEncoder {
         write_str(&mut out, self.version);
         out.extend_from_slice(b",\"name\":");
         write_str(&mut out, &self.config.connector_name);
-        out.extend_from_slice(format!(",\"server_id\":{},\"gtid\":", change.server_id).as_bytes());
+        out.extend_from_slice(b",\"server_id\":");
+        write_u64(&mut out, change.server_id.into());
+        out.extend_from_slice(b",\"gtid\":");
         write_str(&mut out, &change.gtid);
         out.extend_from_slice(b",\"file\":");
         write_str(&mut out, &change.file);
-        out.extend_from_slice(
-            format!(
-                ",\"pos\":{},\"row\":{},\"ts_ms\":{},\"db\":",
-                change.pos,
-                change.row_index,
-                u64::from(change.ts_sec) * 1000
-            )
-            .as_bytes(),
-        );
+        out.extend_from_slice(b",\"pos\":");
+        write_u64(&mut out, change.pos);
+        out.extend_from_slice(b",\"row\":");
+        write_u64(&mut out, change.row_index.into());
+        out.extend_from_slice(b",\"ts_ms\":");
+        write_u64(&mut out, u64::from(change.ts_sec) * 1000);
+        out.extend_from_slice(b",\"db\":");
         write_str(&mut out, &change.table.db);
         out.extend_from_slice(b",\"table\":");
         write_str(&mut out, &change.table.table);
         out.extend_from_slice(b",\"snapshot\":\"false\"},\"op\":\"");
         out.extend_from_slice(op.code().as_bytes());
-        out.extend_from_slice(
-            format!("\",\"ts_ms\":{now_ms},\"transaction\":{{\"id\":").as_bytes(),
-        );
+        out.extend_from_slice(b"\",\"ts_ms\":");
+        write_u64(&mut out, now_ms);
+        out.extend_from_slice(b",\"transaction\":{\"id\":");
         write_str(&mut out, &change.gtid);
-        out.extend_from_slice(
-            format!(",\"total_order\":{total_order},\"data_collection_order\":{table_order}}}}}")
-                .as_bytes(),
-        );
+        out.extend_from_slice(b",\"total_order\":");
+        write_u64(&mut out, total_order.into());
+        out.extend_from_slice(b",\"data_collection_order\":");
+        write_u64(&mut out, table_order.into());
+        out.extend_from_slice(b"}}");
+        self.last_value_len = out.len();
         out
     }
 

@@ -5,18 +5,41 @@ use mwcdc_binlog::Value;
 
 use crate::envelope::BinaryMode;
 
-/// Writes a JSON string literal.
+/// Writes a JSON string literal (escaped as serde_json escapes it).
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Most strings (names, ids, hashes, timestamps) need no escape: copied as they are.
+    if !s.bytes().any(needs_escape) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // Writing to a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Whether JSON needs `b` escaped in a string: control characters, the quote, the backslash.
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// Writes an unsigned integer in decimal.
+pub fn write_u64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// Writes a signed integer in decimal.
+pub fn write_i64(out: &mut Vec<u8>, v: i64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 /// Writes one column value as JSON: numbers keep their range, binary values follow `binary`.
 pub fn write_value(out: &mut Vec<u8>, value: &Value, binary: BinaryMode) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
-        Value::Int(v) => out.extend_from_slice(v.to_string().as_bytes()),
-        Value::UInt(v) => out.extend_from_slice(v.to_string().as_bytes()),
+        Value::Int(v) => write_i64(out, *v),
+        Value::UInt(v) => write_u64(out, *v),
         Value::Float(v) => {
             let _ = serde_json::to_writer(&mut *out, v);
         }
@@ -52,9 +75,12 @@ pub fn write_bytes(out: &mut Vec<u8>, bytes: &[u8], binary: BinaryMode) {
             &base64::engine::general_purpose::STANDARD.encode(bytes),
         ),
         BinaryMode::Hex => {
+            const DIGITS: &[u8; 16] = b"0123456789abcdef";
+            out.reserve(bytes.len() * 2 + 2);
             out.push(b'"');
             for b in bytes {
-                out.extend_from_slice(format!("{b:02x}").as_bytes());
+                out.push(DIGITS[usize::from(b >> 4)]);
+                out.push(DIGITS[usize::from(b & 0xf)]);
             }
             out.push(b'"');
         }
@@ -104,6 +130,31 @@ mod tests {
         let v = Value::UndecodedText(vec![0xe9]);
         for mode in [BinaryMode::Utf8, BinaryMode::Base64, BinaryMode::Hex] {
             assert_eq!(json(&v, mode), r#"{"base64":"6Q=="}"#);
+        }
+    }
+
+    #[test]
+    fn hex_is_two_lower_case_digits_per_byte() {
+        let all: Vec<u8> = (0..=255).collect();
+        let expected: String = all.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            json(&Value::Bytes(all), BinaryMode::Hex),
+            format!("\"{expected}\"")
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn strings_are_written_as_serde_json_writes_them(s in "\\PC*|[\\x00-\\x7f]*") {
+            let mut out = Vec::new();
+            write_str(&mut out, &s);
+            proptest::prop_assert_eq!(out, serde_json::to_vec(&s).unwrap());
+        }
+
+        #[test]
+        fn integers_are_written_as_display_writes_them(u: u64, i: i64) {
+            proptest::prop_assert_eq!(json(&Value::UInt(u), BinaryMode::Utf8), u.to_string());
+            proptest::prop_assert_eq!(json(&Value::Int(i), BinaryMode::Utf8), i.to_string());
         }
     }
 
