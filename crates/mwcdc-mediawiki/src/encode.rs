@@ -1,6 +1,7 @@
 //! The second pass over a transaction: a record at each anchor of the [`Plan`].
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -27,6 +28,8 @@ pub struct EntityRecords<'a> {
     pub(crate) seq: u32,
     pub(crate) next: usize,
     pub(crate) ready: VecDeque<Record>,
+    /// The buffer each record's `data` is written into first, kept between records.
+    pub(crate) body: Cell<Vec<u8>>,
 }
 
 impl EntityRecords<'_> {
@@ -149,7 +152,7 @@ impl<'a> Obj<'a> {
 fn prior_and_changed(
     before: Row<'_>,
     after: Row<'_>,
-    old_visibility: Option<String>,
+    old_visibility: Option<&str>,
     binary: BinaryMode,
 ) -> (String, Option<String>) {
     let diff = changed(before, after);
@@ -166,7 +169,7 @@ fn prior_and_changed(
         }
     }
     if let Some(v) = old_visibility {
-        o.raw("visibility", &v);
+        o.raw("visibility", v);
     }
     o.close();
     let names: Vec<&str> = diff.iter().map(|(n, _)| *n).collect();
@@ -228,13 +231,16 @@ impl EntityRecords<'_> {
         let facts = &self.plan.facts;
         let wiki = change.table.db.as_str();
         let log_of = |i: &Option<u32>| i.map(|i| &facts.logs[i as usize]);
-        let mut out = Vec::with_capacity(512);
-        let mut id = format!("{}/{}", change.id(), item.entity.name());
+        let mut id = change.id();
+        id.push('/');
+        id.push_str(item.entity.name());
         if k > 0 {
-            id.push_str(&format!("/{k}"));
+            id.push('/');
+            id.push_str(itoa::Buffer::new().format(k));
         }
         // The body is written into a second buffer, then framed with the head.
-        let mut body = Vec::with_capacity(512);
+        let mut body = self.body.take();
+        body.clear();
         let mut log: Option<&LogFact> = None;
         let head = {
             let mut data = Obj::open(&mut body, self.binary);
@@ -273,6 +279,8 @@ impl EntityRecords<'_> {
                 }
             }
         };
+        // Room for the head's fields and names besides the body.
+        let mut out = Vec::with_capacity(body.len() + 384);
         let mut rec = Obj::open(&mut out, self.binary);
         rec.str("id", &id);
         rec.str("wiki", wiki);
@@ -286,9 +294,17 @@ impl EntityRecords<'_> {
         rec.str("commit_ts", &self.commit_ts);
         // The row's GTID, as in the id and the row stream (for XA: the prepare's).
         rec.str("gtid", &change.gtid);
-        let tables = serde_json::to_string(&head.tables).unwrap_or_default();
-        rec.raw("tables", &tables);
+        let tables = rec.name("tables");
+        tables.push(b'[');
+        for (n, table) in head.tables.iter().enumerate() {
+            if n > 0 {
+                tables.push(b',');
+            }
+            write_json_str(tables, table);
+        }
+        tables.push(b']');
         rec.name("data").extend_from_slice(&body);
+        self.body.set(body);
         match log {
             Some(l) => {
                 let mut o = Obj::open(rec.name("log"), self.binary);
@@ -371,8 +387,8 @@ impl EntityRecords<'_> {
             tables.push("logging");
         }
         Head {
-            key_json: format!("{{\"rev_id\":{}}}", json_u64(rev_id)),
-            kafka_key: format!("{wiki}:{}", key_u64(rev_id)),
+            key_json: key_json("rev_id", rev_id),
+            kafka_key: kafka_key(wiki, rev_id),
             entity_ts: row.bytes(ts_col).and_then(mw_timestamp),
             tables,
         }
@@ -419,8 +435,8 @@ impl EntityRecords<'_> {
         }
         let wiki = &self.plan.facts.wikis[usize::from(fact.wiki)];
         Head {
-            key_json: format!("{{\"page_id\":{}}}", fact.page_id),
-            kafka_key: format!("{wiki}:{}", fact.page_id),
+            key_json: key_json("page_id", Some(fact.page_id)),
+            kafka_key: kafka_key(wiki, Some(fact.page_id)),
             entity_ts: log.and_then(|l| l.timestamp.clone()),
             tables,
         }
@@ -448,8 +464,8 @@ impl EntityRecords<'_> {
         close_data(data, prior);
         let log_id = row.uint("log_id");
         Head {
-            key_json: format!("{{\"log_id\":{}}}", json_u64(log_id)),
-            kafka_key: format!("{}:{}", change.table.db, key_u64(log_id)),
+            key_json: key_json("log_id", log_id),
+            kafka_key: kafka_key(&change.table.db, log_id),
             entity_ts: row.bytes("log_timestamp").and_then(mw_timestamp),
             tables: vec!["logging"],
         }
@@ -523,6 +539,31 @@ fn empty_head(change: &RowChange, data: &mut Obj<'_>) -> Head {
         entity_ts: None,
         tables: Vec::new(),
     }
+}
+
+/// `{"<name>":<id>}` (`null` for a missing id).
+fn key_json(name: &str, id: Option<u64>) -> String {
+    let mut out = String::with_capacity(name.len() + 26);
+    out.push_str("{\"");
+    out.push_str(name);
+    out.push_str("\":");
+    match id {
+        Some(n) => out.push_str(itoa::Buffer::new().format(n)),
+        None => out.push_str("null"),
+    }
+    out.push('}');
+    out
+}
+
+/// `<wiki>:<id>` (nothing after the colon for a missing id).
+fn kafka_key(wiki: &str, id: Option<u64>) -> String {
+    let mut out = String::with_capacity(wiki.len() + 21);
+    out.push_str(wiki);
+    out.push(':');
+    if let Some(n) = id {
+        out.push_str(itoa::Buffer::new().format(n));
+    }
+    out
 }
 
 fn json_u64(v: Option<u64>) -> String {

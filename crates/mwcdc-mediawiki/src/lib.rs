@@ -101,6 +101,7 @@ impl EntityEncoder {
             seq: 0,
             next: 0,
             ready: Default::default(),
+            body: Default::default(),
         })
     }
 }

@@ -1,6 +1,8 @@
 //! Reading MediaWiki rows by column name, and MediaWiki's value conventions (timestamps,
 //! visibility bits).
 
+use std::sync::LazyLock;
+
 use mwcdc_binlog::Value;
 use mwcdc_record::TableSchema;
 
@@ -119,14 +121,22 @@ pub(crate) fn epoch_timestamp(secs: u32) -> String {
 }
 
 /// `rev_deleted` / `ar_deleted` / `log_deleted` bits as a JSON object.
-pub(crate) fn visibility_json(bits: u64) -> String {
-    format!(
-        "{{\"text\":{},\"comment\":{},\"user\":{},\"restricted\":{}}}",
-        bits & 1 != 0,
-        bits & 2 != 0,
-        bits & 4 != 0,
-        bits & 8 != 0
-    )
+pub(crate) fn visibility_json(bits: u64) -> &'static str {
+    /// The object of each combination of the four bits, written once.
+    static OBJECTS: LazyLock<Vec<String>> = LazyLock::new(|| {
+        (0..16u8)
+            .map(|bits| {
+                format!(
+                    "{{\"text\":{},\"comment\":{},\"user\":{},\"restricted\":{}}}",
+                    bits & 1 != 0,
+                    bits & 2 != 0,
+                    bits & 4 != 0,
+                    bits & 8 != 0
+                )
+            })
+            .collect()
+    });
+    &OBJECTS[(bits & 15) as usize]
 }
 
 #[cfg(test)]
@@ -214,6 +224,11 @@ mod tests {
         assert_eq!(
             visibility_json(9),
             r#"{"text":true,"comment":false,"user":false,"restricted":true}"#
+        );
+        assert_eq!(visibility_json(16 + 2), visibility_json(2), "only four bits");
+        assert_eq!(
+            visibility_json(15),
+            r#"{"text":true,"comment":true,"user":true,"restricted":true}"#
         );
     }
 }

@@ -78,7 +78,8 @@ pub const ID_HEADER: &str = "mwcdc.id";
 #[derive(Debug)]
 pub struct RecordEncoder {
     config: EncoderConfig,
-    topics: HashMap<(String, String), Arc<str>>,
+    /// Rendered topics by database, then table.
+    topics: HashMap<String, HashMap<String, Arc<str>>>,
     version: &'static str,
     reserved: Vec<String>,
     /// The length of the last value written: the next one is given room for it and a
@@ -106,8 +107,7 @@ impl RecordEncoder {
 
     /// The topic of a table's records.
     pub fn topic(&mut self, db: &str, table: &str) -> Arc<str> {
-        let key = (db.to_string(), table.to_string());
-        if let Some(t) = self.topics.get(&key) {
+        if let Some(t) = self.topics.get(db).and_then(|tables| tables.get(table)) {
             return t.clone();
         }
         let topic: Arc<str> = self
@@ -118,7 +118,10 @@ impl RecordEncoder {
         if self.reserved.iter().any(|r| **r == *topic) {
             tracing::warn!(db, table, %topic, "the row topic of this table is also an entity topic: change output.topic or output.entity_topic");
         }
-        self.topics.insert(key, topic.clone());
+        self.topics
+            .entry(db.to_string())
+            .or_default()
+            .insert(table.to_string(), topic.clone());
         topic
     }
 

@@ -8,7 +8,7 @@ use crate::envelope::BinaryMode;
 /// Writes a JSON string literal (escaped as serde_json escapes it).
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     // Most strings (names, ids, hashes, timestamps) need no escape: copied as they are.
-    if !s.bytes().any(needs_escape) {
+    if !needs_escape(s.as_bytes()) {
         out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
@@ -19,9 +19,27 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-/// Whether JSON needs `b` escaped in a string: control characters, the quote, the backslash.
-fn needs_escape(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\'
+/// Whether any byte of `s` must be escaped in a JSON string: a control character, the quote
+/// or the backslash. Eight bytes are tested at a time (the usual "has a zero byte" and "has
+/// a byte less than n" bit tricks, exact for whether any byte matches).
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    let mut chunks = s.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_ne_bytes(word);
+        let control = v.wrapping_sub(ONES * 0x20) & !v & HIGHS != 0;
+        if control || has_zero(v ^ (ONES * u64::from(b'"'))) || has_zero(v ^ (ONES * u64::from(b'\\'))) {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// Writes an unsigned integer in decimal.
