@@ -347,7 +347,7 @@ impl EntityRecords<'_> {
         data.columns(row);
         data.raw(
             "visibility",
-            &visibility_json(row.uint(bits_col).unwrap_or(0)),
+            visibility_json(row.uint(bits_col).unwrap_or(0)),
         );
         let mut tables = vec![if archive { "archive" } else { "revision" }];
         let wiki = &change.table.db;
@@ -580,7 +580,7 @@ fn revision_from_log(wiki: &str, log: &LogFact, rev_id: u64, data: &mut Obj<'_>)
     let (old, new) = (bits("6::ofield"), bits("7::nfield"));
     data.raw("rev_id", &rev_id.to_string());
     data.opt_num("rev_deleted", new);
-    data.raw("visibility", &visibility_json(new.unwrap_or(0)));
+    data.raw("visibility", visibility_json(new.unwrap_or(0)));
     let prior = format!(
         "{{\"rev_deleted\":{},\"visibility\":{}}}",
         json_u64(old),

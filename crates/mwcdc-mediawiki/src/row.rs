@@ -225,7 +225,11 @@ mod tests {
             visibility_json(9),
             r#"{"text":true,"comment":false,"user":false,"restricted":true}"#
         );
-        assert_eq!(visibility_json(16 + 2), visibility_json(2), "only four bits");
+        assert_eq!(
+            visibility_json(16 + 2),
+            visibility_json(2),
+            "only four bits"
+        );
         assert_eq!(
             visibility_json(15),
             r#"{"text":true,"comment":true,"user":true,"restricted":true}"#

@@ -32,7 +32,10 @@ fn needs_escape(s: &[u8]) -> bool {
         word.copy_from_slice(chunk);
         let v = u64::from_ne_bytes(word);
         let control = v.wrapping_sub(ONES * 0x20) & !v & HIGHS != 0;
-        if control || has_zero(v ^ (ONES * u64::from(b'"'))) || has_zero(v ^ (ONES * u64::from(b'\\'))) {
+        if control
+            || has_zero(v ^ (ONES * u64::from(b'"')))
+            || has_zero(v ^ (ONES * u64::from(b'\\')))
+        {
             return true;
         }
     }
