@@ -72,6 +72,11 @@ pub(crate) fn mw_timestamp(raw: &[u8]) -> Option<String> {
     {
         return None;
     }
+    Some(rfc3339(d))
+}
+
+/// Fourteen digits `YYYYMMDDHHMMSS` laid out as `YYYY-MM-DDTHH:MM:SSZ`.
+fn rfc3339(d: &[u8]) -> String {
     let mut out = Vec::with_capacity(20);
     for (at, len, after) in [
         (0, 4, b'-'),
@@ -84,7 +89,8 @@ pub(crate) fn mw_timestamp(raw: &[u8]) -> Option<String> {
         out.extend_from_slice(&d[at..at + len]);
         out.push(after);
     }
-    String::from_utf8(out).ok()
+    // Digits and separators only: always UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 fn days_in_month(year: u32, month: u32) -> u32 {
@@ -112,12 +118,22 @@ pub(crate) fn epoch_timestamp(secs: u32) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3_600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    let mut digits = [b'0'; 14];
+    for (at, len, n) in [
+        (0, 4, year),
+        (4, 2, month),
+        (6, 2, day),
+        (8, 2, i64::from(rem / 3_600)),
+        (10, 2, i64::from(rem / 60 % 60)),
+        (12, 2, i64::from(rem % 60)),
+    ] {
+        let mut n = n;
+        for digit in digits[at..at + len].iter_mut().rev() {
+            *digit = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    }
+    rfc3339(&digits)
 }
 
 /// `rev_deleted` / `ar_deleted` / `log_deleted` bits as a JSON object.
