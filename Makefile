@@ -45,12 +45,13 @@ chaos: deps services
 	  MWCDC_CHAOS=full $(CARGO) test -p mwcdc --test integration chaos -- --nocapture --test-threads 1
 
 ## bench: mwcdc against mariadb-binlog and python-mysql-replication on one fixed binlog
-## segment (generated once, 1.2M row changes), each tool BENCH_RUNS times interleaved, then
+## segment (generated once, 1.2M row changes) and on a realistic MediaWiki workload mix,
+## each tool BENCH_RUNS times interleaved, then
 ## commit-to-consumer latency at 1,000 transactions/s; prints the table of medians and writes
 ## it into docs/performance.md (tests/bench/bench.py).
 BENCH_RUNS ?= 3
 bench: deps services
-	$(CARGO) build --release -p mwcdc
+	$(CARGO) build --release -p mwcdc -p mwcdc-workload
 	tests/bench/setup.sh
 	.services/bench-venv/bin/python tests/bench/bench.py --runs $(BENCH_RUNS) --write docs/performance.md
 

@@ -3,6 +3,9 @@
 1. Generates the segment on the local MariaDB (`make services`), once: 1,000,000 MediaWiki
    `revision`-shaped rows inserted in transactions of 100 rows, then 200,000 single-row
    updates, in binlog files of their own. It is reused while the server still has them.
+   The realistic variant is a second segment, generated the same way by the MediaWiki
+   workload generator with the entity tests' mix (five wikis, 20,000 operations, two
+   5,000-revision pages deleted and undeleted).
 2. Reads exactly that segment with each tool, `--runs` times, the tools interleaved: the wire
    floor (`mariadb-binlog --read-from-remote-server --raw`), python-mysql-replication (a tenth
    of the rows, every value decoded), mwcdc with the null sink, and mwcdc to the broker in
@@ -28,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / "tests" / "services"
 MWCDC = ROOT / "target" / "release" / "mwcdc"
+WORKLOAD = ROOT / "target" / "release" / "mwcdc-workload"
 DB = "mwcdc_bench"
 INSERT_ROWS = 1_000_000
 TXN_ROWS = 100
@@ -35,6 +39,12 @@ UPDATES = 200_000
 SEGMENT_ROWS = INSERT_ROWS + UPDATES
 PYTHON_SHARE = 10  # python-mysql-replication reads a tenth of the rows
 MARKER = ROOT / ".services" / "bench-segment.json"
+MIX_MARKER = ROOT / ".services" / "bench-mix-segment.json"
+MIX_PREFIX = "bench_mix_"
+MIX_TABLES = ["revision", "archive", "logging", "page", "user_groups"]
+# The entity tests' workload (tests/integration/entities.rs).
+MIX_ARGS = ["--wikis", "5", "--ops", "20000", "--seed", "20261126", "--big-pages", "2",
+            "--big-page-revisions", "5000", "--delete-batch-size", "1000"]
 
 
 def service_env(script: str) -> dict:
@@ -81,14 +91,40 @@ def segment_sql():
         yield f"UPDATE revision SET rev_len = rev_len + 1 WHERE rev_id = {(u * 5) % INSERT_ROWS + 1};\n"
 
 
+def reusable(marker: Path, rows=None):
+    """The segment recorded in `marker`, if the server still has its files."""
+    if not marker.exists():
+        return None
+    segment = json.loads(marker.read_text())
+    have = {name for name, _ in binary_logs()}
+    if (rows is None or segment.get("rows") == rows) and set(segment["files"]) <= have:
+        print(f"segment: reusing {segment['start']} -> {segment['end']}", file=sys.stderr)
+        return segment
+    return None
+
+
+def record_segment(write) -> dict:
+    """Runs `write` between two binlog rotations: the start and end GTID positions, the files
+    in between and their size."""
+    sql("FLUSH BINARY LOGS")
+    start = sql("SELECT @@gtid_binlog_pos")
+    first = binary_logs()[-1][0]
+    write()
+    end = sql("SELECT @@gtid_binlog_pos")
+    last = binary_logs()[-1][0]
+    sql("FLUSH BINARY LOGS")
+    logs = binary_logs()
+    names = [n for n, _ in logs]
+    files = names[names.index(first) : names.index(last) + 1]
+    size = sum(s for n, s in logs if n in files)
+    return {"start": start, "end": end, "files": files, "bytes": size}
+
+
 def generate_segment() -> dict:
-    if MARKER.exists():
-        segment = json.loads(MARKER.read_text())
-        have = {name for name, _ in binary_logs()}
-        if segment.get("rows") == SEGMENT_ROWS and set(segment["files"]) <= have:
-            print(f"segment: reusing {segment['start']} -> {segment['end']}", file=sys.stderr)
-            return segment
-    print("segment: generating (a few minutes)", file=sys.stderr)
+    segment = reusable(MARKER, SEGMENT_ROWS)
+    if segment:
+        return {**segment, "name": "revision", "include": [f"{DB}.revision"]}
+    print("segment: generating (about a minute)", file=sys.stderr)
     sql(f"CREATE DATABASE IF NOT EXISTS {DB}")
     sql(f"DROP TABLE IF EXISTS {DB}.revision")
     sql(
@@ -101,10 +137,8 @@ def generate_segment() -> dict:
     )
     flush = sql("SELECT @@GLOBAL.innodb_flush_log_at_trx_commit")
     sql("SET GLOBAL innodb_flush_log_at_trx_commit = 2")
-    try:
-        sql("FLUSH BINARY LOGS")
-        start = sql("SELECT @@gtid_binlog_pos")
-        first = binary_logs()[-1][0]
+
+    def write():
         client = subprocess.Popen(
             [str(SERVICES / "mariadb.sh"), "sql"], stdin=subprocess.PIPE, text=True
         )
@@ -113,18 +147,52 @@ def generate_segment() -> dict:
         client.stdin.close()
         if client.wait() != 0:
             raise SystemExit("generating the segment failed")
-        end = sql("SELECT @@gtid_binlog_pos")
-        last = binary_logs()[-1][0]
-        sql("FLUSH BINARY LOGS")
+
+    try:
+        segment = {**record_segment(write), "rows": SEGMENT_ROWS}
     finally:
         sql(f"SET GLOBAL innodb_flush_log_at_trx_commit = {flush}")
-    logs = binary_logs()
-    names = [n for n, _ in logs]
-    files = names[names.index(first) : names.index(last) + 1]
-    size = sum(s for n, s in logs if n in files)
-    segment = {"start": start, "end": end, "files": files, "bytes": size, "rows": SEGMENT_ROWS}
     MARKER.write_text(json.dumps(segment))
-    return segment
+    return {**segment, "name": "revision", "include": [f"{DB}.revision"]}
+
+
+def count_row_changes(segment: dict) -> int:
+    """Row changes in the segment's files, as `mariadb-binlog -v` decodes them."""
+    out = subprocess.run(
+        ["mariadb-binlog", "--no-defaults", "--read-from-remote-server", "--host=127.0.0.1", f"--port={PORT}",
+         f"--user={USER}", f"--password={PASSWORD}", "-v", "--base64-output=decode-rows", *segment["files"]],
+        check=True, capture_output=True, text=True, errors="replace",
+    ).stdout
+    tables = "|".join(MIX_TABLES)
+    pattern = rf"^### (?:INSERT INTO|UPDATE|DELETE FROM) `{MIX_PREFIX}\d+`\.`(?:{tables})`"
+    return len(re.findall(pattern, out, re.MULTILINE))
+
+
+def generate_mix_segment() -> dict:
+    include = [f"{MIX_PREFIX}*.{t}" for t in MIX_TABLES]
+    segment = reusable(MIX_MARKER)
+    if segment:
+        return {**segment, "name": "mix", "include": include}
+    print("segment: generating the realistic variant (a few minutes)", file=sys.stderr)
+    flush = sql("SELECT @@GLOBAL.innodb_flush_log_at_trx_commit")
+    sql("SET GLOBAL innodb_flush_log_at_trx_commit = 2")
+
+    def write():
+        with tempfile.TemporaryDirectory(prefix="mwcdc-bench-truth-") as tmp:
+            subprocess.run(
+                [str(WORKLOAD), "--url", ENV["MWCDC_TEST_MYSQL_URL"], "--db-prefix", MIX_PREFIX,
+                 "--truth", f"{tmp}/truth.jsonl", *MIX_ARGS],
+                check=True, stdout=subprocess.DEVNULL,
+            )
+
+    try:
+        segment = record_segment(write)
+    finally:
+        sql(f"SET GLOBAL innodb_flush_log_at_trx_commit = {flush}")
+    # The rotation after the databases are recreated: only the generator's rows are counted.
+    segment["rows"] = count_row_changes(segment)
+    MIX_MARKER.write_text(json.dumps(segment))
+    return {**segment, "name": "mix", "include": include}
 
 
 def timed(cmd: list, env: dict, log: Path) -> dict:
@@ -152,7 +220,7 @@ def mwcdc_config(work: Path, name: str, segment: dict, sink: str, delivery: str,
     path = work / f"{name}.toml"
     path.write_text(
         f'name = "{name}"\n[source]\nurl = "mysql://{USER}@127.0.0.1:{PORT}"\nserver_id = {server_id}\n'
-        f'include = ["{DB}.revision"]\nstart = "{segment["start"]}"\nstop = "{segment["end"]}"\n'
+        f'include = {json.dumps(segment["include"])}\nstart = "{segment["start"]}"\nstop = "{segment["end"]}"\n'
         f'[sink]\ntype = "{sink}"\nbrokers = "{BROKERS}"\ntopic_prefix = "{name}"\ndelivery = "{delivery}"\n'
         f'[checkpoint]\ndir = "{work / name}"\n[http]\nlisten = ""\n'
     )
@@ -160,7 +228,7 @@ def mwcdc_config(work: Path, name: str, segment: dict, sink: str, delivery: str,
 
 
 def run_tool(tool: str, segment: dict, work: Path, round_: int) -> dict:
-    name = f"bench-{tool}-{round_}-{os.getpid()}"
+    name = f"bench-{segment['name']}-{tool}-{round_}-{os.getpid()}"
     log = work / f"{name}.log"
     env = {"MWCDC_SOURCE_PASSWORD": PASSWORD, "RUST_LOG": "info"}
     if tool == "wire":
@@ -172,7 +240,7 @@ def run_tool(tool: str, segment: dict, work: Path, round_: int) -> dict:
             f"--result-file={out}/", *segment["files"],
         ]
         result = timed(cmd, {}, log)
-        rows = SEGMENT_ROWS
+        rows = segment["rows"]
         subprocess.run(["rm", "-rf", str(out)], check=True)
     elif tool == "python":
         rows_wanted = SEGMENT_ROWS // PYTHON_SHARE
@@ -191,7 +259,7 @@ def run_tool(tool: str, segment: dict, work: Path, round_: int) -> dict:
         result = timed([str(MWCDC), "run", "--config", str(config)], env, log)
         if "stopped at the stop position" not in log.read_text():
             raise SystemExit(f"{name} did not reach the stop position; see {log}")
-        rows = SEGMENT_ROWS
+        rows = segment["rows"]
     result["rows"] = rows
     result["rate"] = rows / result["wall"]
     return result
@@ -243,18 +311,17 @@ LABELS = {
 }
 
 
-def table(segment: dict, results: dict, lat: dict, runs: int) -> str:
+def table(title: str, results: dict) -> list:
+    """The Markdown table of one segment's medians, under `title`."""
     med = {tool: {k: statistics.median(r[k] for r in rs) for k in ("wall", "cpu", "rss_mb", "rate")}
            for tool, rs in results.items()}
     lines = [
-        f"Segment: {SEGMENT_ROWS:,} row changes ({INSERT_ROWS:,} inserted in transactions of {TXN_ROWS}, "
-        f"{UPDATES:,} single-row updates), {segment['bytes'] / 1e6:.0f} MB of binlog in {len(segment['files'])} file(s). "
-        f"Medians of {runs} interleaved runs on {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
-        "with MariaDB and the broker on the same machine.",
+        title,
         "",
         "| tool | wall s | row changes/s | × wire floor | × python-mysql-replication | CPU s | peak RSS MB |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
+
     def ratio(m: dict, base: str, digits: int) -> str:
         return f"{m['rate'] / med[base]['rate']:.{digits}f}" if base in med else "-"
 
@@ -262,6 +329,28 @@ def table(segment: dict, results: dict, lat: dict, runs: int) -> str:
         lines.append(
             f"| {LABELS[tool]} | {m['wall']:.2f} | {m['rate']:,.0f} | {ratio(m, 'wire', 2)} | "
             f"{ratio(m, 'python', 1)} | {m['cpu']:.2f} | {m['rss_mb']:.0f} |"
+        )
+    return lines
+
+
+def report(segments: dict, results: dict, lat: dict, runs: int) -> str:
+    machine = f"{os.cpu_count()} cores ({platform.processor() or platform.machine()})"
+    lines = []
+    if "revision" in segments:
+        seg = segments["revision"]
+        lines += table(
+            f"Segment: {seg['rows']:,} row changes ({INSERT_ROWS:,} inserted in transactions of {TXN_ROWS}, "
+            f"{UPDATES:,} single-row updates), {seg['bytes'] / 1e6:.0f} MB of binlog in {len(seg['files'])} file(s). "
+            f"Medians of {runs} interleaved runs on {machine}, with MariaDB and the broker on the same machine.",
+            results["revision"],
+        )
+    if "mix" in segments:
+        seg = segments["mix"]
+        lines += [""] + table(
+            f"Realistic variant: the entity tests' MediaWiki workload ({' '.join(MIX_ARGS)}): "
+            f"{seg['rows']:,} row changes of {', '.join(MIX_TABLES)}, {seg['bytes'] / 1e6:.0f} MB of binlog. "
+            "Both output streams (rows and entities); python-mysql-replication is not run on it.",
+            results["mix"],
         )
     if lat:
         lines += [
@@ -277,25 +366,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tools", default="wire,python,null,kafka-alo,kafka-eo")
+    parser.add_argument("--segments", default="revision,mix", help="revision, mix (the realistic variant)")
     parser.add_argument("--latency-rate", type=int, default=1000)
     parser.add_argument("--latency-seconds", type=int, default=60)
     parser.add_argument("--write", help="a Markdown file to put the table into")
     args = parser.parse_args()
-    segment = generate_segment()
+    generators = {"revision": generate_segment, "mix": generate_mix_segment}
+    segments = {name: generators[name]() for name in args.segments.split(",")}
     tools = args.tools.split(",")
-    results = {tool: [] for tool in tools}
+    # python-mysql-replication reads only the revision segment (its reader knows that table).
+    plan = [(name, tool) for name in segments for tool in tools if tool != "python" or name == "revision"]
+    results = {name: {} for name in segments}
     with tempfile.TemporaryDirectory(prefix="mwcdc-bench-") as tmp:
         work = Path(tmp)
         for round_ in range(1, args.runs + 1):
-            for tool in tools:
-                r = run_tool(tool, segment, work, round_)
-                results[tool].append(r)
-                print(f"round {round_} {tool}: {r['wall']:.2f} s, {r['rate']:,.0f} rows/s, "
+            for name, tool in plan:
+                r = run_tool(tool, segments[name], work, round_)
+                results[name].setdefault(tool, []).append(r)
+                print(f"round {round_} {name} {tool}: {r['wall']:.2f} s, {r['rate']:,.0f} rows/s, "
                       f"cpu {r['cpu']:.2f} s, rss {r['rss_mb']:.0f} MB", file=sys.stderr, flush=True)
         lat = latency(work, args.latency_rate, args.latency_seconds) if args.latency_seconds > 0 else {}
         if lat:
             print(f"latency: {lat}", file=sys.stderr)
-    text = table(segment, results, lat, args.runs)
+    text = report(segments, results, lat, args.runs)
     print(text)
     if args.write:
         doc = Path(args.write)
