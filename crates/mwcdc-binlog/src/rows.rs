@@ -167,18 +167,16 @@ impl<'a> RowsEvent<'a> {
 
 fn decode_row(r: &mut Reader<'_>, table: &TableMap) -> Result<Vec<Value>, DecodeError> {
     let nulls = r.take(table.columns.len().div_ceil(8))?;
-    table
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, column)| {
-            if bit(nulls, i) {
-                Ok(Value::Null)
-            } else {
-                decode_value(column, r)
-            }
-        })
-        .collect()
+    // Sized once: collecting through `Result` would grow the vector as it goes.
+    let mut row = Vec::with_capacity(table.columns.len());
+    for (i, column) in table.columns.iter().enumerate() {
+        row.push(if bit(nulls, i) {
+            Value::Null
+        } else {
+            decode_value(column, r)?
+        });
+    }
+    Ok(row)
 }
 
 #[cfg(test)]

@@ -26,23 +26,22 @@ fn needs_escape(s: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
-    let mut chunks = s.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
+    let word_needs = |word: [u8; 8]| {
         let v = u64::from_ne_bytes(word);
         let control = v.wrapping_sub(ONES * 0x20) & !v & HIGHS != 0;
-        if control
-            || has_zero(v ^ (ONES * u64::from(b'"')))
-            || has_zero(v ^ (ONES * u64::from(b'\\')))
-        {
-            return true;
-        }
+        control || has_zero(v ^ (ONES * u64::from(b'"'))) || has_zero(v ^ (ONES * u64::from(b'\\')))
+    };
+    // Eight bytes always convert; a failure would give a word of zeros, which needs escaping:
+    // the string would only take the slower path.
+    let word = |bytes: &[u8]| <[u8; 8]>::try_from(bytes).unwrap_or([0; 8]);
+    if s.len() < 8 {
+        // Padded with a letter, which never needs escaping.
+        let mut padded = [b'a'; 8];
+        padded[..s.len()].copy_from_slice(s);
+        return word_needs(padded);
     }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    // Whole words, then the last eight bytes (overlapping the last word) for the rest.
+    s.chunks_exact(8).any(|chunk| word_needs(word(chunk))) || word_needs(word(&s[s.len() - 8..]))
 }
 
 /// Writes an unsigned integer in decimal.
@@ -166,7 +165,9 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn strings_are_written_as_serde_json_writes_them(s in "\\PC*|[\\x00-\\x7f]*") {
+        fn strings_are_written_as_serde_json_writes_them(
+            s in "\\PC*|[\\x00-\\x7f]*|[a-zé]{0,40}[\\x00-\\x1f\"\\\\]?[a-z]{0,40}"
+        ) {
             let mut out = Vec::new();
             write_str(&mut out, &s);
             proptest::prop_assert_eq!(out, serde_json::to_vec(&s).unwrap());
