@@ -307,7 +307,7 @@ fn default_prefix() -> String {
     "mwcdc".into()
 }
 fn default_max_in_flight() -> usize {
-    20_000
+    5_000
 }
 
 /// `[checkpoint]`.

@@ -20,6 +20,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::ConfigError;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Streams row changes from a MariaDB or MySQL binlog to Kafka, checkpointed by GTID.
 #[derive(Debug, Parser)]
 #[command(name = "mwcdc", version, about)]
