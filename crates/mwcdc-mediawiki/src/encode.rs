@@ -137,8 +137,13 @@ impl<'a> Obj<'a> {
 
     /// Every column of a row, by name.
     fn columns(&mut self, row: Row<'_>) {
-        for (name, v) in row.schema.columns.iter().zip(row.values) {
-            self.value(name, v);
+        for (name, v) in row.schema.json_names().iter().zip(row.values) {
+            if !self.first {
+                self.out.push(b',');
+            }
+            self.first = false;
+            self.out.extend_from_slice(name);
+            write_json_value(self.out, v, self.binary);
         }
     }
 

@@ -213,12 +213,12 @@ mod tests {
 
     #[test]
     fn columns_by_name() {
-        let schema = TableSchema {
-            db: "w".into(),
-            table: "revision".into(),
-            columns: vec!["rev_id".into(), "rev_page".into(), "rev_timestamp".into()],
-            key: vec![0],
-        };
+        let schema = TableSchema::new(
+            "w".into(),
+            "revision".into(),
+            vec!["rev_id".into(), "rev_page".into(), "rev_timestamp".into()],
+            vec![0],
+        );
         let values = [
             Value::UInt(u64::MAX),
             Value::Int(-1),

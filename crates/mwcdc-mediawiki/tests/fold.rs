@@ -566,12 +566,12 @@ fn a_spilled_transaction_gives_the_same_records() {
 
 #[test]
 fn a_table_without_the_needed_columns_gives_no_entities() {
-    let odd = Arc::new(TableSchema {
-        db: WIKI.into(),
-        table: "revision".into(),
-        columns: vec!["id".into(), "text".into()],
-        key: vec![0],
-    });
+    let odd = Arc::new(TableSchema::new(
+        WIKI.into(),
+        "revision".into(),
+        vec!["id".into(), "text".into()],
+        vec![0],
+    ));
     let txn = Txn::new().insert(&odd, vec![u(1), b("x")]).transaction();
     assert!(records(&txn).is_empty());
 }

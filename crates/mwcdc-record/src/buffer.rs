@@ -634,12 +634,12 @@ mod tests {
     }
 
     fn table() -> Arc<TableSchema> {
-        Arc::new(TableSchema {
-            db: "wiki".into(),
-            table: "revision".into(),
-            columns: vec!["rev_id".into()],
-            key: vec![0],
-        })
+        Arc::new(TableSchema::new(
+            "wiki".into(),
+            "revision".into(),
+            vec!["rev_id".into()],
+            vec![0],
+        ))
     }
 
     #[test]

@@ -8,6 +8,7 @@ use mwcdc_binlog::Value;
 use mwcdc_position::Position;
 
 use crate::buffer::ChangeBuffer;
+use crate::json::write_str;
 
 /// What happened to a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +47,37 @@ pub struct TableSchema {
     /// Indexes of the key columns (primary key, else a unique key without NULLs); empty for
     /// a table without either, whose records get a null key.
     pub key: Vec<usize>,
+    /// Each column's name as JSON (`"rev_id":`, name and colon), written once per table
+    /// rather than once per record.
+    json_names: Vec<Box<[u8]>>,
+}
+
+impl TableSchema {
+    /// The schema of `db`.`table` with these columns, the key columns given by index.
+    pub fn new(db: String, table: String, columns: Vec<String>, key: Vec<usize>) -> Self {
+        let json_names = columns
+            .iter()
+            .map(|name| {
+                let mut json = Vec::with_capacity(name.len() + 3);
+                write_str(&mut json, name);
+                json.push(b':');
+                json.into_boxed_slice()
+            })
+            .collect();
+        Self {
+            db,
+            table,
+            columns,
+            key,
+            json_names,
+        }
+    }
+
+    /// Each column's name as JSON followed by a colon, ready to precede its value, in column
+    /// order.
+    pub fn json_names(&self) -> &[Box<[u8]>] {
+        &self.json_names
+    }
 }
 
 /// One row change, with where it came from.

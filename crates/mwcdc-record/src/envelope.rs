@@ -306,12 +306,11 @@ impl RecordEncoder {
             return;
         };
         out.push(b'{');
-        for (n, (name, value)) in table.columns.iter().zip(row).enumerate() {
+        for (n, (name, value)) in table.json_names().iter().zip(row).enumerate() {
             if n > 0 {
                 out.push(b',');
             }
-            write_str(out, name);
-            out.push(b':');
+            out.extend_from_slice(name);
             write_value(out, value, self.config.binary);
         }
         out.push(b'}');
@@ -400,12 +399,12 @@ mod tests {
     use mwcdc_position::Position;
 
     fn table() -> Arc<TableSchema> {
-        Arc::new(TableSchema {
-            db: "enwiki".into(),
-            table: "revision".into(),
-            columns: vec!["rev_id".into(), "rev_sha1".into()],
-            key: vec![0],
-        })
+        Arc::new(TableSchema::new(
+            "enwiki".into(),
+            "revision".into(),
+            vec!["rev_id".into(), "rev_sha1".into()],
+            vec![0],
+        ))
     }
 
     fn change(
@@ -565,10 +564,13 @@ mod tests {
     #[test]
     fn keyless_table_and_truncate_have_null_keys() {
         let mut c = change(Op::Create, None, Some(vec![Value::UInt(9), Value::Null]), 0);
-        c.table = Arc::new(TableSchema {
-            key: vec![],
-            ..(*table()).clone()
-        });
+        let t = table();
+        c.table = Arc::new(TableSchema::new(
+            t.db.clone(),
+            t.table.clone(),
+            t.columns.clone(),
+            vec![],
+        ));
         let mut d = change(Op::Delete, Some(vec![Value::UInt(9), Value::Null]), None, 1);
         d.table = c.table.clone();
         let t = change(Op::Truncate, None, None, 0);

@@ -19,18 +19,18 @@ use serde_json::{json, Value as Json};
 const GTID: &str = "0-1-42";
 
 fn revision() -> Arc<TableSchema> {
-    Arc::new(TableSchema {
-        db: "enwiki".into(),
-        table: "revision".into(),
-        columns: [
+    Arc::new(TableSchema::new(
+        "enwiki".into(),
+        "revision".into(),
+        [
             "rev_id", "rev_page", "rev_sha1", "rev_len", "ratio", "weight", "price", "touched",
             "title", "comment", "doc", "parent",
         ]
         .iter()
         .map(|c| c.to_string())
         .collect(),
-        key: vec![0],
-    })
+        vec![0],
+    ))
 }
 
 /// A row with a value of every kind: integers at their limits, floats, a decimal, a
@@ -79,10 +79,12 @@ fn change(
 /// changes of a table without a key, and a TRUNCATE.
 fn transaction(gtid: &str) -> Transaction {
     let t = revision();
-    let keyless = Arc::new(TableSchema {
-        key: vec![],
-        ..(*t).clone()
-    });
+    let keyless = Arc::new(TableSchema::new(
+        t.db.clone(),
+        t.table.clone(),
+        t.columns.clone(),
+        vec![],
+    ));
     let x = b"x";
     let sha1 = b"phoiac9h4m842xq45sp7s6u21eteeq1";
     let changes = vec![

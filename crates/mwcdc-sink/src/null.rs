@@ -90,12 +90,12 @@ mod tests {
             key_encoding: mwcdc_record::KeyEncoding::Json,
             value: Some(br#"{"op":"c"}"#.to_vec()),
             id: "0-1-2/0/0".into(),
-            table: std::sync::Arc::new(mwcdc_record::TableSchema {
-                db: "w".into(),
-                table: "t".into(),
-                columns: vec!["id".into()],
-                key: vec![0],
-            }),
+            table: std::sync::Arc::new(mwcdc_record::TableSchema::new(
+                "w".into(),
+                "t".into(),
+                vec!["id".into()],
+                vec![0],
+            )),
         };
         let position = mwcdc_position::Position::parse_any("0-1-2").unwrap();
         let origin = Origin {

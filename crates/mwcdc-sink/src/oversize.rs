@@ -48,12 +48,12 @@ mod tests {
             key_encoding: KeyEncoding::Json,
             value: Some(vec![b'x'; 100]),
             id: "0-1-5/0/0".into(),
-            table: Arc::new(mwcdc_record::TableSchema {
-                db: "enwiki".into(),
-                table: "revision".into(),
-                columns: vec!["rev_id".into()],
-                key: vec![0],
-            }),
+            table: Arc::new(mwcdc_record::TableSchema::new(
+                "enwiki".into(),
+                "revision".into(),
+                vec!["rev_id".into()],
+                vec![0],
+            )),
         };
         let m = marker(&record, 2_000_000, 1_000_000);
         assert_eq!(

@@ -105,12 +105,12 @@ mod tests {
             key_encoding: KeyEncoding::Json,
             value: None,
             id: "0-1-2/0/0/tombstone".into(),
-            table: std::sync::Arc::new(mwcdc_record::TableSchema {
-                db: "w".into(),
-                table: "t".into(),
-                columns: vec!["id".into()],
-                key: vec![0],
-            }),
+            table: std::sync::Arc::new(mwcdc_record::TableSchema::new(
+                "w".into(),
+                "t".into(),
+                vec!["id".into()],
+                vec![0],
+            )),
         };
         let position = mwcdc_position::Position::parse_any("0-1-2").unwrap();
         let origin = Origin {

@@ -35,12 +35,12 @@ fn sink(mock: &Mock, delivery: Delivery) -> (KafkaSink, mpsc::UnboundedReceiver<
 
 /// Transaction `seq`'s records: keys 1 (twice), 2 and one that varies, and one without a key.
 fn transaction(seq: u64) -> (Position, Vec<Record>) {
-    let table = Arc::new(TableSchema {
-        db: "wiki".into(),
-        table: "revision".into(),
-        columns: vec!["rev_id".into()],
-        key: vec![0],
-    });
+    let table = Arc::new(TableSchema::new(
+        "wiki".into(),
+        "revision".into(),
+        vec!["rev_id".into()],
+        vec![0],
+    ));
     let keys = [Some(1), Some(2), Some(seq % 7), None, Some(1)];
     let records = keys
         .iter()

@@ -181,12 +181,7 @@ pub fn table_schema(map: &TableMap, key_names: Option<&[String]>) -> TableSchema
         }
         (None, None) => Vec::new(),
     };
-    TableSchema {
-        db: map.db.clone(),
-        table: map.table.clone(),
-        columns,
-        key,
-    }
+    TableSchema::new(map.db.clone(), map.table.clone(), columns, key)
 }
 
 #[cfg(test)]

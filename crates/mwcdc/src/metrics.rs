@@ -316,12 +316,12 @@ mod tests {
     use super::*;
 
     fn transaction(db: &str) -> Transaction {
-        let table = Arc::new(mwcdc_record::TableSchema {
-            db: db.into(),
-            table: "revision".into(),
-            columns: vec!["rev_id".into()],
-            key: vec![0],
-        });
+        let table = Arc::new(mwcdc_record::TableSchema::new(
+            db.into(),
+            "revision".into(),
+            vec!["rev_id".into()],
+            vec![0],
+        ));
         let change = |op| mwcdc_record::RowChange {
             table: table.clone(),
             op,

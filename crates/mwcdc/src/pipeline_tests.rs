@@ -29,12 +29,12 @@ const TOPIC: &str = "t.wiki.revision";
 
 fn transaction(seq: u64) -> Transaction {
     let gtid: Arc<str> = format!("0-1-{seq}").into();
-    let table = Arc::new(TableSchema {
-        db: "wiki".into(),
-        table: "revision".into(),
-        columns: vec!["rev_id".into()],
-        key: vec![0],
-    });
+    let table = Arc::new(TableSchema::new(
+        "wiki".into(),
+        "revision".into(),
+        vec!["rev_id".into()],
+        vec![0],
+    ));
     Transaction {
         gtid: gtid.clone(),
         position: Position::parse_any(&gtid).expect("position"),

@@ -318,12 +318,7 @@ impl<L: SchemaLookup> Assembler<L> {
             Statement::XaRollback(xid) => self.resolve_xa(xid, false, header, pos, out),
             Statement::Truncate(name) => {
                 if let Some((db, table)) = self.captured(&name, db) {
-                    let schema = Arc::new(TableSchema {
-                        db,
-                        table,
-                        columns: Vec::new(),
-                        key: Vec::new(),
-                    });
+                    let schema = Arc::new(TableSchema::new(db, table, Vec::new(), Vec::new()));
                     let change = self.change(schema, Op::Truncate, None, None, 0, 0, header, pos);
                     if let Some(group) = self.group.as_mut() {
                         group.changes.push(change)?;
