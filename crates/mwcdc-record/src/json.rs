@@ -8,40 +8,52 @@ use crate::envelope::BinaryMode;
 /// Writes a JSON string literal (escaped as serde_json escapes it).
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     // Most strings (names, ids, hashes, timestamps) need no escape: copied as they are.
-    if !needs_escape(s.as_bytes()) {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
+    if !any_word(s.as_bytes(), needs_escape) {
+        write_quoted(out, s.as_bytes());
         return;
     }
     // Writing to a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-/// Whether any byte of `s` must be escaped in a JSON string: a control character, the quote
-/// or the backslash. Eight bytes are tested at a time (the usual "has a zero byte" and "has
-/// a byte less than n" bit tricks, exact for whether any byte matches).
-fn needs_escape(s: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+/// Writes `bytes` between quotes as they are: only for bytes that are a JSON string's content.
+fn write_quoted(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(bytes);
+    out.push(b'"');
+}
+
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// Whether any of the eight bytes of `v` must be escaped in a JSON string: a control
+/// character, the quote or the backslash (the usual "has a zero byte" and "has a byte less
+/// than n" bit tricks, exact for whether any byte matches).
+fn needs_escape(v: u64) -> bool {
     let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
-    let word_needs = |word: [u8; 8]| {
-        let v = u64::from_ne_bytes(word);
-        let control = v.wrapping_sub(ONES * 0x20) & !v & HIGHS != 0;
-        control || has_zero(v ^ (ONES * u64::from(b'"'))) || has_zero(v ^ (ONES * u64::from(b'\\')))
-    };
-    // Eight bytes always convert; a failure would give a word of zeros, which needs escaping:
-    // the string would only take the slower path.
-    let word = |bytes: &[u8]| <[u8; 8]>::try_from(bytes).unwrap_or([0; 8]);
+    let control = v.wrapping_sub(ONES * 0x20) & !v & HIGHS != 0;
+    control || has_zero(v ^ (ONES * u64::from(b'"'))) || has_zero(v ^ (ONES * u64::from(b'\\')))
+}
+
+/// Whether any of the eight bytes of `v` needs escaping or is not ASCII.
+fn needs_escape_or_not_ascii(v: u64) -> bool {
+    v & HIGHS != 0 || needs_escape(v)
+}
+
+/// Whether `test` holds for any eight-byte word of `s`: the whole words, then the last eight
+/// bytes (overlapping the last word); a shorter `s` is padded with a letter, which no test
+/// here flags.
+fn any_word(s: &[u8], test: fn(u64) -> bool) -> bool {
+    // Eight bytes always convert; a failure would give a word of zeros, which both tests
+    // flag: the bytes would only take the slower path.
+    let word = |bytes: &[u8]| u64::from_ne_bytes(<[u8; 8]>::try_from(bytes).unwrap_or([0; 8]));
     if s.len() < 8 {
-        // Padded with a letter, which never needs escaping.
         let mut padded = [b'a'; 8];
         padded[..s.len()].copy_from_slice(s);
-        return word_needs(padded);
+        return test(u64::from_ne_bytes(padded));
     }
-    // Whole words, then the last eight bytes (overlapping the last word) for the rest.
-    s.chunks_exact(8).any(|chunk| word_needs(word(chunk))) || word_needs(word(&s[s.len() - 8..]))
+    s.chunks_exact(8).any(|chunk| test(word(chunk))) || test(word(&s[s.len() - 8..]))
 }
 
 /// Writes an unsigned integer in decimal.
@@ -86,6 +98,9 @@ fn write_base64_object(out: &mut Vec<u8>, bytes: &[u8]) {
 /// Writes a binary value by the `binary` rule.
 pub fn write_bytes(out: &mut Vec<u8>, bytes: &[u8], binary: BinaryMode) {
     match binary {
+        // Plain ASCII (hashes, timestamps, most titles) needs neither the UTF-8 check nor
+        // escapes.
+        BinaryMode::Utf8 if !any_word(bytes, needs_escape_or_not_ascii) => write_quoted(out, bytes),
         BinaryMode::Utf8 => match std::str::from_utf8(bytes) {
             Ok(s) => write_str(out, s),
             Err(_) => write_base64_object(out, bytes),
@@ -164,6 +179,23 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn binary_values_are_text_when_utf8_and_base64_otherwise(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+            text in "\\PC*|[\\x00-\\x7f]*",
+        ) {
+            for bytes in [bytes, text.into_bytes()] {
+                let expected = match std::str::from_utf8(&bytes) {
+                    Ok(s) => serde_json::to_string(s).unwrap(),
+                    Err(_) => format!(
+                        "{{\"base64\":\"{}\"}}",
+                        base64::engine::general_purpose::STANDARD.encode(&bytes)
+                    ),
+                };
+                proptest::prop_assert_eq!(json(&Value::Bytes(bytes), BinaryMode::Utf8), expected);
+            }
+        }
+
         #[test]
         fn strings_are_written_as_serde_json_writes_them(
             s in "\\PC*|[\\x00-\\x7f]*|[a-zé]{0,40}[\\x00-\\x1f\"\\\\]?[a-z]{0,40}"
