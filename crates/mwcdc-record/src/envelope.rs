@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::buffer::{ChangeIter, SpillError};
 use crate::change::{Op, RowChange, TableSchema, Transaction};
+use crate::event_parts::EventParts;
 use crate::json::{write_str, write_u64, write_value};
 use crate::topic::TopicTemplate;
 
@@ -85,6 +86,8 @@ pub struct RecordEncoder {
     /// The length of the last value written: the next one is given room for it and a
     /// quarter more, so that a value is rarely copied to a larger buffer while it is written.
     last_value_len: usize,
+    /// The shared parts of the values of the rows event being encoded.
+    event_parts: Option<EventParts>,
 }
 
 impl RecordEncoder {
@@ -96,6 +99,7 @@ impl RecordEncoder {
             version: env!("CARGO_PKG_VERSION"),
             reserved: Vec::new(),
             last_value_len: 256,
+            event_parts: None,
         }
     }
 
@@ -265,33 +269,18 @@ impl RecordEncoder {
         self.row(&mut out, &change.table, before);
         out.extend_from_slice(b",\"after\":");
         self.row(&mut out, &change.table, after);
-        out.extend_from_slice(b",\"source\":{\"connector\":\"mwcdc\",\"version\":");
-        write_str(&mut out, self.version);
-        out.extend_from_slice(b",\"name\":");
-        write_str(&mut out, &self.config.connector_name);
-        out.extend_from_slice(b",\"server_id\":");
-        write_u64(&mut out, change.server_id.into());
-        out.extend_from_slice(b",\"gtid\":");
-        write_str(&mut out, &change.gtid);
-        out.extend_from_slice(b",\"file\":");
-        write_str(&mut out, &change.file);
-        out.extend_from_slice(b",\"pos\":");
-        write_u64(&mut out, change.pos);
-        out.extend_from_slice(b",\"row\":");
+        let parts = EventParts::of(
+            &mut self.event_parts,
+            change,
+            now_ms,
+            self.version,
+            &self.config.connector_name,
+        );
+        out.extend_from_slice(&parts.source_head);
         write_u64(&mut out, change.row_index.into());
-        out.extend_from_slice(b",\"ts_ms\":");
-        write_u64(&mut out, u64::from(change.ts_sec) * 1000);
-        out.extend_from_slice(b",\"db\":");
-        write_str(&mut out, &change.table.db);
-        out.extend_from_slice(b",\"table\":");
-        write_str(&mut out, &change.table.table);
-        out.extend_from_slice(b",\"snapshot\":\"false\"},\"op\":\"");
+        out.extend_from_slice(&parts.source_tail);
         out.extend_from_slice(op.code().as_bytes());
-        out.extend_from_slice(b"\",\"ts_ms\":");
-        write_u64(&mut out, now_ms);
-        out.extend_from_slice(b",\"transaction\":{\"id\":");
-        write_str(&mut out, &change.gtid);
-        out.extend_from_slice(b",\"total_order\":");
+        out.extend_from_slice(&parts.transaction_head);
         write_u64(&mut out, total_order.into());
         out.extend_from_slice(b",\"data_collection_order\":");
         write_u64(&mut out, table_order.into());

@@ -6,6 +6,7 @@
 mod buffer;
 mod change;
 mod envelope;
+mod event_parts;
 mod json;
 mod topic;
 
