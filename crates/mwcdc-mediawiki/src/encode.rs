@@ -286,39 +286,47 @@ impl EntityRecords<'_> {
         };
         // Room for the head's fields and names besides the body.
         let mut out = Vec::with_capacity(body.len() + 384);
-        let mut rec = Obj::open(&mut out, self.binary);
-        rec.str("id", &id);
-        rec.str("wiki", wiki);
-        rec.str("entity", item.entity.name());
-        rec.str("action", item.action.name());
-        rec.raw("key", &head.key_json);
-        rec.str(
-            "entity_ts",
+        // The head's field names are literals, written as they are.
+        out.extend_from_slice(b"{\"id\":");
+        write_json_str(&mut out, &id);
+        out.extend_from_slice(b",\"wiki\":");
+        write_json_str(&mut out, wiki);
+        out.extend_from_slice(b",\"entity\":");
+        write_json_str(&mut out, item.entity.name());
+        out.extend_from_slice(b",\"action\":");
+        write_json_str(&mut out, item.action.name());
+        out.extend_from_slice(b",\"key\":");
+        out.extend_from_slice(head.key_json.as_bytes());
+        out.extend_from_slice(b",\"entity_ts\":");
+        write_json_str(
+            &mut out,
             head.entity_ts.as_deref().unwrap_or(&self.commit_ts),
         );
-        rec.str("commit_ts", &self.commit_ts);
+        out.extend_from_slice(b",\"commit_ts\":");
+        write_json_str(&mut out, &self.commit_ts);
         // The row's GTID, as in the id and the row stream (for XA: the prepare's).
-        rec.str("gtid", &change.gtid);
-        let tables = rec.name("tables");
-        tables.push(b'[');
+        out.extend_from_slice(b",\"gtid\":");
+        write_json_str(&mut out, &change.gtid);
+        out.extend_from_slice(b",\"tables\":[");
         for (n, table) in head.tables.iter().enumerate() {
             if n > 0 {
-                tables.push(b',');
+                out.push(b',');
             }
-            write_json_str(tables, table);
+            write_json_str(&mut out, table);
         }
-        tables.push(b']');
-        rec.name("data").extend_from_slice(&body);
+        out.extend_from_slice(b"],\"data\":");
+        out.extend_from_slice(&body);
         self.body.set(body);
+        out.extend_from_slice(b",\"log\":");
         match log {
             Some(l) => {
-                let mut o = Obj::open(rec.name("log"), self.binary);
+                let mut o = Obj::open(&mut out, self.binary);
                 log_enrichment(l, &mut o);
                 o.close();
             }
-            None => rec.raw("log", "null"),
+            None => out.extend_from_slice(b"null"),
         }
-        rec.close();
+        out.push(b'}');
         Record {
             topic: self.topics[item.entity.index()].clone(),
             key: Some(head.kafka_key.into_bytes()),
