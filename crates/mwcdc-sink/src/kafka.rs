@@ -292,7 +292,8 @@ impl KafkaSink {
         partition: Option<i32>,
         ticket: usize,
     ) -> Result<(), SinkError> {
-        let index = origin.index.to_string();
+        let mut digits = itoa::Buffer::new();
+        let index = digits.format(origin.index);
         let headers = OwnedHeaders::new_with_capacity(3)
             .insert(Header {
                 key: ID_HEADER,

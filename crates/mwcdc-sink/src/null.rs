@@ -42,7 +42,8 @@ impl NullSink {
 /// The bytes a Kafka message of `record` would carry: key, value and the three headers
 /// (the index written out as the Kafka sink writes it).
 fn message_bytes(record: &Record, origin: &Origin<'_>) -> usize {
-    let index = origin.index.to_string();
+    let mut digits = itoa::Buffer::new();
+    let index = digits.format(origin.index);
     let headers = [
         (ID_HEADER, record.id.as_bytes()),
         (POSITION_HEADER, origin.position_text.as_bytes()),
