@@ -413,7 +413,10 @@ def report(segments: dict, results: dict, lat: dict, runs: int, counts: dict) ->
             f"({lat['received']:,} received): p50 {lat.get('p50_ms', 0):.1f} ms, p99 {lat.get('p99_ms', 0):.1f} ms, "
             f"p99.9 {lat.get('p999_ms', 0):.1f} ms, max {lat.get('max_ms', 0):.1f} ms. "
             f"mwcdc's own part (commit event read to Kafka acknowledgement, from its histogram): "
-            f"p50 ≤ {lat.get('own_p50_ms', 0):g} ms, p99 ≤ {lat.get('own_p99_ms', 0):g} ms.",
+            f"p50 ≤ {lat.get('own_p50_ms', 0):g} ms, p99 ≤ {lat.get('own_p99_ms', 0):g} ms. By 10 s of commits, "
+            "p50/p99 ms: " + ", ".join(
+                f"{w['from_s']}-{w['from_s'] + 10} s {w['p50_ms']:.0f}/{w['p99_ms']:.0f}" for w in lat.get("windows", [])
+            ) + ".",
         ]
     if counts:
         lines += [

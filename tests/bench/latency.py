@@ -43,7 +43,7 @@ def consume(brokers: str, topic: str, expected: int, deadline: float, ready, out
         if after["commit_us"] == 0 or after["id"] in seen:
             continue  # the warm-up row, or a duplicate
         seen.add(after["id"])
-        latencies.append(now_us - after["commit_us"])
+        latencies.append((after["commit_us"], now_us - after["commit_us"]))
     consumer.close()
     out.send(latencies)
 
@@ -81,8 +81,9 @@ def main() -> None:
         cursor.execute(f"INSERT INTO {table} (commit_us) VALUES (%s)", (time.time_ns() // 1000,))
     elapsed = time.perf_counter() - start
     conn.close()
-    latencies = sorted(receiver.recv())
+    timed = receiver.recv()
     consumer.join()
+    latencies = sorted(latency for _, latency in timed)
     result = {"sent": expected, "write_seconds": round(elapsed, 2), "received": len(latencies)}
     if latencies:
         result.update(
@@ -91,6 +92,16 @@ def main() -> None:
             p999_ms=percentile(latencies, 0.999),
             max_ms=latencies[-1] / 1000.0,
         )
+        # p50 and p99 of each 10 s of commits: a latency that grows through the run points at
+        # a component falling behind, not at a fixed cost.
+        first = min(commit for commit, _ in timed)
+        windows = {}
+        for commit, latency in timed:
+            windows.setdefault((commit - first) // 10_000_000, []).append(latency)
+        result["windows"] = [
+            {"from_s": 10 * w, "p50_ms": percentile(sorted(v), 0.50), "p99_ms": percentile(sorted(v), 0.99)}
+            for w, v in sorted(windows.items())
+        ]
     print(json.dumps(result))
 
 
