@@ -35,7 +35,8 @@ impl Op {
     }
 }
 
-/// What the records of a table need to know about it.
+/// What the records of a table need to know about it. Made by [`TableSchema::new`], which
+/// also renders the column names as JSON; the fields are for reading.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableSchema {
     /// Database name.
