@@ -89,11 +89,16 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn name(&mut self, name: &str) -> &mut Vec<u8> {
+    /// The comma before every field but the first.
+    fn separate(&mut self) {
         if !self.first {
             self.out.push(b',');
         }
         self.first = false;
+    }
+
+    fn name(&mut self, name: &str) -> &mut Vec<u8> {
+        self.separate();
         write_json_str(self.out, name);
         self.out.push(b':');
         self.out
@@ -138,10 +143,7 @@ impl<'a> Obj<'a> {
     /// Every column of a row, by name.
     fn columns(&mut self, row: Row<'_>) {
         for (name, v) in row.schema.json_names().iter().zip(row.values) {
-            if !self.first {
-                self.out.push(b',');
-            }
-            self.first = false;
+            self.separate();
             self.out.extend_from_slice(name);
             write_json_value(self.out, v, self.binary);
         }
