@@ -17,6 +17,8 @@ mod null;
 mod oversize;
 mod partition;
 mod stdout;
+#[cfg(test)]
+mod test_record;
 mod written;
 
 use std::time::Duration;

@@ -80,30 +80,15 @@ impl Sink for NullSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_record;
 
     #[tokio::test]
     async fn drops_counts_and_acknowledges() {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let mut sink = NullSink::new(tx);
-        let record = Record {
-            topic: "t".into(),
-            key: Some(br#"{"id":1}"#.to_vec()),
-            key_encoding: mwcdc_record::KeyEncoding::Json,
-            value: Some(br#"{"op":"c"}"#.to_vec()),
-            id: "0-1-2/0/0".into(),
-            table: std::sync::Arc::new(mwcdc_record::TableSchema::new(
-                "w".into(),
-                "t".into(),
-                vec!["id".into()],
-                vec![0],
-            )),
-        };
-        let position = mwcdc_position::Position::parse_any("0-1-2").unwrap();
-        let origin = Origin {
-            position: &position,
-            position_text: "0-1-2",
-            index: 12,
-        };
+        let record = test_record::record("t", Some(br#"{"op":"c"}"#), "0-1-2/0/0");
+        let position = test_record::position();
+        let origin = test_record::origin(&position, 12);
         assert_eq!(sink.send(record, origin, 7).await.unwrap(), Sent::Queued);
         assert_eq!(rx.recv().await.map(|a| a.ticket), Some(7));
         assert_eq!(sink.records(), 1);

@@ -96,28 +96,13 @@ impl Sink for StdoutSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_record;
 
     #[test]
     fn line_is_one_json_object() {
-        let r = Record {
-            topic: "mwcdc.w.t\"x".into(),
-            key: Some(br#"{"id":1}"#.to_vec()),
-            key_encoding: KeyEncoding::Json,
-            value: None,
-            id: "0-1-2/0/0/tombstone".into(),
-            table: std::sync::Arc::new(mwcdc_record::TableSchema::new(
-                "w".into(),
-                "t".into(),
-                vec!["id".into()],
-                vec![0],
-            )),
-        };
-        let position = mwcdc_position::Position::parse_any("0-1-2").unwrap();
-        let origin = Origin {
-            position: &position,
-            position_text: "0-1-2",
-            index: 1,
-        };
+        let r = test_record::record("mwcdc.w.t\"x", None, "0-1-2/0/0/tombstone");
+        let position = test_record::position();
+        let origin = test_record::origin(&position, 1);
         let parsed: serde_json::Value = serde_json::from_slice(&line(&r, &origin)).unwrap();
         assert_eq!(
             parsed,
