@@ -37,7 +37,7 @@ use tracing::{error, info, warn};
 
 use crate::metrics::Metrics;
 use crate::records::Records;
-use crate::tracker::{Covered, Tracker};
+use crate::tracker::{Covered, Tracker, TrackerError};
 
 /// How long shutdown waits for in-flight records.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(8);
@@ -97,9 +97,18 @@ impl Progress {
     }
 
     /// Counts one record handed to the sink under `ticket`.
-    fn sent(&mut self, ticket: usize) {
-        self.tracker.sent(ticket);
+    fn sent(&mut self, ticket: usize) -> Result<(), TrackerError> {
+        self.tracker.sent(ticket)?;
         self.metrics.set_in_flight(self.tracker.in_flight());
+        Ok(())
+    }
+
+    /// Says that every record counted on `ticket` is sent.
+    fn close(&mut self, ticket: usize) -> Result<(), TrackerError> {
+        if let Some(received) = self.tracker.close(ticket)? {
+            self.metrics.delivered(received);
+        }
+        Ok(())
     }
 
     /// Counts one acknowledgement; a failed delivery is the error that stops the pipeline.
@@ -109,7 +118,7 @@ impl Progress {
                 ticket,
                 result: Ok(()),
             }) => {
-                if let Some(received) = self.tracker.acked(ticket) {
+                if let Some(received) = self.tracker.acked(ticket)? {
                     self.metrics.delivered(received);
                 }
                 self.metrics.set_in_flight(self.tracker.in_flight());
@@ -194,19 +203,25 @@ impl<S: Sink> Pipeline<S> {
                     },
                     // The source ended and every transaction it completed was published: its
                     // task result tells why it ended.
-                    None => break Stop::SourceEnded(match (&mut source).await {
-                        Ok(r) => r,
-                        Err(e) => Err(mwcdc_source::SourceError::Protocol { file: String::new(), pos: 0, message: format!("the source task failed: {e}") }),
-                    }),
+                    None => match (&mut source).await {
+                        Ok(r) => break Stop::SourceEnded(r),
+                        Err(e) => break Stop::Failed(source_task_failed(e)),
+                    },
                 },
             }
         };
         let _ = shutdown.send(true);
         drop(transactions);
-        if !matches!(stop, Stop::Failed(_)) {
-            self.drain(&mut progress, &mut acks).await;
-        }
-        if let Some(c) = progress.covered.take() {
+        let stop = match stop {
+            Stop::Failed(e) => Stop::Failed(e),
+            stop => match self.drain(&mut progress, &mut acks).await {
+                Err(e) if is_internal(&e) => Stop::Failed(e),
+                _ => stop,
+            },
+        };
+        // After an internal error the tracker cannot be trusted: no checkpoint is written.
+        let internal = matches!(&stop, Stop::Failed(e) if is_internal(e));
+        if let Some(c) = progress.covered.take().filter(|_| !internal) {
             self.save(&c, progress.tracker.is_idle())?;
         }
         if !source.is_finished() {
@@ -249,20 +264,20 @@ impl<S: Sink> Pipeline<S> {
         let txn = &received.transaction;
         self.metrics.transaction(txn);
         let tracker = &mut progress.tracker;
-        let ticket = tracker.add(Covered {
+        let covered = Covered {
             position: txn.position.clone(),
             file: txn.file.to_string(),
             pos: txn.end_pos,
             commit_ts: Some(txn.commit_ts),
-        });
-        tracker.received(ticket, received.at);
+        };
+        let ticket = match &txn.xa {
+            Some(XaStep::Prepare(xid)) => tracker.add_prepare(covered, xid.clone()),
+            _ => tracker.add(covered),
+        };
+        tracker.received(ticket, received.at)?;
         let records_ticket = match &txn.xa {
-            Some(XaStep::Prepare(xid)) => {
-                tracker.hold(ticket, xid.clone());
-                ticket
-            }
-            Some(XaStep::Resolve(xid)) => tracker.resolve(xid).unwrap_or(ticket),
-            None => ticket,
+            Some(XaStep::Resolve(xid)) => tracker.resolve(xid)?.unwrap_or(ticket),
+            _ => ticket,
         };
         let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
         let Self {
@@ -297,13 +312,25 @@ impl<S: Sink> Pipeline<S> {
                 .await
                 .with_context(context)?;
             if sent == Sent::Queued {
-                progress.sent(records_ticket);
+                progress.sent(records_ticket)?;
             }
+        }
+        // Only now may the units complete: before, an acknowledgement applied while waiting
+        // for room in flight could complete a unit whose remaining records were not sent.
+        progress.close(records_ticket)?;
+        if records_ticket != ticket {
+            progress.close(ticket)?;
         }
         Ok(Published::Done)
     }
 
-    async fn drain(&mut self, progress: &mut Progress, acks: &mut mpsc::UnboundedReceiver<Ack>) {
+    /// Waits up to [`DRAIN_TIMEOUT`] for the records in flight; an error is the delivery
+    /// failure or internal error that ended the wait (already logged).
+    async fn drain(
+        &mut self,
+        progress: &mut Progress,
+        acks: &mut mpsc::UnboundedReceiver<Ack>,
+    ) -> Result<()> {
         let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
         if let Err(e) = self.sink.flush(Duration::ZERO).await {
             // Zero timeout only starts the flush; acknowledgements arrive below.
@@ -314,15 +341,16 @@ impl<S: Sink> Pipeline<S> {
                 Ok(ack @ Some(_)) => {
                     if let Err(e) = progress.apply(ack) {
                         error!(error = %format!("{e:#}"), "delivery failed during shutdown");
-                        return;
+                        return Err(e);
                     }
                 }
                 Ok(None) | Err(_) => {
                     warn!(in_flight = progress.tracker.in_flight(), "records still unacknowledged at shutdown; they will be produced again after a restart");
-                    return;
+                    return Ok(());
                 }
             }
         }
+        Ok(())
     }
 
     /// Writes the checkpoint covering `c`; `complete` when it covers every transaction read.
@@ -336,6 +364,26 @@ impl<S: Sink> Pipeline<S> {
         tracing::debug!(gtid = %checkpoint.gtid, "checkpoint written");
         Ok(())
     }
+}
+
+/// The error for a source task that did not return: it panicked (with its message) or was
+/// cancelled. Either is a bug of mwcdc, not a binlog problem.
+fn source_task_failed(e: tokio::task::JoinError) -> anyhow::Error {
+    if !e.is_panic() {
+        return anyhow!("internal error: the source task was cancelled");
+    }
+    let payload = e.into_panic();
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into());
+    anyhow!("internal error: the source task panicked: {message}")
+}
+
+/// Whether `e` is a bug of the pipeline's own bookkeeping rather than a failure outside.
+fn is_internal(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<TrackerError>().is_some()
 }
 
 /// The checkpoint of connector `name` that covers `c`.

@@ -91,6 +91,25 @@ fn run_until<S: mwcdc_sink::Sink + 'static>(
     max_in_flight: usize,
     stop_at: Option<&str>,
 ) -> Harness {
+    run_with_source(sink, acks, max_in_flight, stop_at, |mut stop| {
+        tokio::spawn(async move {
+            let _ = stop.changed().await;
+            Ok(())
+        })
+    })
+}
+
+/// The source task as the pipeline sees it.
+type SourceTask = tokio::task::JoinHandle<Result<(), mwcdc_source::SourceError>>;
+
+/// [`run_until`] with a stand-in source task made by `source` from the pipeline's stop signal.
+fn run_with_source<S: mwcdc_sink::Sink + 'static>(
+    sink: S,
+    acks: mpsc::UnboundedReceiver<mwcdc_sink::Ack>,
+    max_in_flight: usize,
+    stop_at: Option<&str>,
+    source: impl FnOnce(watch::Receiver<bool>) -> SourceTask,
+) -> Harness {
     let state = tempfile::tempdir().expect("temp dir");
     let metrics = Arc::new(Metrics::new(Arc::default(), false));
     let pipeline = Pipeline {
@@ -114,11 +133,8 @@ fn run_until<S: mwcdc_sink::Sink + 'static>(
         start: Position::parse_any("0-1-0").expect("start position"),
     };
     let (txn_tx, txn_rx) = mpsc::channel(4);
-    let (stop_source_tx, mut stop_source_rx) = watch::channel(false);
-    let source = tokio::spawn(async move {
-        let _ = stop_source_rx.changed().await;
-        Ok(())
-    });
+    let (stop_source_tx, stop_source_rx) = watch::channel(false);
+    let source = source(stop_source_rx);
     let (stop, stop_rx) = oneshot::channel();
     let signal = Box::pin(async move {
         let _ = stop_rx.await;
@@ -394,4 +410,114 @@ async fn a_transaction_past_the_stop_position_ends_the_run_before_it() {
         .expect("join")
         .expect("a clean stop");
     assert_eq!(checkpoint_gtid(&h.state).as_deref(), Some("0-1-3"));
+}
+
+/// A sink that acknowledges the first `acked` records at once and holds the rest.
+struct FirstAckedSink {
+    acks: mpsc::UnboundedSender<mwcdc_sink::Ack>,
+    acked: usize,
+    taken: Arc<AtomicUsize>,
+}
+
+impl mwcdc_sink::Sink for FirstAckedSink {
+    async fn send(
+        &mut self,
+        _record: mwcdc_record::Record,
+        _origin: mwcdc_sink::Origin<'_>,
+        ticket: usize,
+    ) -> Result<mwcdc_sink::Sent, mwcdc_sink::SinkError> {
+        if self.taken.fetch_add(1, Ordering::SeqCst) < self.acked {
+            let _ = self.acks.send(mwcdc_sink::Ack {
+                ticket,
+                result: Ok(()),
+            });
+        }
+        Ok(mwcdc_sink::Sent::Queued)
+    }
+
+    async fn flush(&mut self, _timeout: Duration) -> Result<(), mwcdc_sink::SinkError> {
+        Ok(())
+    }
+}
+
+/// A transaction with `rows` row changes.
+fn transaction_of(seq: u64, rows: u32) -> Transaction {
+    let mut txn = transaction(seq);
+    let change = txn.changes.to_vec().expect("changes")[0].clone();
+    txn.changes = (0..rows)
+        .map(|row| RowChange {
+            row_index: row,
+            ..change.clone()
+        })
+        .collect::<Vec<_>>()
+        .into();
+    txn
+}
+
+/// Runs `transactions` through a pipeline with `max_in_flight = 1` whose sink acknowledges
+/// only the first record; returns the checkpoint after a stop and the records sent.
+async fn checkpoint_after_one_ack(transactions: Vec<Transaction>) -> (Option<String>, usize) {
+    let (ack_tx, ack_rx) = mpsc::unbounded_channel();
+    let taken = Arc::new(AtomicUsize::new(0));
+    let sink = FirstAckedSink {
+        acks: ack_tx,
+        acked: 1,
+        taken: taken.clone(),
+    };
+    let h = run(sink, ack_rx, 1);
+    for txn in transactions {
+        h.transactions.send(received(txn)).await.expect("send");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    h.stop.send(()).expect("stop");
+    tokio::time::timeout(Duration::from_secs(15), h.pipeline)
+        .await
+        .expect("stops")
+        .expect("join")
+        .expect("a clean stop");
+    (checkpoint_gtid(&h.state), taken.load(Ordering::SeqCst))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_checkpoint_never_covers_a_transaction_whose_records_are_not_all_sent() {
+    // With max_in_flight = 1 the second record waits for the first one's acknowledgement;
+    // that acknowledgement must not complete the transaction.
+    let (checkpoint, sent) = checkpoint_after_one_ack(vec![transaction_of(1, 3)]).await;
+    assert_eq!(checkpoint, None, "records 2 and 3 were never acknowledged");
+    assert_eq!(sent, 2, "one acknowledged, one in flight");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_checkpoint_never_passes_an_xa_prepare_whose_committed_rows_are_not_all_sent() {
+    let mut prepare = transaction_of(1, 0);
+    prepare.xa = Some(mwcdc_record::XaStep::Prepare("x1".into()));
+    let mut commit = transaction_of(2, 3);
+    commit.xa = Some(mwcdc_record::XaStep::Resolve("x1".into()));
+    let (checkpoint, sent) = checkpoint_after_one_ack(vec![prepare, commit]).await;
+    assert_eq!(
+        checkpoint, None,
+        "the committed rows are not all acknowledged"
+    );
+    assert_eq!(sent, 2, "one acknowledged, one in flight");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_panicking_source_task_is_reported_as_an_internal_error_with_its_message() {
+    let (ack_tx, ack_rx) = mpsc::unbounded_channel();
+    let h = run_with_source(NullSink::new(ack_tx), ack_rx, 10, None, |_stop| {
+        tokio::spawn(async { panic!("the assembler lost its table map") })
+    });
+    drop(h.transactions);
+    let err = tokio::time::timeout(Duration::from_secs(10), h.pipeline)
+        .await
+        .expect("stops")
+        .expect("join")
+        .expect_err("a panicking source is an error");
+    let message = format!("{err:#}");
+    assert!(
+        message
+            .contains("internal error: the source task panicked: the assembler lost its table map"),
+        "{message}"
+    );
+    assert!(!message.contains("position 0"), "{message}");
 }

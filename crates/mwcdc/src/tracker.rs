@@ -37,14 +37,45 @@ impl Covered {
     }
 }
 
+/// A ticket the tracker does not know, or a count that would go below zero: a bug in the
+/// pipeline. The pipeline stops on it without writing another checkpoint.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TrackerError {
+    /// The ticket's unit was never added or is already complete and removed.
+    #[error("internal error: {action} for ticket {ticket}, which is not tracked (first tracked: {first})")]
+    UnknownTicket {
+        /// What was asked.
+        action: &'static str,
+        /// The ticket given.
+        ticket: usize,
+        /// The first ticket still tracked.
+        first: usize,
+    },
+    /// A record sent under a unit already closed.
+    #[error("internal error: a record sent under ticket {0} after its unit was closed")]
+    Closed(usize),
+    /// An acknowledgement for a unit with nothing pending.
+    #[error("internal error: an acknowledgement for ticket {0}, which has no record pending")]
+    NothingPending(usize),
+}
+
 #[derive(Debug)]
 struct Unit {
     pending: usize,
+    /// Records may still be sent under this unit: its transaction (or the XA outcome whose
+    /// rows count on it) is being published.
+    open: bool,
     /// Since when an XA PREPARE unit waits for its outcome.
     held: Option<Instant>,
     /// When the commit event of its (last) transaction was received.
     received: Option<Instant>,
     covered: Covered,
+}
+
+impl Unit {
+    fn is_complete(&self) -> bool {
+        self.pending == 0 && !self.open && self.held.is_none()
+    }
 }
 
 /// Tracks units in order.
@@ -57,7 +88,8 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    /// Adds a unit for a transaction and returns its ticket.
+    /// Adds an open unit for a transaction about to be published and returns its ticket.
+    /// The unit cannot complete until [`Tracker::close`] says all its records are sent.
     ///
     /// Behind an unfinished unit, a last unit that is complete (all acknowledged, not held)
     /// is extended to cover the new transaction instead, so that a long wait (an XA
@@ -65,18 +97,32 @@ impl Tracker {
     pub fn add(&mut self, covered: Covered) -> usize {
         let len = self.units.len();
         if let Some(last) = self.units.back_mut().filter(|_| len >= 2) {
-            if last.pending == 0 && last.held.is_none() {
+            if last.is_complete() {
                 last.covered = covered;
+                last.open = true;
                 return self.first_ticket + len - 1;
             }
         }
+        self.push(covered, None)
+    }
+
+    /// Adds an open unit for an XA PREPARE, held until [`Tracker::resolve`] is called for
+    /// `xid`. It is never merged with the units before it, which may complete without it.
+    pub fn add_prepare(&mut self, covered: Covered, xid: String) -> usize {
+        let ticket = self.push(covered, Some(Instant::now()));
+        self.prepared.insert(xid, ticket);
+        ticket
+    }
+
+    fn push(&mut self, covered: Covered, held: Option<Instant>) -> usize {
         self.units.push_back(Unit {
             pending: 0,
-            held: None,
+            open: true,
+            held,
             received: None,
             covered,
         });
-        self.first_ticket + len
+        self.first_ticket + self.units.len() - 1
     }
 
     /// How long the first unit has waited for its XA outcome, if it is held.
@@ -84,52 +130,56 @@ impl Tracker {
         self.units.front()?.held.map(|since| since.elapsed())
     }
 
-    /// Holds a unit until [`Tracker::resolve`] is called for `xid`.
-    pub fn hold(&mut self, ticket: usize, xid: String) {
-        if let Some(unit) = self.unit_mut(ticket) {
-            unit.held = Some(Instant::now());
-            self.prepared.insert(xid, ticket);
-        }
-    }
-
     /// The ticket the records of an XA outcome count on: the prepare unit's, if it is still
-    /// tracked, and releases its hold. `None` when the prepare is not tracked (it was read
-    /// before this run started), in which case the outcome's own unit counts them.
-    pub fn resolve(&mut self, xid: &str) -> Option<usize> {
-        let ticket = self.prepared.remove(xid)?;
-        let unit = self.unit_mut(ticket)?;
+    /// tracked, which is released from its hold and open again until [`Tracker::close`].
+    /// `None` when the prepare is not tracked (it was read before this run started), in
+    /// which case the outcome's own unit counts them.
+    pub fn resolve(&mut self, xid: &str) -> Result<Option<usize>, TrackerError> {
+        let Some(ticket) = self.prepared.remove(xid) else {
+            return Ok(None);
+        };
+        let unit = self.unit_mut(ticket, "resolve")?;
         unit.held = None;
-        Some(ticket)
+        unit.open = true;
+        Ok(Some(ticket))
     }
 
     /// Notes when the transaction just added under `ticket` was received.
-    pub fn received(&mut self, ticket: usize, at: Instant) {
-        if let Some(unit) = self.unit_mut(ticket) {
-            unit.received = Some(at);
-        }
+    pub fn received(&mut self, ticket: usize, at: Instant) -> Result<(), TrackerError> {
+        self.unit_mut(ticket, "received")?.received = Some(at);
+        Ok(())
     }
 
-    /// Counts one record sent under `ticket`.
-    pub fn sent(&mut self, ticket: usize) {
-        if let Some(unit) = self.unit_mut(ticket) {
-            unit.pending += 1;
-            self.in_flight += 1;
+    /// Counts one record sent under `ticket`, whose unit must be open.
+    pub fn sent(&mut self, ticket: usize) -> Result<(), TrackerError> {
+        let unit = self.unit_mut(ticket, "a record sent")?;
+        if !unit.open {
+            return Err(TrackerError::Closed(ticket));
         }
+        unit.pending += 1;
+        self.in_flight += 1;
+        Ok(())
+    }
+
+    /// Says that every record of the unit `ticket` is sent. Returns when its transaction was
+    /// received if that completes the unit.
+    pub fn close(&mut self, ticket: usize) -> Result<Option<Instant>, TrackerError> {
+        let unit = self.unit_mut(ticket, "close")?;
+        unit.open = false;
+        Ok(unit.is_complete().then_some(unit.received).flatten())
     }
 
     /// Counts one record acknowledged under `ticket`. Returns when the unit's transaction was
-    /// received if this was its last record pending (and it is not held).
-    pub fn acked(&mut self, ticket: usize) -> Option<Instant> {
-        let unit = self.unit_mut(ticket)?;
+    /// received if this completes the unit.
+    pub fn acked(&mut self, ticket: usize) -> Result<Option<Instant>, TrackerError> {
+        let unit = self.unit_mut(ticket, "an acknowledgement")?;
         if unit.pending == 0 {
-            return None;
+            return Err(TrackerError::NothingPending(ticket));
         }
         unit.pending -= 1;
-        let done = (unit.pending == 0 && unit.held.is_none())
-            .then_some(unit.received)
-            .flatten();
+        let done = unit.is_complete().then_some(unit.received).flatten();
         self.in_flight -= 1;
-        done
+        Ok(done)
     }
 
     /// Whether every unit added is complete and removed: a checkpoint written now covers
@@ -146,133 +196,26 @@ impl Tracker {
     /// Removes the complete prefix and returns what its last unit covers.
     pub fn complete_prefix(&mut self) -> Option<Covered> {
         let mut last = None;
-        while self
-            .units
-            .front()
-            .is_some_and(|u| u.pending == 0 && u.held.is_none())
-        {
+        while self.units.front().is_some_and(Unit::is_complete) {
             last = self.units.pop_front().map(|u| u.covered);
             self.first_ticket += 1;
         }
         last
     }
 
-    fn unit_mut(&mut self, ticket: usize) -> Option<&mut Unit> {
-        let idx = ticket.checked_sub(self.first_ticket)?;
-        self.units.get_mut(idx)
+    fn unit_mut(&mut self, ticket: usize, action: &'static str) -> Result<&mut Unit, TrackerError> {
+        let first = self.first_ticket;
+        ticket
+            .checked_sub(first)
+            .and_then(|idx| self.units.get_mut(idx))
+            .ok_or(TrackerError::UnknownTicket {
+                action,
+                ticket,
+                first,
+            })
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn covered(seq: u64) -> Covered {
-        Covered {
-            position: Position::parse_any(&format!("0-1-{seq}")).unwrap(),
-            file: "bin.000001".into(),
-            pos: seq * 100,
-            commit_ts: None,
-        }
-    }
-
-    #[test]
-    fn prefix_advances_only_over_acknowledged_units_in_order() {
-        let mut t = Tracker::default();
-        let a = t.add(covered(1));
-        let b = t.add(covered(2));
-        let c = t.add(covered(3));
-        t.sent(a);
-        t.sent(b);
-        t.sent(b);
-        assert_eq!(t.in_flight(), 3);
-        // c has no records: it completes only after a and b.
-        t.acked(b);
-        t.acked(b);
-        assert_eq!(t.complete_prefix(), None);
-        t.acked(a);
-        assert_eq!(t.complete_prefix().map(|c| c.pos), Some(300));
-        assert_eq!(t.complete_prefix(), None);
-        assert_eq!(t.in_flight(), 0);
-        let _ = c;
-    }
-
-    #[test]
-    fn the_last_acknowledgement_of_a_transaction_tells_when_it_was_received() {
-        let mut t = Tracker::default();
-        let at = Instant::now();
-        let a = t.add(covered(1));
-        t.received(a, at);
-        t.sent(a);
-        t.sent(a);
-        assert!(!t.is_idle());
-        assert_eq!(t.acked(a), None, "one record still pending");
-        assert_eq!(t.acked(a), Some(at));
-        assert_eq!(t.acked(a), None, "nothing pending any more");
-        assert!(!t.is_idle(), "the complete prefix is not taken yet");
-        assert!(t.complete_prefix().is_some());
-        assert!(t.is_idle());
-    }
-
-    #[test]
-    fn an_unacknowledged_unit_blocks_everything_after_it() {
-        let mut t = Tracker::default();
-        let a = t.add(covered(1));
-        let b = t.add(covered(2));
-        t.sent(a);
-        t.sent(b);
-        t.acked(b);
-        assert_eq!(t.complete_prefix(), None);
-        t.acked(a);
-        assert_eq!(t.complete_prefix().map(|c| c.pos), Some(200));
-    }
-
-    #[test]
-    fn complete_units_behind_a_hold_are_merged() {
-        let mut t = Tracker::default();
-        let prepare = t.add(covered(1));
-        t.hold(prepare, "x".into());
-        assert!(t.oldest_hold().is_some());
-        for seq in 2..10_000 {
-            let ticket = t.add(covered(seq));
-            if seq % 100 == 0 {
-                t.sent(ticket);
-                t.acked(ticket);
-            }
-        }
-        assert_eq!(t.units.len(), 2, "one held unit and one merged unit");
-        // A transaction with records joins the merged unit, which then waits for them.
-        let pending = t.add(covered(10_000));
-        t.sent(pending);
-        let after = t.add(covered(10_001));
-        assert_ne!(
-            pending, after,
-            "a unit with records pending is not merged into"
-        );
-        assert_eq!(t.units.len(), 3);
-        let counted_on = t.resolve("x").unwrap();
-        assert_eq!(counted_on, prepare);
-        assert_eq!(t.complete_prefix().map(|c| c.pos), Some(100));
-        t.acked(pending);
-        assert_eq!(t.complete_prefix().map(|c| c.pos), Some(1_000_100));
-        assert_eq!(t.oldest_hold(), None);
-    }
-
-    #[test]
-    fn xa_prepare_is_held_until_its_committed_rows_are_delivered() {
-        let mut t = Tracker::default();
-        let prepare = t.add(covered(1));
-        t.hold(prepare, "x1".into());
-        let other = t.add(covered(2));
-        assert_eq!(t.complete_prefix(), None);
-        let commit = t.add(covered(3));
-        let counted_on = t.resolve("x1").unwrap();
-        assert_eq!(counted_on, prepare);
-        t.sent(counted_on);
-        assert_eq!(t.complete_prefix(), None);
-        t.acked(counted_on);
-        assert_eq!(t.complete_prefix().map(|c| c.pos), Some(300));
-        assert!(t.resolve("x1").is_none());
-        let _ = (other, commit);
-    }
-}
+#[path = "tracker_tests.rs"]
+mod tests;
