@@ -409,6 +409,9 @@ impl<L: SchemaLookup> Assembler<L> {
         let Some(group) = self.group.take() else {
             return Err(self.protocol(pos, "a commit outside a GTID transaction"));
         };
+        // Sealing may fail (the spill file): the position moves only once it has not.
+        let mut changes = group.changes;
+        changes.seal()?;
         match (&group.gtid, &mut self.position) {
             (GroupGtid::Maria(g), Position::MariaDb(p)) => p.advance(*g)?,
             (GroupGtid::MySql(g), Position::MySql(set)) => set.add(g)?,
@@ -419,8 +422,6 @@ impl<L: SchemaLookup> Assembler<L> {
                 ))
             }
         }
-        let mut changes = group.changes;
-        changes.seal()?;
         if changes.spilled_bytes() > 0 {
             info!(gtid = %group.text, changes = changes.len(), spilled_bytes = changes.spilled_bytes(), "a large transaction was spilled to disk");
         }

@@ -1045,3 +1045,49 @@ async fn a_new_gtid_inside_an_open_transaction_is_refused() {
         "{err:?}"
     );
 }
+
+/// The events of one transaction inserting one revision row, 0-1-5 after 0-1-4.
+fn one_insert() -> Vec<Vec<u8>> {
+    let rev = Table::full(70, "revision");
+    let mut b = Binlog::start();
+    let mut ev = b.preamble(&[(0, 1, 4)]);
+    ev.push(b.gtid(0, 5, TRX, None));
+    ev.push(b.table_map(&rev));
+    ev.push(b.write(rev.id, &[row(1, -10, Some("Main Page"))]));
+    ev.push(b.xid(31));
+    ev
+}
+
+#[tokio::test]
+async fn a_transaction_that_cannot_be_sealed_leaves_the_position_where_it_was() {
+    let events = one_insert();
+    let mut plain = assembler("0-1-4", SchemaMode::Binlog, MapLookup::default());
+    let change = feed(&mut plain, &events).await.unwrap()[0]
+        .changes
+        .to_vec()
+        .unwrap()
+        .remove(0);
+    // Other buffers of the policy hold more than the budget without spilling themselves, so
+    // sealing the transaction must spill it, into a directory that cannot be made.
+    let budget = 1_000_000;
+    let unusable = std::path::PathBuf::from("/dev/null/spill");
+    let policy = Arc::new(mwcdc_record::SpillPolicy::new(budget, unusable));
+    let mut others = Vec::new();
+    while policy.memory_in_use() <= budget {
+        let mut buffer = mwcdc_record::ChangeBuffer::new(policy.clone());
+        for _ in 0..100 {
+            buffer.push(change.clone()).unwrap();
+        }
+        assert_eq!(buffer.spilled_bytes(), 0, "each stays under the chunk size");
+        others.push(buffer);
+    }
+    let mut a =
+        assembler("0-1-4", SchemaMode::Binlog, MapLookup::default()).with_spill(policy.clone());
+    let err = feed_until_error(&mut a, &events).await;
+    assert!(matches!(err, SourceError::Spill(_)), "{err:?}");
+    assert_eq!(
+        a.position().to_string(),
+        "0-1-4",
+        "the transaction was not handed on: the position stays before it"
+    );
+}
