@@ -289,6 +289,19 @@ impl Replicator {
                             s.message
                         ),
                     },
+                    DumpRefusal::Truncated => SourceError::PositionRefused {
+                        position,
+                        message: format!(
+                            "{}: the server's binlog ends before transactions mwcdc has already \
+                             read (its last binlog was truncated or lost, or this is another \
+                             server). Waiting cannot help: point source.url at a server that \
+                             has the position, or move the checkpoint with `mwcdc checkpoint \
+                             set --gtid <position>` to one this server has (`SELECT \
+                             @@gtid_executed`), accepting that records after it may describe \
+                             transactions this server does not have",
+                            s.message
+                        ),
+                    },
                     DumpRefusal::Other => SourceError::PositionRefused {
                         position,
                         message: s.message,
@@ -330,28 +343,75 @@ fn unparsed(assembler: &Assembler<ServerLookup>, message: &str) -> SourceError {
 enum DumpRefusal {
     /// The binlogs holding the position were purged.
     Purged,
-    /// The server has not reached the position yet (a lagging replica).
+    /// The server has not reached the position yet (a lagging replica): retried.
     NotReached,
-    /// Anything else, divergence included.
+    /// The server's binlog ends before what mwcdc already read: truncated or lost.
+    Truncated,
+    /// Anything else: divergence, a hole in the binlog, a message not known here.
     Other,
 }
 
-/// Sorts error 1236 by its message; the texts are MariaDB's and MySQL's own.
+/// MariaDB's `gtid_find_binlog_file` when no binlog holds the position.
+const MARIADB_PURGED: &str = "Could not find GTID state requested by slave in any binlog files. \
+     Probably the slave state is too old and required binlog files have been purged.";
+/// MySQL's ER_MASTER_HAS_PURGED_REQUIRED_GTIDS (ER_SOURCE_HAS_PURGED_REQUIRED_GTIDS from
+/// 8.0.26), which goes on with the GTID sets.
+const MYSQL_PURGED: [&str; 2] = [
+    "Cannot replicate because the master purged required binary logs.",
+    "Cannot replicate because the source purged required binary logs.",
+];
+/// MySQL 5.6's wording of the same.
+const MYSQL_PURGED_OLD: [&str; 2] = [
+    "the master has purged binary logs containing GTIDs that the slave requires",
+    "the source has purged binary logs containing GTIDs that the replica requires",
+];
+/// MySQL's ER_SLAVE_HAS_MORE_GTIDS_THAN_MASTER (ER_REPLICA_HAS_MORE_GTIDS_THAN_SOURCE).
+const MYSQL_MORE_GTIDS: [&str; 2] = [
+    "Slave has more GTIDs than the master has, using the master's SERVER_UUID.",
+    "Replica has more GTIDs than the source has, using the source's SERVER_UUID.",
+];
+/// MariaDB's ER_GTID_POSITION_NOT_FOUND_IN_BINLOG, around the GTID:
+/// `Error: connecting slave requested to start from GTID 0-1-1000, which is not in the
+/// master's binlog` (exactly, with nothing after it; ER_GTID_POSITION_NOT_FOUND_IN_BINLOG2
+/// goes on to say the slave diverged).
+const MARIADB_NOT_IN_BINLOG: (&str, &str) = (
+    "onnecting slave requested to start from GTID ",
+    ", which is not in the master's binlog",
+);
+
+/// Sorts error 1236 by the server's exact message (MariaDB's and MySQL's own texts).
 fn classify_dump_refusal(message: &str) -> DumpRefusal {
-    if message.contains("Could not find GTID state requested by slave in any binlog files")
-        || message.contains("purged binary logs containing GTIDs that the slave requires")
-        || message.contains("purged")
+    let message = message.trim();
+    if message.starts_with(MARIADB_PURGED)
+        || MYSQL_PURGED.iter().any(|m| message.starts_with(m))
+        || MYSQL_PURGED_OLD.iter().any(|m| message.contains(m))
     {
         DumpRefusal::Purged
-    } else if (message.contains("which is not in the master's binlog")
-        && !message.contains("diverged"))
-        || message.contains("more GTIDs than the master has")
-        || message.contains("more GTIDs than the source has")
-    {
+    } else if MYSQL_MORE_GTIDS.iter().any(|m| message.starts_with(m)) {
+        DumpRefusal::Truncated
+    } else if is_mariadb_not_in_binlog(message) {
         DumpRefusal::NotReached
     } else {
         DumpRefusal::Other
     }
+}
+
+/// Whether `message` is MariaDB's "not in the master's binlog" and nothing more: the GTID
+/// asked for is past the server's end in its domain.
+fn is_mariadb_not_in_binlog(message: &str) -> bool {
+    let (head, tail) = MARIADB_NOT_IN_BINLOG;
+    let Some(start) = message.find(head) else {
+        return false;
+    };
+    let Some(gtid) = message[start + head.len()..].strip_suffix(tail) else {
+        return false;
+    };
+    let prefix = &message[..start];
+    matches!(prefix, "C" | "c" | "Error: c" | "Error: C")
+        && gtid.split('-').count() == 3
+        && gtid
+            .split('-')
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -360,29 +420,56 @@ mod tests {
 
     #[test]
     fn sorts_mariadb_and_mysql_refusals() {
-        assert_eq!(
-            classify_dump_refusal("Could not find GTID state requested by slave in any binlog files. Probably the slave state is too old and required binlog files have been purged."),
-            DumpRefusal::Purged
-        );
-        assert_eq!(
-            classify_dump_refusal("Error: connecting slave requested to start from GTID 0-1-1000, which is not in the master's binlog"),
-            DumpRefusal::NotReached
-        );
-        assert_eq!(
-            classify_dump_refusal("Error: connecting slave requested to start from GTID 0-2-37, which is not in the master's binlog. Since the master's binlog contains GTIDs with higher sequence numbers, it probably means that the slave has diverged due to executing extra erroneous transactions"),
-            DumpRefusal::Other
-        );
-        assert_eq!(
-            classify_dump_refusal("Cannot replicate because the master purged required binary logs. Replicate the missing transactions from elsewhere, or provision a new slave from backup. Consider increasing the master's binary log expiration period. The GTID set sent by the slave is '...', and the missing transactions are '...'"),
-            DumpRefusal::Purged
-        );
-        assert_eq!(
-            classify_dump_refusal("Slave has more GTIDs than the master has, using the master's SERVER_UUID. This may indicate that the end of the binary log was truncated or that the last binary log file was lost, e.g., after a power or disk failure when sync_binlog != 1."),
-            DumpRefusal::NotReached
-        );
-        assert_eq!(
-            classify_dump_refusal("binlog truncated in the middle of event"),
-            DumpRefusal::Other
-        );
+        let cases = [
+            (
+                "Could not find GTID state requested by slave in any binlog files. Probably the slave state is too old and required binlog files have been purged.",
+                DumpRefusal::Purged,
+            ),
+            (
+                "Error: connecting slave requested to start from GTID 0-1-1000, which is not in the master's binlog",
+                DumpRefusal::NotReached,
+            ),
+            (
+                "Error: connecting slave requested to start from GTID 0-2-37, which is not in the master's binlog. Since the master's binlog contains GTIDs with higher sequence numbers, it probably means that the slave has diverged due to executing extra erroneous transactions",
+                DumpRefusal::Other,
+            ),
+            (
+                "The binlog on the master is missing the GTID 0-1-5 requested by the slave (even though a subsequent sequence number does exist), and GTID strict mode is enabled",
+                DumpRefusal::Other,
+            ),
+            (
+                "Cannot replicate because the master purged required binary logs. Replicate the missing transactions from elsewhere, or provision a new slave from backup. Consider increasing the master's binary log expiration period. The GTID set sent by the slave is '...', and the missing transactions are '...'",
+                DumpRefusal::Purged,
+            ),
+            (
+                "Cannot replicate because the source purged required binary logs. Replicate the missing transactions from elsewhere, or provision a new replica from backup. Consider increasing the source's binary log expiration period. The GTID set sent by the replica is '...', and the missing transactions are '...'.",
+                DumpRefusal::Purged,
+            ),
+            (
+                "The slave is connecting using CHANGE MASTER TO MASTER_AUTO_POSITION = 1, but the master has purged binary logs containing GTIDs that the slave requires.",
+                DumpRefusal::Purged,
+            ),
+            (
+                "Slave has more GTIDs than the master has, using the master's SERVER_UUID. This may indicate that the end of the binary log was truncated or that the last binary log file was lost, e.g., after a power or disk failure when sync_binlog != 1.",
+                DumpRefusal::Truncated,
+            ),
+            (
+                "Replica has more GTIDs than the source has, using the source's SERVER_UUID. This may indicate that the end of the binary log was truncated or that the last binary log file was lost, e.g., after a power or disk failure when sync_binlog != 1.",
+                DumpRefusal::Truncated,
+            ),
+            // Messages that only mention a purge or a missing GTID are not one of these.
+            (
+                "log event entry exceeded max_allowed_packet; the binlog was purged of nothing",
+                DumpRefusal::Other,
+            ),
+            ("binlog truncated in the middle of event", DumpRefusal::Other),
+            (
+                "Error: connecting slave requested to start from GTID 0-1-x, which is not in the master's binlog",
+                DumpRefusal::Other,
+            ),
+        ];
+        for (message, class) in cases {
+            assert_eq!(classify_dump_refusal(message), class, "{message}");
+        }
     }
 }
