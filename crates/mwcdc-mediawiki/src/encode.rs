@@ -589,22 +589,20 @@ fn key_u64(v: Option<u64>) -> String {
     v.map_or_else(String::new, |n| n.to_string())
 }
 
+/// A revision deletion from its log row alone. The row says which bits the request added
+/// (`7::nfield`, the OR of the bits added to its items) and removed (`6::ofield`), not the
+/// bits before or after: the record carries exactly that, and a consumer applies it as
+/// `(old | added) & !removed`.
 fn revision_from_log(wiki: &str, log: &LogFact, rev_id: u64, data: &mut Obj<'_>) -> Head {
     let params = log.params.json();
-    let bits = |k: &str| params.get(k).and_then(json_id);
-    let (old, new) = (bits("6::ofield"), bits("7::nfield"));
-    data.raw("rev_id", &rev_id.to_string());
-    data.opt_num("rev_deleted", new);
-    data.raw("visibility", visibility_json(new.unwrap_or(0)));
-    let prior = format!(
-        "{{\"rev_deleted\":{},\"visibility\":{}}}",
-        json_u64(old),
-        visibility_json(old.unwrap_or(0))
-    );
-    close_data(data, Some((prior, None)));
+    let bits = |k: &str| params.get(k).and_then(json_id).unwrap_or(0);
+    data.raw("rev_id", itoa::Buffer::new().format(rev_id));
+    data.raw("visibility_added", visibility_json(bits("7::nfield")));
+    data.raw("visibility_removed", visibility_json(bits("6::ofield")));
+    close_data(data, None);
     Head {
-        key_json: format!("{{\"rev_id\":{rev_id}}}"),
-        kafka_key: format!("{wiki}:{rev_id}"),
+        key_json: key_json("rev_id", Some(rev_id)),
+        kafka_key: kafka_key(wiki, Some(rev_id)),
         entity_ts: log.timestamp.clone(),
         tables: vec!["logging"],
     }

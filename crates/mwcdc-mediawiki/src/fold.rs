@@ -265,19 +265,55 @@ impl LogFact {
         }
     }
 
-    /// Revision ids of a revision deletion log row.
-    fn revdel_ids(&self) -> Vec<u64> {
+    /// What a revision deletion log row (`delete/revision`, `suppress/revision`) names.
+    fn revdel_target(&self) -> Option<RevDelTarget> {
         if !(self.is("delete", &["revision"]) || self.is("suppress", &["revision"])) {
-            return Vec::new();
+            return None;
         }
         let json = self.params.json();
-        if json.get("4::type").and_then(|t| t.as_str()) != Some("revision") {
-            return Vec::new();
+        let ids = json.get("5::ids").map(keyed).unwrap_or_default();
+        match json.get("4::type").and_then(|t| t.as_str()) {
+            Some("revision") => Some(RevDelTarget::Revisions(
+                ids.iter().filter_map(|(_, v)| json_id(v)).collect(),
+            )),
+            Some("archive") => Some(RevDelTarget::Archived(
+                ids.iter().filter_map(|(_, v)| param_bytes(v)).collect(),
+            )),
+            _ => None,
         }
-        json.get("5::ids")
-            .and_then(|ids| ids.as_array())
-            .map(|ids| ids.iter().filter_map(json_id).collect())
-            .unwrap_or_default()
+    }
+
+    /// Whether the row records a block, reblock or unblock, whose hiding or unhiding of the
+    /// user name (`RevisionDeleteUser`) flips bit 4 of the user's revisions in the same
+    /// transaction.
+    fn is_block(&self) -> bool {
+        self.is("block", &["block", "reblock", "unblock"])
+            || self.is("suppress", &["block", "reblock", "unblock"])
+    }
+}
+
+/// The items a revision deletion log row names.
+enum RevDelTarget {
+    /// `4::type = revision`: revision ids (live revisions, or archived ones found by
+    /// `ar_rev_id`).
+    Revisions(Vec<u64>),
+    /// `4::type = archive`: the `ar_timestamp`s of archived revisions of the log's title.
+    Archived(Vec<Vec<u8>>),
+}
+
+/// The entries of a PHP array decoded to JSON with their PHP keys: a list's positions, an
+/// object's keys (`array_diff` keeps keys, so `[1 => "sysop"]` decodes to an object).
+fn keyed(v: &serde_json::Value) -> Vec<(String, &serde_json::Value)> {
+    match v {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (i.to_string(), item))
+            .collect(),
+        serde_json::Value::Object(entries) => {
+            entries.iter().map(|(k, item)| (k.clone(), item)).collect()
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -342,6 +378,9 @@ pub(crate) struct Planned {
     pub(crate) source: Source,
 }
 
+/// An archived revision's namespace, title and `ar_timestamp`.
+type ArchivedTitle = (Option<i64>, Vec<u8>, Vec<u8>);
+
 /// What the first pass found.
 #[derive(Debug, Default)]
 pub(crate) struct Facts {
@@ -353,6 +392,9 @@ pub(crate) struct Facts {
     pub(crate) logs: Vec<LogFact>,
     /// user_groups rows: (seq, wiki, group, action by the row).
     ugs: Vec<(u32, u16, Vec<u8>, Action)>,
+    /// Archive rows whose visibility bits changed, by row index: namespace, title and
+    /// timestamp, which a `4::type = archive` revision deletion log row names them by.
+    archived_visibility: HashMap<u32, ArchivedTitle>,
     /// Revisions restored, per wiki.
     restored: Vec<u64>,
     /// Changes decided by their row alone.
@@ -405,6 +447,16 @@ impl Facts {
                     _ if bits(before) != bits(after) => RevKind::VisibilityUpdate,
                     _ => RevKind::Update,
                 };
+                if table == Table::Archive && kind == RevKind::VisibilityUpdate {
+                    self.archived_visibility.insert(
+                        seq,
+                        (
+                            current.int("ar_namespace"),
+                            current.bytes("ar_title").unwrap_or_default().to_vec(),
+                            current.bytes("ar_timestamp").unwrap_or_default().to_vec(),
+                        ),
+                    );
+                }
                 self.revs.push(RevFact {
                     rev_id,
                     ar_id: if table == Table::Archive {
@@ -544,14 +596,7 @@ pub(crate) fn plan(
 }
 
 fn plan_revisions(facts: &mut Facts, captured: &Captured, items: &mut Vec<Planned>) {
-    // The first revision deletion log row naming each revision.
-    let mut revdel: HashMap<(u16, u64), u32> = HashMap::new();
-    for (i, l) in facts.logs.iter().enumerate() {
-        for id in l.revdel_ids() {
-            revdel.entry((l.wiki, id)).or_insert(i as u32);
-        }
-    }
-    let log_of = |wiki: u16, rev_id: u64| revdel.get(&(wiki, rev_id)).copied();
+    let log_of = visibility_logs(&facts.logs, &facts.archived_visibility);
     let mut restored = vec![0u64; facts.wikis.len()];
     facts.revs.sort_by_key(|r| (r.wiki, r.rev_id, r.seq));
     for group in facts
@@ -605,7 +650,7 @@ fn plan_revisions(facts: &mut Facts, captured: &Captured, items: &mut Vec<Planne
                 _ => Action::Update,
             };
             let log = (action == Action::VisibilityChange)
-                .then(|| log_of(r.wiki, r.rev_id))
+                .then(|| log_of(r))
                 .flatten();
             planned.push((r.seq, action, None, log));
         }
@@ -617,12 +662,80 @@ fn plan_revisions(facts: &mut Facts, captured: &Captured, items: &mut Vec<Planne
         }));
     }
     facts.restored = restored;
-    // Revision deletions of wikis whose revision table is not captured: from the log row.
+    plan_revisions_from_logs(facts, captured, items);
+}
+
+/// Finds the log row that records a visibility change of a revision or archive row: the
+/// revision deletion log row naming its rev_id (`4::type = revision`, which also reaches
+/// archived revisions by `ar_rev_id`) or its title and timestamp (`4::type = archive`), else
+/// the one block log row of its wiki (hiding a user name sets bit 4 of every row of the user
+/// under a block log row only).
+fn visibility_logs<'f>(
+    logs: &'f [LogFact],
+    archived: &'f HashMap<u32, ArchivedTitle>,
+) -> impl Fn(&RevFact) -> Option<u32> + 'f {
+    let mut by_rev_id: HashMap<(u16, u64), u32> = HashMap::new();
+    // Wiki, namespace, title and timestamp of archived revisions.
+    type ArchivedKey = (u16, Option<i64>, Vec<u8>, Vec<u8>);
+    let mut by_timestamp: HashMap<ArchivedKey, u32> = HashMap::new();
+    let mut blocks: HashMap<u16, Vec<u32>> = HashMap::new();
+    for (i, l) in logs.iter().enumerate() {
+        let i = i as u32;
+        match l.revdel_target() {
+            Some(RevDelTarget::Revisions(ids)) => {
+                for id in ids {
+                    by_rev_id.entry((l.wiki, id)).or_insert(i);
+                }
+            }
+            Some(RevDelTarget::Archived(timestamps)) => {
+                for ts in timestamps {
+                    by_timestamp
+                        .entry((l.wiki, l.namespace, l.title.clone(), ts))
+                        .or_insert(i);
+                }
+            }
+            None if l.is_block() => blocks.entry(l.wiki).or_default().push(i),
+            None => {}
+        }
+    }
+    move |r: &RevFact| {
+        by_rev_id
+            .get(&(r.wiki, r.rev_id))
+            .or_else(|| {
+                let (ns, title, ts) = archived.get(&r.seq)?;
+                by_timestamp.get(&(r.wiki, *ns, title.clone(), ts.clone()))
+            })
+            .copied()
+            .or_else(|| match blocks.get(&r.wiki).map(Vec::as_slice) {
+                Some(&[only]) => Some(only),
+                _ => None,
+            })
+    }
+}
+
+/// Revision deletions that no captured row records, from the log row alone: one record per
+/// revision id of a `4::type = revision` row whose revision or archive row is not captured.
+/// A `4::type = archive` row names archived revisions by timestamp, not by id: without the
+/// archive rows it gives its log record only.
+fn plan_revisions_from_logs(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>) {
+    let from_rows: std::collections::HashSet<(u16, u64)> = facts
+        .revs
+        .iter()
+        .filter(|r| r.kind == RevKind::VisibilityUpdate)
+        .map(|r| (r.wiki, r.rev_id))
+        .collect();
     for (i, log) in facts.logs.iter().enumerate() {
-        if captured(&facts.wikis[usize::from(log.wiki)], "revision") {
+        let Some(RevDelTarget::Revisions(ids)) = log.revdel_target() else {
+            continue;
+        };
+        let wiki = &facts.wikis[usize::from(log.wiki)];
+        if captured(wiki, "revision") && captured(wiki, "archive") {
             continue;
         }
-        for rev_id in log.revdel_ids() {
+        for rev_id in ids {
+            if from_rows.contains(&(log.wiki, rev_id)) {
+                continue;
+            }
             items.push(Planned {
                 seq: log.seq,
                 entity: Entity::Revision,
@@ -760,7 +873,7 @@ fn plan_user_groups(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>
         .logs
         .iter()
         .enumerate()
-        .filter(|(_, l)| l.is("rights", &["rights"]))
+        .filter(|(_, l)| l.is("rights", &["rights", "autopromote"]))
         .map(|(i, l)| {
             (
                 i as u32,
@@ -831,23 +944,26 @@ pub(crate) fn param_bytes(v: &serde_json::Value) -> Option<Vec<u8>> {
     }
 }
 
-/// The group changes a `rights/rights` log row records: groups added, removed, or whose
-/// expiry changed, from `4::oldgroups`, `5::newgroups`, `oldmetadata` and `newmetadata`.
+/// The group changes a `rights/rights` or `rights/autopromote` log row records: groups
+/// added, removed, or whose expiry changed, from `4::oldgroups`, `5::newgroups`,
+/// `oldmetadata` and `newmetadata`. Each group's metadata is the entry under the same PHP key
+/// (MediaWiki computes the new groups with `array_diff`, which keeps keys, and `array_merge`,
+/// which renumbers them), not the same position.
 fn group_changes(log: &LogFact, wiki: &str) -> Vec<(Action, GroupChange)> {
     let params = log.params.json();
-    let list = |key: &str| -> Vec<serde_json::Value> {
-        params
-            .get(key)
-            .and_then(|v| v.as_array())
-            .cloned()
-            .unwrap_or_default()
+    let entries = |key: &str| params.get(key).map(keyed).unwrap_or_default();
+    let groups = |key: &str| -> Vec<(String, Vec<u8>)> {
+        entries(key)
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, param_bytes(v)?)))
+            .collect()
     };
-    let groups = |key: &str| -> Vec<Vec<u8>> { list(key).iter().filter_map(param_bytes).collect() };
     let (old, new) = (groups("4::oldgroups"), groups("5::newgroups"));
-    let (old_meta, new_meta) = (list("oldmetadata"), list("newmetadata"));
-    let expiry = |meta: &[serde_json::Value], i: usize| {
-        meta.get(i)
-            .and_then(|m| m.get("expiry"))
+    let (old_meta, new_meta) = (entries("oldmetadata"), entries("newmetadata"));
+    let expiry = |meta: &[(String, &serde_json::Value)], key: &str| {
+        meta.iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, m)| m.get("expiry"))
             .and_then(param_bytes)
     };
     let (user_name, user_wiki) = match log.title.iter().position(|&b| b == b'@') {
@@ -865,19 +981,21 @@ fn group_changes(log: &LogFact, wiki: &str) -> Vec<(Action, GroupChange)> {
         prior_expiry,
     };
     let mut out = Vec::new();
-    for (i, g) in new.iter().enumerate() {
-        match old.iter().position(|o| o == g) {
-            None => out.push((Action::Add, change(g, expiry(&new_meta, i), None))),
-            Some(j) if expiry(&old_meta, j) != expiry(&new_meta, i) => out.push((
-                Action::ExpiryChange,
-                change(g, expiry(&new_meta, i), expiry(&old_meta, j)),
-            )),
-            Some(_) => {}
+    for (key, g) in &new {
+        let new_expiry = expiry(&new_meta, key);
+        match old.iter().find(|(_, o)| o == g) {
+            None => out.push((Action::Add, change(g, new_expiry, None))),
+            Some((old_key, _)) => {
+                let old_expiry = expiry(&old_meta, old_key);
+                if old_expiry != new_expiry {
+                    out.push((Action::ExpiryChange, change(g, new_expiry, old_expiry)));
+                }
+            }
         }
     }
-    for (j, g) in old.iter().enumerate() {
-        if !new.contains(g) {
-            out.push((Action::Remove, change(g, None, expiry(&old_meta, j))));
+    for (key, g) in &old {
+        if !new.iter().any(|(_, n)| n == g) {
+            out.push((Action::Remove, change(g, None, expiry(&old_meta, key))));
         }
     }
     out

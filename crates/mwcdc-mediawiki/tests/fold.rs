@@ -294,9 +294,264 @@ fn revision_deletion_changes_visibility() {
             s("revision", "visibility_change", "enwiki:100")
         ]
     );
-    assert_eq!(recs[1].3["data"]["rev_deleted"], 3);
-    assert_eq!(recs[1].3["prior"]["rev_deleted"], 0);
+    assert_eq!(
+        recs[1].3["data"],
+        json!({"rev_id": 100,
+               "visibility_added": {"text": true, "comment": true, "user": false, "restricted": false},
+               "visibility_removed": {"text": false, "comment": false, "user": false, "restricted": false}})
+    );
+    assert_eq!(
+        recs[1].3["prior"],
+        Json::Null,
+        "the bits before are not known"
+    );
     assert_eq!(recs[1].2, "0-1-9/1/0/revision");
+}
+
+/// PHP `serialize()` of a string.
+fn php(s: &str) -> String {
+    format!("s:{}:\"{}\";", s.len(), s)
+}
+
+/// `delete/revision` params: `type`, ids, and the bits removed (`6::ofield`) and added
+/// (`7::nfield`).
+fn revdel_params(kind: &str, ids: &[&str], removed: u8, added: u8) -> Vec<u8> {
+    let count = ids.len();
+    let ids: String = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| format!("i:{i};{}", php(id)))
+        .collect();
+    format!(
+        "a:4:{{{}{}{}a:{count}:{{{ids}}}{}i:{removed};{}i:{added};}}",
+        php("4::type"),
+        php(kind),
+        php("5::ids"),
+        php("6::ofield"),
+        php("7::nfield")
+    )
+    .into_bytes()
+}
+
+#[test]
+fn visibility_from_the_log_alone_carries_the_bits_added_and_removed() {
+    let t = tables();
+    // Revision 100 goes from 1 (text hidden) to 7: the request added comment and user.
+    // Revision 101 goes from 0 to 6 in the same request. The log row says: removed 0, added 6.
+    let params = revdel_params("revision", &["100", "101"], 0, 6);
+    let txn = Txn::new()
+        .update(
+            &t.revision,
+            revision(100, 5, "20200101000000", 1),
+            revision(100, 5, "20200101000000", 7),
+        )
+        .update(
+            &t.revision,
+            revision(101, 5, "20200102000000", 0),
+            revision(101, 5, "20200102000000", 6),
+        )
+        .insert(
+            &t.logging,
+            log(73, "delete", "revision", "Page", 5, &params),
+        )
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(recs[0].3["data"]["rev_deleted"], 7, "from the row: exact");
+    assert_eq!(recs[0].3["prior"]["rev_deleted"], 1);
+    let recs = records_with(&txn, &["logging"]);
+    let revs: Vec<&Json> = recs
+        .iter()
+        .filter(|r| r.3["entity"] == "revision")
+        .map(|r| &r.3)
+        .collect();
+    assert_eq!(revs.len(), 2);
+    for (rev, id) in revs.iter().zip([100, 101]) {
+        assert_eq!(rev["key"]["rev_id"], id);
+        assert_eq!(
+            rev["data"]["visibility_added"],
+            json!({"text": false, "comment": true, "user": true, "restricted": false})
+        );
+        assert_eq!(rev["data"]["visibility_removed"]["text"], false);
+        assert!(
+            rev["data"].get("rev_deleted").is_none() && rev["data"].get("visibility").is_none(),
+            "no claim about the whole bit field: {rev}"
+        );
+    }
+}
+
+#[test]
+fn revision_deletion_of_archived_revisions_by_timestamp() {
+    let t = tables();
+    // RevDelArchiveItem: the log names the archived revisions by ar_timestamp, under the
+    // page's title (the fixtures' archive rows are of 0:Gone).
+    let params = revdel_params("archive", &["20190501100000"], 0, 1);
+    let txn = Txn::new()
+        .update(
+            &t.archive,
+            archive(17, 1234, 55, "20190501100000", 0),
+            archive(17, 1234, 55, "20190501100000", 1),
+        )
+        .update(
+            &t.archive,
+            archive(18, 1235, 56, "20190501100000", 0),
+            archive(18, 1235, 56, "20190501100000", 0),
+        )
+        .insert(
+            &t.logging,
+            log(90, "delete", "revision", "Gone", 0, &params),
+        )
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("revision", "visibility_change", "enwiki:1234"),
+            s("log", "create", "enwiki:90")
+        ]
+    );
+    assert_eq!(recs[0].3["tables"], json!(["archive", "logging"]));
+    assert_eq!(recs[0].3["log"]["log_id"], 90);
+    assert_eq!(recs[0].3["data"]["visibility"]["text"], true);
+    // Another title with the same timestamp is not matched.
+    let txn = Txn::new()
+        .update(
+            &t.archive,
+            archive(17, 1234, 55, "20190501100000", 0),
+            archive(17, 1234, 55, "20190501100000", 1),
+        )
+        .insert(
+            &t.logging,
+            log(91, "delete", "revision", "Other", 0, &params),
+        )
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(recs[0].3["log"], Json::Null);
+    assert_eq!(recs[0].3["tables"], json!(["archive"]));
+    // Without the archive table the timestamps identify no revision: the log record only.
+    let recs = records_with(&txn, &["revision", "logging"]);
+    assert_eq!(summary(&recs), vec![s("log", "create", "enwiki:91")]);
+    let recs = records_with(&txn, &["logging"]);
+    assert_eq!(summary(&recs), vec![s("log", "create", "enwiki:91")]);
+}
+
+#[test]
+fn an_archived_revision_reached_by_rev_id_gives_one_record_in_every_mode() {
+    let t = tables();
+    // RevDelRevisionList falls back to the archive row of rev 1234 (RevDelArchivedRevisionItem)
+    // under a `4::type = revision` log row; revision 100 is live.
+    let params = revdel_params("revision", &["100", "1234"], 0, 1);
+    let txn = Txn::new()
+        .update(
+            &t.revision,
+            revision(100, 5, "20200101000000", 0),
+            revision(100, 5, "20200101000000", 1),
+        )
+        .update(
+            &t.archive,
+            archive(17, 1234, 55, "20190501100000", 0),
+            archive(17, 1234, 55, "20190501100000", 1),
+        )
+        .insert(
+            &t.logging,
+            log(92, "delete", "revision", "Page", 5, &params),
+        )
+        .transaction();
+    let revisions = |captured: &'static [&'static str]| -> Vec<(String, Json)> {
+        records_with(&txn, captured)
+            .into_iter()
+            .filter(|r| r.3["entity"] == "revision")
+            .map(|r| (r.1, r.3["tables"].clone()))
+            .collect()
+    };
+    let both = |tables_100: Json, tables_1234: Json| {
+        vec![
+            ("enwiki:100".to_string(), tables_100),
+            ("enwiki:1234".to_string(), tables_1234),
+        ]
+    };
+    assert_eq!(
+        revisions(ALL),
+        both(
+            json!(["revision", "logging"]),
+            json!(["archive", "logging"])
+        )
+    );
+    assert_eq!(
+        revisions(&["archive", "logging"]),
+        vec![
+            ("enwiki:1234".to_string(), json!(["archive", "logging"])),
+            ("enwiki:100".to_string(), json!(["logging"])),
+        ],
+        "the archived one from its row, the live one from the log"
+    );
+    assert_eq!(
+        revisions(&["revision", "logging"]),
+        both(json!(["revision", "logging"]), json!(["logging"]))
+    );
+    assert_eq!(
+        revisions(&["logging"]),
+        both(json!(["logging"]), json!(["logging"]))
+    );
+}
+
+#[test]
+fn a_block_that_hides_a_user_name_changes_the_visibility_of_their_rows() {
+    let t = tables();
+    // RevisionDeleteUser ORs bit 4 into rev_deleted, ar_deleted and log_deleted of the
+    // user's rows; the only log row is the block's.
+    let params = format!(
+        "a:2:{{{}{}{}{}}}",
+        php("5::duration"),
+        php("infinity"),
+        php("6::flags"),
+        php("nocreate,hiddenname")
+    );
+    let mut old_log = log(60, "create", "create", "Page", 5, b"a:0:{}");
+    let mut hidden_log = old_log.clone();
+    old_log[10] = u(0);
+    hidden_log[10] = u(4);
+    let txn = Txn::new()
+        .update(
+            &t.revision,
+            revision(100, 5, "20200101000000", 1),
+            revision(100, 5, "20200101000000", 5),
+        )
+        .update(
+            &t.archive,
+            archive(17, 1234, 55, "20190501100000", 0),
+            archive(17, 1234, 55, "20190501100000", 4),
+        )
+        .update(&t.logging, old_log, hidden_log)
+        .insert(
+            &t.logging,
+            log(93, "suppress", "block", "Vandal", 0, params.as_bytes()),
+        )
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("revision", "visibility_change", "enwiki:100"),
+            s("revision", "visibility_change", "enwiki:1234"),
+            s("log", "update", "enwiki:60"),
+            s("log", "create", "enwiki:93"),
+        ]
+    );
+    assert_eq!(recs[0].3["data"]["visibility"]["user"], true);
+    assert_eq!(
+        recs[0].3["log"]["log_id"], 93,
+        "the block that hid the name"
+    );
+    assert_eq!(recs[1].3["log"]["log_type"], "suppress");
+    // Logging alone: the block and the hidden log entry; no revision ids to name.
+    let recs = records_with(&txn, &["logging"]);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("log", "update", "enwiki:60"),
+            s("log", "create", "enwiki:93")
+        ]
+    );
 }
 
 #[test]
@@ -770,4 +1025,149 @@ fn a_log_update_shows_its_old_parameters_decoded() {
     assert_eq!(recs[0].3["prior"]["log_params"], json!([]));
     assert_eq!(recs[0].3["data"]["log_params"], json!({"4::target": "B"}));
     assert_eq!(recs[0].3["changed"], json!(["log_params", "log_deleted"]));
+}
+
+/// `rights/rights` params from PHP array bodies (without the `a:N:{...}` of each list).
+fn rights_params(old: &str, new: &str, old_meta: &str, new_meta: &str) -> Vec<u8> {
+    format!(
+        "a:4:{{{}{old}{}{new}{}{old_meta}{}{new_meta}}}",
+        php("4::oldgroups"),
+        php("5::newgroups"),
+        php("oldmetadata"),
+        php("newmetadata")
+    )
+    .into_bytes()
+}
+
+/// A PHP array of `(key, serialized value)`.
+fn php_array(entries: &[(u32, String)]) -> String {
+    let body: String = entries.iter().map(|(k, v)| format!("i:{k};{v}")).collect();
+    format!("a:{}:{{{body}}}", entries.len())
+}
+
+fn expiry(e: Option<&str>) -> String {
+    format!(
+        "a:1:{{{}{}}}",
+        php("expiry"),
+        e.map_or_else(|| "N;".to_string(), php)
+    )
+}
+
+#[test]
+fn removing_one_group_keeps_the_others_whatever_their_php_keys() {
+    let t = tables();
+    // Removing bot from [bot, sysop]: array_diff keeps sysop under key 1.
+    let params = rights_params(
+        &php_array(&[(0, php("bot")), (1, php("sysop"))]),
+        &php_array(&[(1, php("sysop"))]),
+        &php_array(&[(0, expiry(None)), (1, expiry(Some("20270101000000")))]),
+        &php_array(&[(1, expiry(Some("20270101000000")))]),
+    );
+    let txn = Txn::new()
+        .delete(&t.user_groups, vec![u(9), b("bot"), Value::Null])
+        .insert(
+            &t.logging,
+            log(94, "rights", "rights", "Some_user", 0, &params),
+        )
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("user_group", "remove", "enwiki:9:bot"),
+            s("log", "create", "enwiki:94")
+        ]
+    );
+    assert_eq!(recs[0].3["log"]["log_id"], 94);
+    let recs = records_with(&txn, DEFAULT);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("log", "create", "enwiki:94"),
+            s("user_group", "remove", "enwiki:Some_user:bot"),
+        ],
+        "sysop is kept, with its expiry unchanged"
+    );
+    assert_eq!(recs[1].3["prior"], json!({"ug_expiry": null}));
+    // Holes on both sides: [a, b, c] minus a and c leaves [1 => b]; its expiry changes.
+    let params = rights_params(
+        &php_array(&[(0, php("a")), (1, php("b")), (2, php("c"))]),
+        &php_array(&[(1, php("b"))]),
+        &php_array(&[
+            (0, expiry(None)),
+            (1, expiry(None)),
+            (2, expiry(Some("20300101000000"))),
+        ]),
+        &php_array(&[(1, expiry(Some("20290101000000")))]),
+    );
+    let txn = Txn::new()
+        .insert(
+            &t.logging,
+            log(95, "rights", "rights", "Some_user", 0, &params),
+        )
+        .transaction();
+    let recs = records_with(&txn, DEFAULT);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("log", "create", "enwiki:95"),
+            s("user_group", "expiry_change", "enwiki:Some_user:b"),
+            s("user_group", "remove", "enwiki:Some_user:a"),
+            s("user_group", "remove", "enwiki:Some_user:c"),
+        ]
+    );
+    assert_eq!(recs[1].3["data"]["ug_expiry"], "20290101000000");
+    assert_eq!(recs[1].3["prior"], json!({"ug_expiry": null}));
+    assert_eq!(recs[3].3["prior"], json!({"ug_expiry": "20300101000000"}));
+    // Adding renumbers (array_merge): [1 => sysop] + bot = [sysop, bot], metadata alike.
+    let params = rights_params(
+        &php_array(&[(1, php("sysop"))]),
+        &php_array(&[(0, php("sysop")), (1, php("bot"))]),
+        &php_array(&[(1, expiry(Some("20270101000000")))]),
+        &php_array(&[(0, expiry(Some("20270101000000"))), (1, expiry(None))]),
+    );
+    let txn = Txn::new()
+        .insert(
+            &t.logging,
+            log(96, "rights", "rights", "Some_user", 0, &params),
+        )
+        .transaction();
+    let recs = records_with(&txn, DEFAULT);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("log", "create", "enwiki:96"),
+            s("user_group", "add", "enwiki:Some_user:bot"),
+        ]
+    );
+    assert_eq!(recs[1].3["data"]["ug_expiry"], Json::Null);
+}
+
+#[test]
+fn autopromotion_is_a_group_change_too() {
+    let t = tables();
+    let params = rights_params(
+        &php_array(&[]),
+        &php_array(&[(0, php("autoconfirmed2"))]),
+        &php_array(&[]),
+        &php_array(&[(0, expiry(None))]),
+    );
+    let txn = Txn::new()
+        .insert(&t.user_groups, vec![u(9), b("autoconfirmed2"), Value::Null])
+        .insert(
+            &t.logging,
+            log(97, "rights", "autopromote", "Some_user", 0, &params),
+        )
+        .transaction();
+    let recs = records(&txn);
+    assert_eq!(recs[0].3["action"], "add");
+    assert_eq!(recs[0].3["log"]["log_action"], "autopromote");
+    let recs = records_with(&txn, DEFAULT);
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("log", "create", "enwiki:97"),
+            s("user_group", "add", "enwiki:Some_user:autoconfirmed2"),
+        ]
+    );
 }
