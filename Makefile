@@ -3,16 +3,24 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SERVICES := tests/services
 
-.PHONY: test deps services services-stop build lint fuzz chaos bench demo clean-services
+.PHONY: test deps chart services services-stop build lint fuzz chaos bench demo clean-services
 
-## test: install what is missing, start MariaDB and the broker, run every check and every
-## test (unit, recorded-binlog fixtures, and integration against the real services).
-test: deps services lint
+## test: install what is missing, check the Helm chart, start MariaDB and the broker, run every
+## check and every test (unit, recorded-binlog fixtures, and integration against the real
+## services).
+test: deps chart services lint
 	source <($(SERVICES)/mariadb.sh env) && source <($(SERVICES)/kafka.sh env) && \
 	  $(CARGO) test --workspace -- --test-threads 4
 
 deps:
 	$(SERVICES)/build-deps.sh
+
+## chart: the Helm chart (docker/helm/mwcdc) rendered and linted (strict) with Helm's own library,
+## every manifest validated against the Kubernetes 1.30 and newest schemas, and incomplete values
+## refused with the chart's messages (tests/packaging/check_chart.py). No cluster, no helm binary;
+## its Python tools are installed once into .services/packaging-venv.
+chart:
+	tests/packaging/check-chart.sh
 
 services:
 	$(SERVICES)/mariadb.sh start

@@ -53,9 +53,12 @@ secret.existingSecret.
 */}}
 {{- define "mwcdc.secretName" -}}
 {{- if .Values.secret.create -}}
+{{- if .Values.secret.existingSecret -}}
+{{- fail "secret.existingSecret is set but secret.create is true, which would ignore it: set secret.create=false to use the existing Secret, or unset secret.existingSecret to have the chart create one from secret.sourcePassword" -}}
+{{- end -}}
 {{- include "mwcdc.fullname" . -}}
 {{- else -}}
-{{- required "secret.existingSecret is required when secret.create is false" .Values.secret.existingSecret -}}
+{{- required "secret.existingSecret is required when secret.create is false: the name of a Secret with the key source-password (and optionally kafka-sasl-password)" .Values.secret.existingSecret -}}
 {{- end -}}
 {{- end -}}
 
@@ -64,4 +67,19 @@ The PersistentVolumeClaim of the state directory: the chart's own, or persistenc
 */}}
 {{- define "mwcdc.claimName" -}}
 {{- default (include "mwcdc.fullname" .) .Values.persistence.existingClaim -}}
+{{- end -}}
+
+{{/*
+One entry of secretMounts, its keys checked: name, secretName and mountPath (outside
+/etc/mwcdc, the ConfigMap's read-only mount). Called with (list $index $entry).
+*/}}
+{{- define "mwcdc.secretMount" -}}
+{{- $i := index . 0 -}}
+{{- $m := index . 1 -}}
+{{- $_ := required (printf "secretMounts[%d].name is required (the volume name, a DNS label)" $i) $m.name -}}
+{{- $_ := required (printf "secretMounts[%d].secretName is required (the Secret to mount)" $i) $m.secretName -}}
+{{- $path := required (printf "secretMounts[%d].mountPath is required (a directory outside /etc/mwcdc)" $i) $m.mountPath -}}
+{{- if or (eq (clean $path) "/etc/mwcdc") (hasPrefix "/etc/mwcdc/" (clean $path)) -}}
+{{- fail (printf "secretMounts[%d].mountPath %s is inside /etc/mwcdc, the ConfigMap's read-only mount: use a directory outside it, e.g. /etc/mwcdc-tls" $i $path) -}}
+{{- end -}}
 {{- end -}}
