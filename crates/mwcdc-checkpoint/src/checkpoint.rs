@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 /// Where a connector resumes: the position after the last fully delivered transaction.
 ///
-/// Its JSON form is `{"name","flavor","gtid","file","pos","commit_ts","updated_at"}`, times in
-/// RFC 3339.
+/// Its JSON form is `{"name","flavor","gtid","file","pos","commit_ts","updated_at","settings"}`,
+/// times in RFC 3339 (`settings` absent in checkpoints written before it existed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checkpoint {
     /// The connector's name (the key in the store).
@@ -24,6 +24,11 @@ pub struct Checkpoint {
     pub commit_ts: Option<DateTime<Utc>>,
     /// When this checkpoint was written.
     pub updated_at: DateTime<Utc>,
+    /// The settings that decide which records a transaction gives and their indexes (a JSON
+    /// object made by the binary), as they were when the records up to here were written.
+    /// `None` in stores written before mwcdc kept them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<serde_json::Value>,
 }
 
 impl Checkpoint {

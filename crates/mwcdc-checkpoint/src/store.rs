@@ -166,6 +166,7 @@ mod tests {
             pos: 1234,
             commit_ts: Some(Utc.with_ymd_and_hms(2024, 5, 1, 12, 30, 0).unwrap()),
             updated_at: Utc.with_ymd_and_hms(2024, 5, 1, 12, 30, 1).unwrap(),
+            settings: Some(serde_json::json!({"rows": true})),
         }
     }
 
@@ -194,10 +195,16 @@ mod tests {
                 "pos": 1234,
                 "commit_ts": "2024-05-01T12:30:00Z",
                 "updated_at": "2024-05-01T12:30:01Z",
+                "settings": {"rows": true},
             })
         );
-        let back: Checkpoint = serde_json::from_value(json).unwrap();
+        let back: Checkpoint = serde_json::from_value(json.clone()).unwrap();
         assert_eq!(back, cp);
+        // A checkpoint written before settings were kept still reads.
+        let mut old = json;
+        old.as_object_mut().unwrap().remove("settings");
+        let back: Checkpoint = serde_json::from_value(old).unwrap();
+        assert_eq!(back.settings, None);
         let none = Checkpoint {
             commit_ts: None,
             ..cp

@@ -135,18 +135,41 @@ const REQUIRED: [(Table, &str, &[&str]); 5] = [
     ),
 ];
 
-/// The MediaWiki table `schema` is: `Ok(None)` for any other table, `Err(column)` for a
-/// MediaWiki table name without a column the folding needs.
-pub(crate) fn table_of(schema: &TableSchema) -> Result<Option<Table>, &'static str> {
-    let Some((table, _, columns)) = REQUIRED.iter().find(|(_, name, _)| *name == schema.table)
-    else {
+/// Why a table whose name is a MediaWiki table's is not folded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotFolded {
+    /// It lacks a column the folding needs.
+    MissingColumn(&'static str),
+    /// Its name is a MediaWiki table's after a prefix that is not the wiki's configured one.
+    Prefixed(&'static str),
+}
+
+/// The MediaWiki table `schema` is, its name read without the wiki's table `prefix`:
+/// `Ok(None)` for any other table.
+pub(crate) fn table_of(schema: &TableSchema, prefix: &str) -> Result<Option<Table>, NotFolded> {
+    let Some(name) = schema.table.strip_prefix(prefix) else {
         return Ok(None);
+    };
+    let Some((table, _, columns)) = REQUIRED.iter().find(|(_, n, _)| *n == name) else {
+        // `mw_revision` in a wiki without a configured prefix.
+        return match REQUIRED.iter().find(|(_, n, _)| {
+            name.len() > n.len() && name.ends_with(n) && name[..name.len() - n.len()].ends_with('_')
+        }) {
+            Some((_, n, columns))
+                if columns
+                    .iter()
+                    .all(|c| schema.columns.iter().any(|s| s == c)) =>
+            {
+                Err(NotFolded::Prefixed(n))
+            }
+            _ => Ok(None),
+        };
     };
     match columns
         .iter()
         .find(|c| !schema.columns.iter().any(|s| s == *c))
     {
-        Some(missing) => Err(missing),
+        Some(missing) => Err(NotFolded::MissingColumn(missing)),
         None => Ok(Some(*table)),
     }
 }

@@ -37,9 +37,15 @@ pub struct EntityConfig {
     pub topic: EntityTopicTemplate,
     /// Binary value rendering, as in the row stream.
     pub binary: BinaryMode,
-    /// The table filter: an entity comes from a log row alone when its table is not captured.
+    /// The table filter, by unprefixed table name: an entity comes from a log row alone when
+    /// its table is not captured.
     pub captured: Arc<Captured>,
+    /// The table name prefix (`$wgDBprefix`) of a wiki database, `""` for none.
+    pub table_prefix: Arc<TablePrefix>,
 }
+
+/// The table name prefix of a wiki database.
+pub type TablePrefix = dyn Fn(&str) -> String + Send + Sync;
 
 /// Turns transactions into entity change records.
 pub struct EntityEncoder {
@@ -79,11 +85,18 @@ impl EntityEncoder {
             if let Some((_, t)) = known.iter().find(|(s, _)| Arc::ptr_eq(s, schema)) {
                 return *t;
             }
-            let table = match fold::table_of(schema) {
+            let prefix = (self.config.table_prefix)(&schema.db);
+            let table = match fold::table_of(schema, &prefix) {
                 Ok(t) => t,
-                Err(column) => {
+                Err(fold::NotFolded::MissingColumn(column)) => {
                     if warned.insert((schema.db.clone(), schema.table.clone(), column)) {
                         warn!(db = %schema.db, table = %schema.table, column, "a MediaWiki table without a column entity changes need: its rows are in the row stream only");
+                    }
+                    None
+                }
+                Err(fold::NotFolded::Prefixed(name)) => {
+                    if warned.insert((schema.db.clone(), schema.table.clone(), name)) {
+                        warn!(db = %schema.db, table = %schema.table, "a captured table looks like the MediaWiki table `{name}` with a table prefix ($wgDBprefix) that is not configured: its rows are in the row stream only; set source.table_prefix for this wiki");
                     }
                     None
                 }

@@ -1171,3 +1171,60 @@ fn autopromotion_is_a_group_change_too() {
         ]
     );
 }
+
+#[test]
+fn prefixed_tables_are_folded_by_their_unprefixed_names() {
+    let t = tables();
+    let prefixed = |s: &Arc<TableSchema>| {
+        Arc::new(TableSchema::new(
+            s.db.clone(),
+            format!("mw_{}", s.table),
+            s.columns.clone(),
+            s.key.clone(),
+        ))
+    };
+    let txn = Txn::new()
+        .insert(
+            &prefixed(&t.revision),
+            revision(100, 5, "20200101000000", 0),
+        )
+        .insert(
+            &prefixed(&t.logging),
+            log(98, "create", "create", "Page", 5, b"a:0:{}"),
+        )
+        .transaction();
+    let encode = |prefix: &'static str| -> Vec<Json> {
+        let mut encoder = mwcdc_mediawiki::EntityEncoder::new(mwcdc_mediawiki::EntityConfig {
+            table_prefix: Arc::new(move |_db: &str| prefix.to_string()),
+            ..fixtures::entity_config(DEFAULT, BinaryMode::Utf8)
+        });
+        encoder
+            .records(&txn)
+            .unwrap()
+            .map(|r| serde_json::from_slice(&r.unwrap().value.unwrap()).unwrap())
+            .collect()
+    };
+    let recs = encode("mw_");
+    let summary: Vec<(&str, &str)> = recs
+        .iter()
+        .map(|v| (v["entity"].as_str().unwrap(), v["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("revision", "create"),
+            ("log", "create"),
+            ("page", "create")
+        ]
+    );
+    assert_eq!(
+        recs[0]["tables"],
+        json!(["revision"]),
+        "tables name the unprefixed table"
+    );
+    for v in &recs {
+        schemas::validate_entity(v);
+    }
+    // Without the prefix configured, the tables are not recognised (and a warning says so).
+    assert!(encode("").is_empty());
+}

@@ -32,7 +32,8 @@ impl TableFilter {
     }
 }
 
-fn glob(pattern: &[u8], text: &[u8]) -> bool {
+/// Whether `text` matches the glob `pattern` (`*` any run of bytes, `?` one byte).
+pub fn glob(pattern: &[u8], text: &[u8]) -> bool {
     // Iterative matcher with single-star backtracking: linear in practice, no recursion.
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;

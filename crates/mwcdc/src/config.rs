@@ -41,6 +41,21 @@ pub enum ConfigError {
         /// What is wrong and what is expected.
         message: String,
     },
+    /// Settings that decide the records and their indexes changed since the checkpoint was
+    /// written, in exactly-once mode.
+    #[error(
+        "{changed} changed since the checkpoint of `{name}` was written: in exactly-once mode \
+         the record indexes that tell what the partitions already hold would shift, and records \
+         could be skipped or written twice. Restore the settings, or start over: a new \
+         sink.topic_prefix (new topics), or `mwcdc checkpoint reset` (then source.start decides \
+         where the run begins)"
+    )]
+    SettingsChanged {
+        /// The connector.
+        name: String,
+        /// The keys that changed, comma-separated.
+        changed: String,
+    },
 }
 
 fn key_error(key: &str, message: impl Into<String>) -> ConfigError {
@@ -95,6 +110,10 @@ pub struct SourceSection {
     /// `db.table` globs excluded from `include`.
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// MediaWiki's `$wgDBprefix` per wiki: database glob -> table name prefix. Tables are
+    /// recognised by their name without it; the default `include` follows it.
+    #[serde(default)]
+    pub table_prefix: BTreeMap<String, String>,
     /// Where to start without a checkpoint: `earliest`, `latest` or a GTID position.
     #[serde(default = "default_start")]
     pub start: String,
@@ -546,7 +565,37 @@ impl Config {
         let mut config = config;
         config.read_kafka_secrets(env)?;
         config.validate()?;
+        config.follow_table_prefixes();
         Ok(config)
+    }
+
+    /// With the default `include` and table prefixes, also captures the prefixed tables:
+    /// `enwiki = "mw_"` adds `enwiki.mw_revision`, `enwiki.mw_archive`, `enwiki.mw_logging`.
+    fn follow_table_prefixes(&mut self) {
+        if self.source.include != default_include() {
+            return;
+        }
+        for (wikis, prefix) in &self.source.table_prefix {
+            for table in mwcdc_source::TableFilter::DEFAULT_INCLUDE {
+                let table = table.trim_start_matches("*.");
+                self.source.include.push(format!("{wikis}.{prefix}{table}"));
+            }
+        }
+    }
+
+    /// The table prefix of wiki `db`: the prefix of the first `source.table_prefix` pattern
+    /// that is the name itself, else of the first glob (in key order) that matches it.
+    pub fn table_prefix_of(prefixes: &BTreeMap<String, String>, db: &str) -> String {
+        prefixes
+            .get(db)
+            .or_else(|| {
+                prefixes
+                    .iter()
+                    .find(|(glob, _)| mwcdc_source::filter::glob(glob.as_bytes(), db.as_bytes()))
+                    .map(|(_, prefix)| prefix)
+            })
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Replaces `<property>_file` entries of `[sink.properties]` by the files' contents and
@@ -619,6 +668,18 @@ impl Config {
             return Err(key_error(
                 "source.include",
                 "must list at least one db.table pattern",
+            ));
+        }
+        if let Some((wikis, prefix)) = self.source.table_prefix.iter().find(|(w, p)| {
+            w.is_empty()
+                || w.contains('.')
+                || !p
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+        }) {
+            return Err(key_error(
+                "source.table_prefix",
+                format!("`{wikis}` = `{prefix}`: keys are database names or globs (no dot), values table name prefixes as in $wgDBprefix (letters, digits, _ and $)"),
             ));
         }
         for (key, patterns) in [
@@ -873,6 +934,40 @@ mod tests {
         assert!(c.output.tombstones);
         assert_eq!(c.sink.delivery, mwcdc_sink::Delivery::AtLeastOnce);
         assert_eq!(c.sink.oversize, mwcdc_sink::Oversize::Fail);
+    }
+
+    #[test]
+    fn table_prefixes_extend_the_default_include_and_are_found_by_wiki() {
+        let text = format!(
+            "{MINIMAL}[source.table_prefix]\nenwiki = \"mw_\"\n\"*wiktionary\" = \"wt_\"\n"
+        );
+        let c = parse(&text, &[]).unwrap();
+        for name in [
+            "*.revision",
+            "enwiki.mw_revision",
+            "enwiki.mw_archive",
+            "enwiki.mw_logging",
+            "*wiktionary.wt_logging",
+        ] {
+            assert!(
+                c.source.include.iter().any(|p| p == name),
+                "{name} in {:?}",
+                c.source.include
+            );
+        }
+        let prefixes = &c.source.table_prefix;
+        assert_eq!(Config::table_prefix_of(prefixes, "enwiki"), "mw_");
+        assert_eq!(Config::table_prefix_of(prefixes, "frwiktionary"), "wt_");
+        assert_eq!(Config::table_prefix_of(prefixes, "dewiki"), "");
+        // An include given by the user is left as it is.
+        let c = parse(&format!("[source]\nurl = \"mysql://cdc@h:3306\"\ninclude = [\"enwiki.mw_revision\"]\n[source.table_prefix]\nenwiki = \"mw_\"\n"), &[]).unwrap();
+        assert_eq!(c.source.include, vec!["enwiki.mw_revision"]);
+        let err = parse(
+            &format!("{MINIMAL}[source.table_prefix]\nenwiki = \"mw-\"\n"),
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("source.table_prefix"), "{err}");
     }
 
     #[test]

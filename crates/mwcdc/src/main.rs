@@ -10,6 +10,7 @@ mod metrics;
 mod pipeline;
 mod records;
 mod run;
+mod settings;
 mod status;
 mod tracker;
 

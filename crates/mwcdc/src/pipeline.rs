@@ -62,6 +62,8 @@ pub struct Pipeline<S> {
     pub stop_at: Option<Position>,
     /// The position reading starts from.
     pub start: Position,
+    /// The settings stored with every checkpoint ([`crate::settings`]).
+    pub settings: serde_json::Value,
 }
 
 /// Why the loop stopped.
@@ -355,7 +357,7 @@ impl<S: Sink> Pipeline<S> {
 
     /// Writes the checkpoint covering `c`; `complete` when it covers every transaction read.
     fn save(&self, c: &Covered, complete: bool) -> Result<()> {
-        let checkpoint = checkpoint_at(&self.name, c);
+        let checkpoint = checkpoint_at(&self.name, &self.settings, c);
         self.store
             .save(&checkpoint)
             .context("writing the checkpoint")?;
@@ -386,8 +388,8 @@ fn is_internal(e: &anyhow::Error) -> bool {
     e.downcast_ref::<TrackerError>().is_some()
 }
 
-/// The checkpoint of connector `name` that covers `c`.
-pub fn checkpoint_at(name: &str, c: &Covered) -> Checkpoint {
+/// The checkpoint of connector `name` that covers `c`, written under `settings`.
+pub fn checkpoint_at(name: &str, settings: &serde_json::Value, c: &Covered) -> Checkpoint {
     Checkpoint {
         name: name.to_string(),
         flavor: c.position.flavor(),
@@ -398,6 +400,7 @@ pub fn checkpoint_at(name: &str, c: &Covered) -> Checkpoint {
             .commit_ts
             .and_then(|t| chrono::DateTime::from_timestamp(i64::from(t), 0)),
         updated_at: chrono::Utc::now(),
+        settings: Some(settings.clone()),
     }
 }
 

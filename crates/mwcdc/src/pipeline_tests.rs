@@ -131,6 +131,7 @@ fn run_with_source<S: mwcdc_sink::Sink + 'static>(
         max_in_flight,
         stop_at: stop_at.map(|p| Position::parse_any(p).expect("stop position")),
         start: Position::parse_any("0-1-0").expect("start position"),
+        settings: serde_json::json!({}),
     };
     let (txn_tx, txn_rx) = mpsc::channel(4);
     let (stop_source_tx, stop_source_rx) = watch::channel(false);

@@ -109,8 +109,10 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
     )
     .await?;
     let checkpoint = store.load(&config.name)?;
+    let settings = crate::settings::of(&config);
     let start = match &checkpoint {
         Some(cp) => {
+            crate::settings::check(cp, &settings, config.sink.delivery)?;
             let position = cp.position()?;
             if position.flavor() != replicator.flavor() {
                 return Err(SourceError::PositionRefused {
@@ -135,6 +137,7 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
             // resolve "latest" again and skip what was written meanwhile.
             store.save(&checkpoint_at(
                 &config.name,
+                &settings,
                 &Covered::start(position.clone()),
             ))?;
             position
@@ -214,13 +217,19 @@ fn records(config: &Config) -> Result<Records, ConfigError> {
     };
     let entities = config.output.entities.then(|| {
         let filter = TableFilter::new(config.source.include.clone(), config.source.exclude.clone());
+        let prefixes = config.source.table_prefix.clone();
+        let prefix_of = move |db: &str| Config::table_prefix_of(&prefixes, db);
+        let table_prefix = Arc::new(prefix_of.clone());
         EntityTopicTemplate::parse(&config.output.entity_topic)
             .map(|topic| {
                 EntityEncoder::new(EntityConfig {
                     topic_prefix: config.sink.topic_prefix.clone(),
                     topic,
                     binary: config.output.binary,
-                    captured: Arc::new(move |db: &str, table: &str| filter.captures(db, table)),
+                    captured: Arc::new(move |db: &str, table: &str| {
+                        filter.captures(db, &format!("{}{table}", prefix_of(db)))
+                    }),
+                    table_prefix,
                 })
             })
             .map_err(|e| key("output.entity_topic", &e))
@@ -280,6 +289,7 @@ async fn start_pipeline<S: Sink>(
         store,
         interval: config.checkpoint.interval,
         max_in_flight: config.sink.max_in_flight,
+        settings: crate::settings::of(&config),
     };
     let (txn_tx, txn_rx) = mpsc::channel(SOURCE_CHANNEL);
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -331,6 +341,7 @@ pub fn checkpoint_set(path: &Path, gtid: &str) -> Result<()> {
         pos: 0,
         commit_ts: None,
         updated_at: chrono::Utc::now(),
+        settings: Some(crate::settings::of(&config)),
     };
     store.save(&checkpoint)?;
     println!("{}", serde_json::to_string(&checkpoint)?);
