@@ -148,6 +148,21 @@ pub enum SourceError {
         /// The difference.
         detail: String,
     },
+    /// An XA COMMIT whose PREPARE (which holds the rows) was before the start position.
+    #[error(
+        "the XA COMMIT at {gtid} commits {xid}, which was prepared before the position this run \
+         started from: its rows are in the XA PREPARE's group, which this stream did not read, \
+         and they would be lost. Start from a position before the PREPARE: find its group with \
+         SHOW BINLOG EVENTS (its GTID event reads `XA START {xid} GTID <gtid>`) and run \
+         `mwcdc checkpoint set --gtid <the position before that GTID>`; if that binlog is purged, \
+         the rows can only come from a snapshot of the tables"
+    )]
+    XaPrepareMissing {
+        /// The XA transaction's xid as the binlog writes it.
+        xid: String,
+        /// The GTID of the XA COMMIT.
+        gtid: String,
+    },
     /// A query mwcdc needs failed.
     #[error("query failed ({what}): {message}")]
     Query {
@@ -183,6 +198,7 @@ impl SourceError {
                 | Self::Purged { .. }
                 | Self::PositionRefused { .. }
                 | Self::Incomplete { .. }
+                | Self::XaPrepareMissing { .. }
         )
     }
 }

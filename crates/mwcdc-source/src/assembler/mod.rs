@@ -366,8 +366,22 @@ impl<L: SchemaLookup> Assembler<L> {
         out: &mut Vec<Transaction>,
     ) -> Result<(), SourceError> {
         let held = self.held_xa.remove(&xid);
-        if held.is_none() {
-            warn!(%xid, "XA outcome of a transaction prepared before the start position: its rows are not in this stream");
+        match (&held, commit) {
+            (None, true) => {
+                return Err(SourceError::XaPrepareMissing {
+                    gtid: self
+                        .group
+                        .as_ref()
+                        .map(|g| g.text.to_string())
+                        .unwrap_or_default(),
+                    xid,
+                })
+            }
+            // A rollback of a transaction prepared before the start: it wrote nothing.
+            (None, false) => {
+                warn!(%xid, "XA ROLLBACK of a transaction prepared before the start position: nothing to publish");
+            }
+            _ => {}
         }
         if let (true, Some(rows), Some(group)) = (commit, held, self.group.as_mut()) {
             group.changes = rows;

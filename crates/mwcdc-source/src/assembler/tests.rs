@@ -1091,3 +1091,31 @@ async fn a_transaction_that_cannot_be_sealed_leaves_the_position_where_it_was() 
         "the transaction was not handed on: the position stays before it"
     );
 }
+
+#[tokio::test]
+async fn an_xa_commit_whose_prepare_was_not_read_stops_instead_of_losing_its_rows() {
+    const XID: &str = "X'7834',X'',1";
+    // The run starts after the PREPARE (0-1-8): only the COMMIT is in the stream.
+    let mut a = assembler("0-1-8", SchemaMode::Binlog, MapLookup::default());
+    let mut b = Binlog::start();
+    let mut ev = b.preamble(&[(0, 1, 8)]);
+    ev.push(b.gtid(0, 9, XA_COMPLETED, Some(b"x4")));
+    ev.push(b.query("", &format!("XA COMMIT {XID}")));
+    let err = feed_until_error(&mut a, &ev).await;
+    assert!(
+        matches!(&err, SourceError::XaPrepareMissing { xid, gtid } if xid == XID && gtid == "0-1-9"),
+        "{err:?}"
+    );
+    assert!(err.is_server_unusable());
+    assert!(err.to_string().contains("checkpoint set"), "{err}");
+    assert_eq!(a.position().to_string(), "0-1-8", "not past the commit");
+    // A rollback of such a transaction loses nothing: it passes.
+    let mut a = assembler("0-1-8", SchemaMode::Binlog, MapLookup::default());
+    let mut b = Binlog::start();
+    let mut ev = b.preamble(&[(0, 1, 8)]);
+    ev.push(b.gtid(0, 9, XA_COMPLETED, Some(b"x4")));
+    ev.push(b.query("", &format!("XA ROLLBACK {XID}")));
+    let out = feed(&mut a, &ev).await.unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(a.position().to_string(), "0-1-9");
+}
