@@ -111,6 +111,52 @@ async fn xa_rollback_publishes_nothing_and_xa_commit_publishes_the_rows() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_xa_commit_prepared_before_the_start_publishes_the_prepared_rows() {
+    let _shared = SERVER.read().await;
+    let (name, server_id) = unique("xaearly");
+    let mut conn = db().await;
+    create_wiki(&mut conn, &name).await;
+    let xid = format!("{name}x");
+    exec(&mut conn, &format!("XA START '{xid}'")).await;
+    exec(&mut conn, &format!("INSERT INTO `{name}`.revision (rev_id, rev_page, rev_timestamp) VALUES (7, 1, '20261126080000')")).await;
+    exec(&mut conn, &format!("XA END '{xid}'")).await;
+    exec(&mut conn, &format!("XA PREPARE '{xid}'")).await;
+    // The run starts after the PREPARE: only the COMMIT is in its stream.
+    let after_prepare: String = conn
+        .query_first("SELECT @@gtid_binlog_pos")
+        .await
+        .expect("position")
+        .expect("a position");
+    let mut mwcdc = Connector::new(
+        &name,
+        server_id,
+        &format!("start = \"{after_prepare}\""),
+        "",
+    );
+    mwcdc.start();
+    exec(&mut conn, &format!("XA COMMIT '{xid}'")).await;
+    exec(&mut conn, &format!("INSERT INTO `{name}`.logging (log_id, log_actor, log_comment_id, log_params) VALUES (1, 1, 1, 'marker')")).await;
+    let msgs = read_topics(&name, Duration::from_secs(30), |m| {
+        m.iter().any(|m| m.topic.ends_with(".logging"))
+    });
+    assert_eq!(mwcdc.stop().code(), Some(0), "{}", mwcdc.log());
+    let revisions: Vec<_> = msgs
+        .iter()
+        .filter(|m| m.topic.ends_with(".revision"))
+        .collect();
+    assert_eq!(revisions.len(), 1, "{msgs:?}\n{}", mwcdc.log());
+    assert_eq!(revisions[0].key, json!({"rev_id": 7}));
+    assert!(
+        mwcdc
+            .log()
+            .contains("the XA PREPARE group before the start position was read again"),
+        "{}",
+        mwcdc.log()
+    );
+    drop_dbs(&mut conn, &[&name]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn alter_table_while_streaming_is_reflected_and_truncate_is_a_record() {
     let _shared = SERVER.read().await;
     let (name, mut conn, mut mwcdc) = started_wiki("ddl", "").await;

@@ -148,20 +148,20 @@ pub enum SourceError {
         /// The difference.
         detail: String,
     },
-    /// An XA COMMIT whose PREPARE (which holds the rows) was before the start position.
+    /// An XA COMMIT whose PREPARE (which holds the rows) was before the start position, and
+    /// that group could not be read again.
     #[error(
         "the XA COMMIT at {gtid} commits {xid}, which was prepared before the position this run \
-         started from: its rows are in the XA PREPARE's group, which this stream did not read, \
-         and they would be lost. Start from a position before the PREPARE: find its group with \
-         SHOW BINLOG EVENTS (its GTID event reads `XA START {xid} GTID <gtid>`) and run \
-         `mwcdc checkpoint set --gtid <the position before that GTID>`; if that binlog is purged, \
-         the rows can only come from a snapshot of the tables"
+         started from: its rows are in the XA PREPARE's group, which this stream did not read; \
+         {why}"
     )]
     XaPrepareMissing {
         /// The XA transaction's xid as the binlog writes it.
         xid: String,
         /// The GTID of the XA COMMIT.
         gtid: String,
+        /// Why it was not read again, and what to do.
+        why: String,
     },
     /// A query mwcdc needs failed.
     #[error("query failed ({what}): {message}")]

@@ -21,6 +21,7 @@ pub mod statement;
 mod status;
 pub mod stream;
 mod tls;
+pub mod xa;
 
 pub use error::SourceError;
 pub use filter::TableFilter;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use futures_util::{FutureExt, StreamExt};
 use mwcdc_binlog::{Collations, EventDecoder};
 use mwcdc_position::{Flavor, Position};
-use mwcdc_record::{SpillPolicy, Transaction};
+use mwcdc_record::{ChangeBuffer, SpillPolicy, Transaction};
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
@@ -135,14 +135,7 @@ impl Replicator {
         out: mpsc::Sender<Received>,
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), SourceError> {
-        let mut assembler = Assembler::new(
-            EventDecoder::new(self.collations.clone()),
-            self.config.filter.clone(),
-            self.config.schema,
-            ServerLookup::new(self.config.connect.clone()),
-            start,
-        )
-        .with_spill(self.config.spill.clone());
+        let mut assembler = self.assembler(start);
         let mut delay = self.config.reconnect_min;
         let mut unparsed_attempts = 0;
         loop {
@@ -175,9 +168,78 @@ impl Replicator {
                     }
                     delay = (delay * 2).min(self.config.reconnect_max);
                 }
+                Err(SourceError::XaPrepareMissing { xid, gtid, .. }) => {
+                    let rows = self.reread_prepare(&xid, &gtid, &assembler).await?;
+                    info!(%xid, commit = %gtid, rows = rows.len(), "the XA PREPARE group before the start position was read again; its rows are published with the XA COMMIT");
+                    assembler.reconnect();
+                    assembler.hold_prepared(xid, rows);
+                }
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// An assembler of this source's settings, starting at `start`.
+    fn assembler(&self, start: Position) -> Assembler<ServerLookup> {
+        Assembler::new(
+            EventDecoder::new(self.collations.clone()),
+            self.config.filter.clone(),
+            self.config.schema,
+            ServerLookup::new(self.config.connect.clone()),
+            start,
+        )
+        .with_spill(self.config.spill.clone())
+    }
+
+    /// The rows of the prepared XA transaction `xid`, whose XA COMMIT `commit` the assembler
+    /// met at its current file and event: its prepare group is found by its xid and read
+    /// again over a second connection (MariaDB). When it cannot be (MySQL, a purged binlog),
+    /// the error says how to start before the prepare.
+    async fn reread_prepare(
+        &self,
+        xid: &str,
+        commit: &str,
+        assembler: &Assembler<ServerLookup>,
+    ) -> Result<ChangeBuffer, SourceError> {
+        let missing = |why: String| SourceError::XaPrepareMissing {
+            xid: xid.to_string(),
+            gtid: commit.to_string(),
+            why,
+        };
+        if self.flavor != Flavor::MariaDb {
+            return Err(missing(format!(
+                "on MySQL the XA transaction is not named in GTID events, so mwcdc cannot find its \
+                 prepare by itself: find the group with SHOW BINLOG EVENTS (its `XA START {xid}` \
+                 query) and run `mwcdc checkpoint set --gtid <the GTID set before it>`"
+            )));
+        }
+        let mut conn = self.config.connect.connect().await?;
+        let group =
+            crate::xa::find_prepare(&mut conn, xid, assembler.file(), assembler.next_event_pos())
+                .await?;
+        let Some(group) = group else {
+            let _ = conn.disconnect().await;
+            let oldest = self
+                .resolve(&StartPosition::Earliest)
+                .await
+                .map_or_else(|e| format!("unknown ({e})"), |p| p.to_string());
+            return Err(missing(format!(
+                "no binlog the server still has holds that XA PREPARE (the oldest position is \
+                 {oldest}), so its rows cannot be read from the binlog: take them from a \
+                 snapshot of the tables, or accept the loss and start elsewhere with `mwcdc \
+                 checkpoint set --gtid <position>`"
+            )));
+        };
+        crate::xa::read_prepared_rows(
+            conn,
+            self.assembler(group.before.clone()),
+            &group,
+            xid,
+            self.config.server_id,
+            self.config.heartbeat,
+            self.config.read_timeout,
+        )
+        .await
     }
 
     /// Streams over one connection; `Ok` means shutdown was asked for.

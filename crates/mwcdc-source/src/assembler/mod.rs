@@ -139,6 +139,17 @@ impl<L: SchemaLookup> Assembler<L> {
         self.decoder = EventDecoder::new(self.decoder.collations().clone());
     }
 
+    /// Takes the rows held for the prepared XA transaction `xid`.
+    pub fn take_prepared(&mut self, xid: &str) -> Option<ChangeBuffer> {
+        self.held_xa.remove(xid)
+    }
+
+    /// Holds `rows` for the prepared XA transaction `xid`, read again from its prepare group
+    /// (which was before the start position), so that its XA COMMIT publishes them.
+    pub fn hold_prepared(&mut self, xid: String, rows: ChangeBuffer) {
+        self.held_xa.insert(xid, rows);
+    }
+
     /// Feeds one complete event (header, body and checksum as the server sent it) and
     /// appends the transactions it completes to `out`.
     pub async fn handle(
@@ -375,6 +386,7 @@ impl<L: SchemaLookup> Assembler<L> {
                         .map(|g| g.text.to_string())
                         .unwrap_or_default(),
                     xid,
+                    why: "the replicator reads that group again where the server allows it".into(),
                 })
             }
             // A rollback of a transaction prepared before the start: it wrote nothing.
