@@ -3,13 +3,14 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SERVICES := tests/services
 
-.PHONY: test deps chart services services-stop build lint fuzz chaos bench demo clean-services
+.PHONY: test deps chart services mediawiki services-stop build lint fuzz chaos bench demo clean-services
 
-## test: install what is missing, check the Helm chart, start MariaDB and the broker, run every
-## check and every test (unit, recorded-binlog fixtures, and integration against the real
-## services).
-test: deps chart services lint
+## test: install what is missing, check the Helm chart, start MariaDB, the broker and MediaWiki,
+## run every check and every test (unit, recorded-binlog fixtures, and integration against the
+## real services).
+test: deps chart services mediawiki lint
 	source <($(SERVICES)/mariadb.sh env) && source <($(SERVICES)/kafka.sh env) && \
+	  source <($(SERVICES)/mediawiki.sh env) && \
 	  $(CARGO) test --workspace -- --test-threads 4
 
 deps:
@@ -26,7 +27,14 @@ services:
 	$(SERVICES)/mariadb.sh start
 	$(SERVICES)/kafka.sh start
 
+## mediawiki: the real MediaWiki 1.39 from Debian's packages, two wikis in the private MariaDB,
+## served by php -S on loopback (tests/services/mediawiki.sh; the integration test
+## tests/integration/mediawiki.rs drives it).
+mediawiki: services
+	$(SERVICES)/mediawiki.sh start
+
 services-stop:
+	-$(SERVICES)/mediawiki.sh stop
 	-$(SERVICES)/kafka.sh stop
 	-$(SERVICES)/mariadb.sh stop replica
 	-$(SERVICES)/mariadb.sh stop

@@ -9,6 +9,7 @@ use std::process::Command;
 
 use mysql_async::prelude::Queryable;
 
+use crate::harness::repo_root;
 use crate::proxy::Proxy;
 
 /// A MariaDB instance of the cluster.
@@ -62,10 +63,6 @@ pub struct Cluster {
     pub mysql: Proxy,
     /// The broker's advertised address.
     pub kafka: Proxy,
-}
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 impl Cluster {

@@ -21,6 +21,11 @@ use tokio::sync::RwLock;
 /// Shared by tests that only read the binlog, exclusive for tests that purge it.
 pub static SERVER: RwLock<()> = RwLock::const_new(());
 
+/// The repository's root directory.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 /// The admin URL of the test server.
 pub fn mysql_url() -> String {
     std::env::var("MWCDC_TEST_MYSQL_URL")

@@ -21,6 +21,11 @@
 //!   and broker (`cluster`) behind fault-injecting proxies (`proxy`): SIGKILLs, MariaDB
 //!   restarts, cut and stalled connections, a lagging replica and a failover, compared with
 //!   the workload's truth and the database (`make chaos` for the full schedule).
+//! - `mediawiki`: the real MediaWiki 1.39 driven through its action API on two wikis (edits,
+//!   moves, batched deletion, full and partial undeletion, revision deletion of live and
+//!   archived revisions, suppression, a block hiding a name, user rights with expiries,
+//!   protection, a history merge, imports, a rename), its own view read back after each
+//!   operation and compared with the entity stream in the three capture modes.
 //! - `operate`: `mwcdc check` on a correct server and on each wrong setting, `mwcdc status`,
 //!   `/metrics` while a workload runs, `/readyz` while MariaDB is stopped, TLS to MariaDB in
 //!   `verify-identity` mode (certificates made by openssl), and secrets kept out of logs,
@@ -36,6 +41,7 @@ mod chaos;
 mod cluster;
 mod entities;
 mod failures;
+mod mediawiki;
 mod operate;
 mod records;
 mod restart;

@@ -7,15 +7,13 @@ use std::process::Command;
 
 use mysql_async::prelude::Queryable;
 
+use crate::harness::repo_root;
+
 /// One private MariaDB instance; dropping it stops the server.
 pub struct PrivateServer {
     dir: PathBuf,
     port: u16,
     extra_cnf: String,
-}
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// mariadb-install-db runs the server in bootstrap mode, which is not made to run twice at
