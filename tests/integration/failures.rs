@@ -157,6 +157,43 @@ async fn an_xa_commit_prepared_before_the_start_publishes_the_prepared_rows() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn changed_output_settings_stop_an_exactly_once_restart_and_warn_at_least_once() {
+    let _shared = SERVER.read().await;
+    let (name, server_id) = unique("settings");
+    let mut conn = db().await;
+    create_wiki(&mut conn, &name).await;
+    let mut mwcdc = Connector::new(&name, server_id, "", "delivery = \"exactly-once\"");
+    mwcdc.start();
+    exec(&mut conn, &format!("INSERT INTO `{name}`.revision (rev_id, rev_page, rev_timestamp) VALUES (1, 1, '20261126080000')")).await;
+    read_topics(&name, Duration::from_secs(30), |m| !m.is_empty());
+    assert_eq!(mwcdc.stop().code(), Some(0), "{}", mwcdc.log());
+    // The record indexes would shift: the exactly-once restart refuses, naming the key.
+    let mwcdc = mwcdc.with_env("MWCDC_OUTPUT_TOMBSTONES", "false");
+    let (status, _, err) = mwcdc.command_output(&["run"]);
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("output.tombstones changed since the checkpoint"),
+        "{err}"
+    );
+    assert!(
+        err.contains("checkpoint reset") && err.contains("topic_prefix"),
+        "{err}"
+    );
+    // At least once, the same change is a warning and the run goes on.
+    let mut mwcdc = mwcdc.with_env("MWCDC_SINK_DELIVERY", "at-least-once");
+    mwcdc.start();
+    assert_eq!(mwcdc.stop().code(), Some(0), "{}", mwcdc.log());
+    assert!(
+        mwcdc
+            .log()
+            .contains("output settings changed since the checkpoint was written"),
+        "{}",
+        mwcdc.log()
+    );
+    drop_dbs(&mut conn, &[&name]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn alter_table_while_streaming_is_reflected_and_truncate_is_a_record() {
     let _shared = SERVER.read().await;
     let (name, mut conn, mut mwcdc) = started_wiki("ddl", "").await;
