@@ -960,7 +960,7 @@ mod tests {
         assert_eq!(Config::table_prefix_of(prefixes, "frwiktionary"), "wt_");
         assert_eq!(Config::table_prefix_of(prefixes, "dewiki"), "");
         // An include given by the user is left as it is.
-        let c = parse(&format!("[source]\nurl = \"mysql://cdc@h:3306\"\ninclude = [\"enwiki.mw_revision\"]\n[source.table_prefix]\nenwiki = \"mw_\"\n"), &[]).unwrap();
+        let c = parse("[source]\nurl = \"mysql://cdc@h:3306\"\ninclude = [\"enwiki.mw_revision\"]\n[source.table_prefix]\nenwiki = \"mw_\"\n", &[]).unwrap();
         assert_eq!(c.source.include, vec!["enwiki.mw_revision"]);
         let err = parse(
             &format!("{MINIMAL}[source.table_prefix]\nenwiki = \"mw-\"\n"),
