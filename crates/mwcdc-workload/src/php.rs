@@ -17,6 +17,9 @@ pub enum Php {
     List(Vec<Php>),
     /// An array with string keys, in insertion order.
     Map(Vec<(&'static str, Php)>),
+    /// An array with integer keys, in insertion order, not necessarily 0..n-1 (what
+    /// `array_diff` leaves).
+    IntMap(Vec<(usize, Php)>),
 }
 
 impl Php {
@@ -37,14 +40,8 @@ impl Php {
             Php::Int(n) => out.extend_from_slice(format!("i:{n};").as_bytes()),
             Php::Str(bytes) => write_str(out, bytes),
             Php::Null => out.extend_from_slice(b"N;"),
-            Php::List(items) => {
-                out.extend_from_slice(format!("a:{}:{{", items.len()).as_bytes());
-                for (index, item) in items.iter().enumerate() {
-                    out.extend_from_slice(format!("i:{index};").as_bytes());
-                    item.write(out);
-                }
-                out.push(b'}');
-            }
+            Php::List(items) => write_int_keyed(out, items.iter().enumerate()),
+            Php::IntMap(entries) => write_int_keyed(out, entries.iter().map(|(k, v)| (*k, v))),
             Php::Map(entries) => {
                 out.extend_from_slice(format!("a:{}:{{", entries.len()).as_bytes());
                 for (key, value) in entries {
@@ -64,6 +61,15 @@ impl Php {
             Php::Str(bytes) => binary_json(bytes),
             Php::Null => Value::Null,
             Php::List(items) => Value::Array(items.iter().map(Php::to_json).collect()),
+            Php::IntMap(entries) if entries.iter().enumerate().all(|(i, (k, _))| i == *k) => {
+                Value::Array(entries.iter().map(|(_, v)| v.to_json()).collect())
+            }
+            Php::IntMap(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(key, value)| (key.to_string(), value.to_json()))
+                    .collect::<Map<_, _>>(),
+            ),
             Php::Map(entries) => Value::Object(
                 entries
                     .iter()
@@ -72,6 +78,19 @@ impl Php {
             ),
         }
     }
+}
+
+/// `a:N:{i:K;V...}` of integer-keyed entries.
+fn write_int_keyed<'a>(
+    out: &mut Vec<u8>,
+    entries: impl ExactSizeIterator<Item = (usize, &'a Php)>,
+) {
+    out.extend_from_slice(format!("a:{}:{{", entries.len()).as_bytes());
+    for (key, value) in entries {
+        out.extend_from_slice(format!("i:{key};").as_bytes());
+        value.write(out);
+    }
+    out.push(b'}');
 }
 
 fn write_str(out: &mut Vec<u8>, bytes: &[u8]) {

@@ -271,8 +271,16 @@ mod tests {
             .iter()
             .filter(|(label, _, _)| label == "undelete_big")
             .collect();
-        assert_eq!(undeletion.len(), 1);
+        assert_eq!(
+            undeletion.len(),
+            2,
+            "one transaction, then LinksUpdate's page_links_updated"
+        );
         assert!(undeletion[0].2[0].contains(r#""restored_revisions":250"#));
+        assert!(
+            undeletion[1].2.is_empty(),
+            "the follow-up changes no entity"
+        );
     }
 
     #[test]

@@ -69,7 +69,8 @@ pub fn create(ctx: &mut Ctx, big: bool) -> (u64, Outcome) {
         big,
     });
     let label = if big { "create_big" } else { "create" };
-    (page_id, Outcome::one(label, txn))
+    let links = rows::links_updated(ctx, page_id);
+    (page_id, Outcome::one(label, txn).then(links))
 }
 
 /// Edits page `page_id`: a new revision whose parent is the current one, and the guarded
@@ -113,7 +114,8 @@ pub fn edit(ctx: &mut Ctx, page_id: u64, may_toggle: bool) -> Option<Outcome> {
         (false, true) => "edit_redirect_toggle",
         (false, false) => "edit",
     };
-    Some(Outcome::one(label, txn))
+    let links = rows::links_updated(ctx, page_id);
+    Some(Outcome::one(label, txn).then(links))
 }
 
 /// A content length: short for a redirect, anything up to 20 kB for an article.

@@ -45,6 +45,12 @@ impl Outcome {
             txns: vec![txn],
         }
     }
+
+    /// The operation followed by `txn`, a transaction of its own (a deferred update).
+    pub fn then(mut self, txn: Txn) -> Self {
+        self.txns.push(txn);
+        self
+    }
 }
 
 /// The kinds of random operation.

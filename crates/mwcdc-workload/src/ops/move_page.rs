@@ -38,10 +38,9 @@ pub fn move_page(ctx: &mut Ctx) -> Option<Outcome> {
 
     let mut txn = Txn::default();
     txn.sql(format!(
-        "UPDATE {} SET page_namespace={new_ns}, page_title={}, page_touched={} WHERE page_id={page_id}",
+        "UPDATE {} SET page_namespace={new_ns}, page_title={} WHERE page_id={page_id}",
         table(&ctx.wiki.name, "page"),
         new_title.lit(),
-        ctx.now.mw().lit(),
     ));
     txn.truth(
         TruthLine::page(
@@ -64,6 +63,7 @@ pub fn move_page(ctx: &mut Ctx) -> Option<Outcome> {
     };
     let rev = rows::revision(ctx, &mut txn, null_revision);
     rows::update_latest(ctx, &mut txn, page_id, &rev, old_latest.id);
+    let null_revision_id = rev.id;
     let page = ctx.wiki.pages.get_mut(&page_id)?;
     page.history.push(std::mem::replace(&mut page.latest, rev));
 
@@ -110,6 +110,11 @@ pub fn move_page(ctx: &mut Ctx) -> Option<Outcome> {
             Php::str(names::prefixed_text(new_ns, &new_title)),
         ),
         ("5::noredir", Php::str(if redirect { "0" } else { "1" })),
+        // ManualLogEntry::setAssociatedRevId: the null revision.
+        (
+            "associated_rev_id",
+            Php::Int(i64::try_from(null_revision_id).unwrap_or(i64::MAX)),
+        ),
     ]);
     let log = LogRow {
         log_type: "move",
@@ -126,5 +131,6 @@ pub fn move_page(ctx: &mut Ctx) -> Option<Outcome> {
     } else {
         "move_without_redirect"
     };
-    Some(Outcome::one(label, txn))
+    let links = rows::links_updated(ctx, page_id);
+    Some(Outcome::one(label, txn).then(links))
 }

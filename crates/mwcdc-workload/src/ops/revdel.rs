@@ -50,9 +50,14 @@ pub fn change_visibility(ctx: &mut Ctx) -> Option<Outcome> {
     );
     let params = Php::Map(vec![
         ("4::type", Php::str("revision")),
-        ("5::ids", Php::List(vec![Php::str(rev_id.to_string())])),
-        ("6::ofield", Php::Int(i64::from(old))),
-        ("7::nfield", Php::Int(i64::from(new))),
+        // Ids as integers; the bits the request removed and added, not the old and new
+        // values (RevDelList::setVisibility).
+        (
+            "5::ids",
+            Php::List(vec![Php::Int(i64::try_from(rev_id).unwrap_or(i64::MAX))]),
+        ),
+        ("6::ofield", Php::Int(i64::from(old & !new))),
+        ("7::nfield", Php::Int(i64::from(new & !old))),
     ]);
     let log = LogRow {
         log_type: if suppress { "suppress" } else { "delete" },
@@ -69,7 +74,8 @@ pub fn change_visibility(ctx: &mut Ctx) -> Option<Outcome> {
     } else {
         "revision_delete"
     };
-    Some(Outcome::one(label, txn))
+    let touched = rows::touched(ctx, page_id);
+    Some(Outcome::one(label, txn).then(touched))
 }
 
 /// New visibility bits, different from `old`: any value when the revision is suppressed,

@@ -201,11 +201,12 @@ fn write_log(
     before: &Memberships,
     after: &Memberships,
 ) {
+    let (new_groups, new_metadata) = new_groups(before, after);
     let params = Php::Map(vec![
         ("4::oldgroups", group_names(before)),
-        ("5::newgroups", group_names(after)),
+        ("5::newgroups", new_groups),
         ("oldmetadata", metadata(before)),
-        ("newmetadata", metadata(after)),
+        ("newmetadata", new_metadata),
     ]);
     let log = LogRow {
         log_type: "rights",
@@ -219,16 +220,50 @@ fn write_log(
     rows::log(ctx, txn, log);
 }
 
+/// `5::newgroups` and `newmetadata` as UserrightsPage::doSaveUserGroups computes them: the
+/// old list without the removed groups by `array_diff`, which keeps the keys, then, when
+/// groups are added, `array_merge` with them, which renumbers.
+fn new_groups(before: &Memberships, after: &Memberships) -> (Php, Php) {
+    let kept: Vec<(usize, &'static str)> = before
+        .keys()
+        .enumerate()
+        .filter(|(_, group)| after.contains_key(*group))
+        .map(|(key, group)| (key, *group))
+        .collect();
+    let added: Vec<&'static str> = after
+        .keys()
+        .filter(|group| !before.contains_key(*group))
+        .copied()
+        .collect();
+    let expiry = |group: &str| expiry_php(after.get(group).copied().flatten());
+    if added.is_empty() {
+        (
+            Php::IntMap(kept.iter().map(|(k, g)| (*k, Php::str(*g))).collect()),
+            Php::IntMap(kept.iter().map(|(k, g)| (*k, expiry(g))).collect()),
+        )
+    } else {
+        let groups: Vec<&'static str> = kept.iter().map(|(_, g)| *g).chain(added).collect();
+        (
+            Php::List(groups.iter().map(|g| Php::str(*g)).collect()),
+            Php::List(groups.iter().map(|g| expiry(g)).collect()),
+        )
+    }
+}
+
+/// A membership's metadata entry: `{"expiry": null | "<timestamp>"}`.
+fn expiry_php(expiry: Option<Ts>) -> Php {
+    Php::Map(vec![(
+        "expiry",
+        expiry.map_or(Php::Null, |ts| Php::str(ts.mw())),
+    )])
+}
+
 fn group_names(groups: &Memberships) -> Php {
     Php::List(groups.keys().map(|group| Php::str(*group)).collect())
 }
 
 fn metadata(groups: &Memberships) -> Php {
-    let entry = |expiry: &Option<Ts>| {
-        let value = expiry.map_or(Php::Null, |ts| Php::str(ts.mw()));
-        Php::Map(vec![("expiry", value)])
-    };
-    Php::List(groups.values().map(entry).collect())
+    Php::List(groups.values().map(|expiry| expiry_php(*expiry)).collect())
 }
 
 fn expiry_json(expiry: Option<Ts>) -> Value {

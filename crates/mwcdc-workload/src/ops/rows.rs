@@ -169,7 +169,7 @@ pub fn revision(ctx: &mut Ctx, txn: &mut Txn, new: NewRev) -> Rev {
 }
 
 /// Writes a new `page` row as WikiPage::insertOn does: page_latest 0, not a redirect,
-/// new; the revision's UPDATE follows in the same transaction.
+/// new, no content model yet; the revision's UPDATE follows in the same transaction.
 pub fn insert_page(ctx: &mut Ctx, txn: &mut Txn, page_id: u64, ns: i32, title: &[u8]) {
     let columns = [
         "page_id",
@@ -200,7 +200,7 @@ pub fn insert_page(ctx: &mut Ctx, txn: &mut Txn, page_id: u64, ns: i32, title: &
                 &Null,
                 &0u64,
                 &0u32,
-                &"wikitext",
+                &Null,
                 &Null,
             ])
             .sql(),
@@ -208,18 +208,44 @@ pub fn insert_page(ctx: &mut Ctx, txn: &mut Txn, page_id: u64, ns: i32, title: &
 }
 
 /// Points page `page_id` at its new latest revision, guarded by the old page_latest, as
-/// WikiPage::updateRevisionOn does.
+/// WikiPage::updateRevisionOn does: page_touched becomes the revision's timestamp (in the
+/// past for an undeletion), page_content_model is set (NULL in a row insertOn made).
 pub fn update_latest(ctx: &Ctx, txn: &mut Txn, page_id: u64, rev: &Rev, old_latest: u64) {
     txn.sql(format!(
         "UPDATE {} SET page_latest={}, page_touched={}, page_len={}, page_is_new={}, \
-         page_is_redirect={} WHERE page_id={page_id} AND page_latest={old_latest}",
+         page_is_redirect={}, page_content_model='wikitext' \
+         WHERE page_id={page_id} AND page_latest={old_latest}",
         table(&ctx.wiki.name, "page"),
         rev.id,
-        ctx.now.mw().lit(),
+        rev.ts.mw().lit(),
         rev.len,
         u8::from(old_latest == 0),
         u8::from(rev.is_redirect),
     ));
+}
+
+/// The transaction LinksUpdate commits after an edit, a creation, a move or an undeletion:
+/// page_links_updated of page `page_id` set to now.
+pub fn links_updated(ctx: &Ctx, page_id: u64) -> Txn {
+    let mut txn = Txn::default();
+    txn.sql(format!(
+        "UPDATE {} SET page_links_updated={} WHERE page_id={page_id}",
+        table(&ctx.wiki.name, "page"),
+        ctx.now.mw().lit(),
+    ));
+    txn
+}
+
+/// The transaction that invalidates page `page_id`'s caches after a revision deletion
+/// (WikiPage::invalidateCache): page_touched set to now.
+pub fn touched(ctx: &Ctx, page_id: u64) -> Txn {
+    let mut txn = Txn::default();
+    txn.sql(format!(
+        "UPDATE {} SET page_touched={} WHERE page_id={page_id}",
+        table(&ctx.wiki.name, "page"),
+        ctx.now.mw().lit(),
+    ));
+    txn
 }
 
 /// A `logging` row to write.

@@ -111,7 +111,8 @@ pub fn undelete(ctx: &mut Ctx, key: &TitleKey, full: bool) -> Option<Outcome> {
         };
         ctx.wiki.archived.insert(key.clone(), rest);
     }
-    Some(Outcome::one(label, txn))
+    let links = rows::links_updated(ctx, page_id);
+    Some(Outcome::one(label, txn).then(links))
 }
 
 /// Purges the title `key`'s archived revisions for good: DELETE of its archive rows, no log
