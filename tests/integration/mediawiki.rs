@@ -2,13 +2,26 @@
 //! class that writes the captured tables, driven through the action API on two wikis
 //! (`tests/mediawiki/scenario.py`, which reads MediaWiki's own view back after each operation),
 //! then mwcdc's entity records of its binlog range compared with that view in the three
-//! capture modes (`tests/mediawiki/check.py`), every record validated by its JSON Schema.
+//! capture modes (`tests/mediawiki/check.py`), every record validated by its JSON Schema; and
+//! the workload generator's row changes compared with MediaWiki's for each kind of operation
+//! both have (`tests/mediawiki/drift.py`), so that the generator does not drift.
 
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{repo_root, SERVER};
+use mysql_async::prelude::Queryable;
+
+use crate::harness::{db, mysql_url, repo_root, SERVER};
 use crate::schemas;
+use crate::truth::run_workload;
+
+/// The server's `@@gtid_binlog_pos`.
+async fn gtid_position(conn: &mut mysql_async::Conn) -> String {
+    conn.query_first("SELECT @@gtid_binlog_pos")
+        .await
+        .expect("gtid_binlog_pos")
+        .expect("a position")
+}
 
 /// Runs a Python script of `tests/mediawiki/` with `args`; its stdout, panicking with its
 /// output unless it exits 0.
@@ -86,4 +99,55 @@ async fn the_entity_stream_matches_what_the_real_mediawiki_did() {
         assert_eq!(mismatches, 0, "{report}");
         assert!(checks > 1000 && valid > 100, "{report}");
     }
+    // The generator, once, with the settings drift.py would use: one wiki, every kind of
+    // operation, deletions in batches of 2 as the test wikis' $wgDeleteRevisionsBatchSize.
+    let (prefix, seed, ops) = ("mwcdc_drift_", "7", "400");
+    let mut conn = db().await;
+    let before = gtid_position(&mut conn).await;
+    run_workload(
+        &mysql_url(),
+        prefix,
+        dir.path(),
+        &[
+            "--wikis",
+            "1",
+            "--ops",
+            ops,
+            "--seed",
+            seed,
+            "--big-pages",
+            "0",
+            "--delete-batch-size",
+            "2",
+            "--create-schema",
+            "true",
+        ],
+    )
+    .await;
+    let after = gtid_position(&mut conn).await;
+    let drift = python(
+        "drift.py",
+        &[
+            scenario,
+            "--mwcdc",
+            mwcdc,
+            "--generated",
+            &before,
+            &after,
+            "--db-prefix",
+            prefix,
+            "--seed",
+            seed,
+            "--ops",
+            ops,
+            "--batch-size",
+            "2",
+        ],
+    );
+    let summary = drift
+        .lines()
+        .find(|l| l.starts_with("kinds: "))
+        .unwrap_or_else(|| panic!("no summary line in {drift}"));
+    eprintln!("generator against MediaWiki: {summary}");
+    assert!(summary.ends_with("drifts: 0"), "{drift}");
 }

@@ -141,6 +141,14 @@ class Wiki:
                 return items
             cont = res["continue"]
 
+    def maintenance(self, script, *args):
+        """Runs a maintenance script of this wiki; its stdout."""
+        out = subprocess.run([self.maint, self.key, script, *args], capture_output=True,
+                             text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"{script} {self.key}: {out.stderr[-2000:]}")
+        return out.stdout
+
     def run_jobs(self):
         out = subprocess.run([self.maint, self.key, "runJobs.php"], capture_output=True, text=True)
         if out.returncode != 0:
@@ -608,6 +616,36 @@ class Scenario:
         self.users[w].add(carol2)
         self.op("renameuser", w, {"old": carol, "new": carol2}, rename)
         self.userrights(w, carol2, remove=["bot"], label="renamed carol remove bot")
+
+        # A suppressing page deletion (Special:Delete with "suppress"; the API has no such
+        # option in 1.39): ar_deleted 15, suppress/delete.
+        for i in range(3):
+            self.edit(w, t("Suppressed"), f"to be suppressed, version {i}", f"s{i}")
+
+        def delete_suppressed():
+            import re
+            title = t("Suppressed")
+            q = urllib.parse.urlencode({"title": title, "action": "delete"})
+            html = wk._open(urllib.request.Request(wk.index + "?" + q)).decode("utf-8", "replace")
+            m = re.search(r'name="wpEditToken"[^>]*value="([^"]*)"', html) or \
+                re.search(r'value="([^"]*)"[^>]*name="wpEditToken"', html)
+            if not m:
+                raise ApiError("Special:Delete form without token: " + html[-1500:])
+            wk.form_post(title, {"action": "delete", "wpEditToken": m.group(1),
+                                 "wpReason": "mwcdc suppressed deletion", "wpSuppress": "1",
+                                 "wpConfirmB": "Delete page"})
+            if not self.revs_of(w, title, deleted=True):
+                raise ApiError("the suppressing deletion did not archive the page")
+            return {"suppressed": True}
+        self.op(f"delete suppressed {t('Suppressed')}", w, {"title": t("Suppressed")},
+                delete_suppressed)
+
+        # Archived revisions removed for good (deleteArchivedRevisions.php): archive DELETEs,
+        # no log row. Every archived revision of the wiki goes.
+        def purge():
+            out = wk.maintenance("deleteArchivedRevisions.php", "--delete")
+            return {"output": out.strip()[-200:]}
+        self.op("purge archived revisions", w, {}, purge)
         self.edit(w, t("Last"), "the last edit", "last")
 
     def export_xml(self, w):
@@ -658,6 +696,9 @@ def main():
     for w in wikis:  # leftovers of an earlier, interrupted run
         while sc.admin[w].pending_jobs() > 0:
             sc.admin[w].run_jobs()
+        # Archived revisions of earlier runs go before the start position, so that the
+        # purge at the end of this run removes only revisions this run's views know.
+        sc.admin[w].maintenance("deleteArchivedRevisions.php", "--delete")
     start = stable_gtid_pos()
     initial = {w: sc.view(w) for w in wikis}
     print(f"scenario {run_id}: start position {start}", file=sys.stderr)
