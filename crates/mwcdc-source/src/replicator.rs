@@ -169,10 +169,23 @@ impl Replicator {
                     delay = (delay * 2).min(self.config.reconnect_max);
                 }
                 Err(SourceError::XaPrepareMissing { xid, gtid, .. }) => {
-                    let rows = self.reread_prepare(&xid, &gtid, &assembler).await?;
-                    info!(%xid, commit = %gtid, rows = rows.len(), "the XA PREPARE group before the start position was read again; its rows are published with the XA COMMIT");
                     assembler.reconnect();
-                    assembler.hold_prepared(xid, rows);
+                    match self.reread_prepare(&xid, &gtid, &assembler).await {
+                        Ok(rows) => {
+                            info!(%xid, commit = %gtid, rows = rows.len(), "the XA PREPARE group before the start position was read again; its rows are published with the XA COMMIT");
+                            assembler.hold_prepared(xid, rows);
+                        }
+                        // The commit is read again after the wait, and the prepare with it.
+                        Err(e) if e.is_transient() => {
+                            warn!(error = %e, retry_in = ?delay, "reading the XA PREPARE group again was interrupted; retrying");
+                            tokio::select! {
+                                _ = tokio::time::sleep(delay) => {}
+                                _ = shutdown.changed() => return Ok(()),
+                            }
+                            delay = (delay * 2).min(self.config.reconnect_max);
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
                 Err(e) => return Err(e),
             }
@@ -232,12 +245,10 @@ impl Replicator {
         };
         crate::xa::read_prepared_rows(
             conn,
+            &self.config,
             self.assembler(group.before.clone()),
             &group,
             xid,
-            self.config.server_id,
-            self.config.heartbeat,
-            self.config.read_timeout,
         )
         .await
     }

@@ -15,6 +15,7 @@ use mysql_async::Conn;
 use tracing::info;
 
 use crate::assembler::Assembler;
+use crate::replicator::SourceConfig;
 use crate::server::ServerLookup;
 use crate::{stream, SourceError};
 
@@ -123,25 +124,24 @@ pub async fn find_prepare(
 }
 
 /// Streams from `group.before` until the prepare group of `xid` is read, and returns its
-/// rows. `assembler` is a new assembler starting at `group.before`.
+/// rows. `assembler` is a new assembler starting at `group.before`; `config` gives the
+/// replica settings of the dump and names the server in errors.
 pub async fn read_prepared_rows(
     conn: Conn,
+    config: &SourceConfig,
     mut assembler: Assembler<ServerLookup>,
     group: &PrepareGroup,
     xid: &str,
-    server_id: u32,
-    heartbeat: std::time::Duration,
-    read_timeout: std::time::Duration,
 ) -> Result<ChangeBuffer, SourceError> {
-    let mut events = stream::open(conn, &group.before, server_id, heartbeat).await?;
+    let mut events = stream::open(conn, &group.before, config.server_id, config.heartbeat).await?;
     info!(%xid, gtid = %group.gtid, from = %group.before, "reading the XA PREPARE group again");
     let (mut buf, mut done) = (Vec::new(), Vec::new());
     let lost = |message: String| SourceError::Connection {
-        host: String::new(),
+        host: config.connect.host(),
         message,
     };
     loop {
-        let event = match tokio::time::timeout(read_timeout, events.next()).await {
+        let event = match tokio::time::timeout(config.read_timeout, events.next()).await {
             Ok(Some(Ok(event))) => event,
             Ok(Some(Err(e))) => {
                 return Err(lost(format!("reading the XA PREPARE group of {xid}: {e}")))
