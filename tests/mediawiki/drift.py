@@ -78,6 +78,14 @@ VALUE_DEPENDENT = {
                         "being one)",
 }
 
+# (column, role) pairs whose change depends on the clock: insertOn sets page_touched to the
+# current second and updateRevisionOn to the revision's, so a new page's UPDATE changes it
+# only when the second ticks between the two (or, after an undeletion, always).
+TIME_DEPENDENT = {
+    ("page_touched", "new page"): "set to now by the INSERT and to the revision's time by the "
+                                  "UPDATE: changes only when the second ticks in between",
+}
+
 
 # ---- PHP unserialize -------------------------------------------------------------------
 
@@ -720,6 +728,10 @@ def compare(mw, gen):
                 notes.append(f"{where}: column {c} changes in {a} of {mw.ncols[key]} MediaWiki "
                              f"updates, {b} of {gen.ncols[key]} generator updates (value-"
                              f"dependent: {VALUE_DEPENDENT[c]})")
+            elif bool(a) != bool(b) and (c, role) in TIME_DEPENDENT:
+                notes.append(f"{where}: column {c} changes in {a} of {mw.ncols[key]} MediaWiki "
+                             f"updates, {b} of {gen.ncols[key]} generator updates (time-"
+                             f"dependent: {TIME_DEPENDENT[(c, role)]})")
             elif a and not b:
                 d.append(f"{where}: column {c} changes in MediaWiki ({a} of {mw.ncols[key]}), "
                          f"never in the generator ({gen.ncols[key]} updates)")
