@@ -122,11 +122,7 @@ async fn an_xa_commit_prepared_before_the_start_publishes_the_prepared_rows() {
     exec(&mut conn, &format!("XA END '{xid}'")).await;
     exec(&mut conn, &format!("XA PREPARE '{xid}'")).await;
     // The run starts after the PREPARE: only the COMMIT is in its stream.
-    let after_prepare: String = conn
-        .query_first("SELECT @@gtid_binlog_pos")
-        .await
-        .expect("position")
-        .expect("a position");
+    let after_prepare = gtid_position(&mut conn).await;
     let mut mwcdc = Connector::new(
         &name,
         server_id,

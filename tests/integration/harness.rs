@@ -70,6 +70,14 @@ pub async fn db() -> mysql_async::Conn {
         .expect("connect to the test MariaDB (run `make services`)")
 }
 
+/// The server's `@@gtid_binlog_pos`.
+pub async fn gtid_position(conn: &mut mysql_async::Conn) -> String {
+    conn.query_first("SELECT @@gtid_binlog_pos")
+        .await
+        .expect("gtid_binlog_pos")
+        .expect("a position")
+}
+
 /// Runs statements, panicking with the failing one.
 pub async fn exec(conn: &mut mysql_async::Conn, sql: &str) {
     conn.query_drop(sql)

@@ -9,19 +9,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use mysql_async::prelude::Queryable;
-
-use crate::harness::{db, mysql_url, repo_root, SERVER};
+use crate::harness::{db, gtid_position, mysql_url, repo_root, SERVER};
 use crate::schemas;
 use crate::truth::run_workload;
-
-/// The server's `@@gtid_binlog_pos`.
-async fn gtid_position(conn: &mut mysql_async::Conn) -> String {
-    conn.query_first("SELECT @@gtid_binlog_pos")
-        .await
-        .expect("gtid_binlog_pos")
-        .expect("a position")
-}
 
 /// Runs a Python script of `tests/mediawiki/` with `args`; its stdout, panicking with its
 /// output unless it exits 0.

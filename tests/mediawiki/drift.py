@@ -45,9 +45,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check  # noqa: E402
+from scenario import gtid_pos  # noqa: E402
 
 REPO = check.REPO
-MARIADB = os.path.join(REPO, "tests/services/mariadb.sh")
 TABLES = ("revision", "archive", "logging", "page", "user_groups")
 
 # The operation kinds docs/workload.md's table claims ("what it writes"), row by row, as the
@@ -277,12 +277,6 @@ def wait_for(path, what, timeout=600):
             sys.exit(f"{what} {path} missing")
         print(f"waiting for {path} (being rebuilt?)", file=sys.stderr)
         time.sleep(10)
-
-
-def gtid_pos():
-    out = subprocess.run([MARIADB, "sql", "-N", "-e", "SELECT @@gtid_binlog_pos"],
-                         check=True, capture_output=True, text=True).stdout
-    return out.strip()
 
 
 def read_transactions(path, dbs):
@@ -767,6 +761,14 @@ def compare(mw, gen):
     return d, notes
 
 
+def print_example(side, heading):
+    """The first example operation of a side: its label and its transactions' patterns."""
+    for label, pats in side.examples[:1]:
+        print(f"      {heading}{' ' + label if label else ''}:")
+        for p in pats:
+            print(f"          {p}")
+
+
 def summarize_sides(insts, batch_size):
     sides = collections.defaultdict(Side)
     for inst in insts:
@@ -896,15 +898,9 @@ def main():
                 for line in diffs:
                     print(f"      - {line}")
                 for who, side in (("MediaWiki", m), ("generator", g)):
-                    for label, pats in side.examples[:1]:
-                        print(f"      {who} example{' ' + label if label else ''}:")
-                        for p in pats:
-                            print(f"          {p}")
+                    print_example(side, f"{who} example")
             elif args.verbose:
-                for label, pats in m.examples[:1]:
-                    print(f"      example {label}:")
-                    for p in pats:
-                        print(f"          {p}")
+                print_example(m, "example")
         elif g:
             claimed = CLAIMED_KINDS.get(k)
             if claimed:
@@ -920,10 +916,7 @@ def main():
         else:
             print(f"{k:48} {m.n:>4} {'-':>5}  only in MediaWiki: not modelled by the generator")
             if args.verbose:
-                for label, pats in m.examples[:1]:
-                    print(f"      example {label}:")
-                    for p in pats:
-                        print(f"          {p}")
+                print_example(m, "example")
     missing = [row for row, ks in CLAIMED.items() if not any(x in gen_sides for x in ks)]
     for row in missing:
         print(f"note: the generator run produced no {row!r} operation (raise --ops)")

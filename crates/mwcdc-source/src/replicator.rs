@@ -162,11 +162,9 @@ impl Replicator {
                     warn!(error = %e, retry_in = ?delay, position = %assembler.position(), "binlog stream interrupted; reconnecting");
                     self.config.status.reconnecting();
                     assembler.reconnect();
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = shutdown.changed() => return Ok(()),
+                    if !self.back_off(&mut delay, &mut shutdown).await {
+                        return Ok(());
                     }
-                    delay = (delay * 2).min(self.config.reconnect_max);
                 }
                 Err(SourceError::XaPrepareMissing { xid, gtid, .. }) => {
                     assembler.reconnect();
@@ -178,11 +176,9 @@ impl Replicator {
                         // The commit is read again after the wait, and the prepare with it.
                         Err(e) if e.is_transient() => {
                             warn!(error = %e, retry_in = ?delay, "reading the XA PREPARE group again was interrupted; retrying");
-                            tokio::select! {
-                                _ = tokio::time::sleep(delay) => {}
-                                _ = shutdown.changed() => return Ok(()),
+                            if !self.back_off(&mut delay, &mut shutdown).await {
+                                return Ok(());
                             }
-                            delay = (delay * 2).min(self.config.reconnect_max);
                         }
                         Err(e) => return Err(e),
                     }
@@ -190,6 +186,17 @@ impl Replicator {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Waits `delay` before the next attempt and doubles it up to `source.reconnect_max`;
+    /// `false` when shutdown was asked for meanwhile.
+    async fn back_off(&self, delay: &mut Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(*delay) => {}
+            _ = shutdown.changed() => return false,
+        }
+        *delay = (*delay * 2).min(self.config.reconnect_max);
+        true
     }
 
     /// An assembler of this source's settings, starting at `start`.

@@ -152,6 +152,7 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
     );
     let parts = Parts {
         config,
+        settings,
         store,
         records,
         metrics,
@@ -257,6 +258,8 @@ fn records(config: &Config) -> Result<Records, ConfigError> {
 /// What a pipeline is built from, besides its sink.
 struct Parts {
     config: Config,
+    /// The record settings stored with every checkpoint.
+    settings: serde_json::Value,
     store: CheckpointStore,
     records: Records,
     metrics: Arc<Metrics>,
@@ -271,6 +274,7 @@ async fn start_pipeline<S: Sink>(
 ) -> Result<()> {
     let Parts {
         config,
+        settings,
         store,
         records,
         metrics,
@@ -289,7 +293,7 @@ async fn start_pipeline<S: Sink>(
         store,
         interval: config.checkpoint.interval,
         max_in_flight: config.sink.max_in_flight,
-        settings: crate::settings::of(&config),
+        settings,
     };
     let (txn_tx, txn_rx) = mpsc::channel(SOURCE_CHANNEL);
     let (stop_tx, stop_rx) = watch::channel(false);
