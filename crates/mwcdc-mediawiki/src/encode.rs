@@ -6,9 +6,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use mwcdc_binlog::Value;
+use mwcdc_change::{ChangeIter, RowChange, SpillError, TableSchema};
 use mwcdc_record::{
-    write_json_bytes, write_json_str, write_json_value, BinaryMode, ChangeIter, KeyEncoding,
-    Record, RowChange, SpillError, TableSchema,
+    json_names, write_json_bytes, write_json_str, write_json_value, BinaryMode, KeyEncoding, Record,
 };
 
 use crate::fold::{
@@ -142,7 +142,7 @@ impl<'a> Obj<'a> {
 
     /// Every column of a row, by name.
     fn columns(&mut self, row: Row<'_>) {
-        for (name, v) in row.schema.json_names().iter().zip(row.values) {
+        for (name, v) in json_names(row.schema).iter().zip(row.values) {
             self.separate();
             self.out.extend_from_slice(name);
             write_json_value(self.out, v, self.binary);

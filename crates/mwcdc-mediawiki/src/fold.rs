@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use base64::Engine;
 
-use mwcdc_record::{BinaryMode, Op, RowChange, SpillError, TableSchema, Transaction};
+use mwcdc_change::{Op, RowChange, SpillError, TableSchema, Transaction};
+use mwcdc_record::BinaryMode;
 
 use crate::row::{mw_timestamp, Row};
 use crate::Captured;

@@ -18,7 +18,8 @@ mod topic;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use mwcdc_record::{BinaryMode, SpillError, TableSchema, Transaction};
+use mwcdc_change::{SpillError, TableSchema, Transaction};
+use mwcdc_record::BinaryMode;
 use tracing::warn;
 
 pub use encode::EntityRecords;

@@ -4,7 +4,7 @@
 use std::sync::LazyLock;
 
 use mwcdc_binlog::Value;
-use mwcdc_record::TableSchema;
+use mwcdc_change::TableSchema;
 
 /// One row image of a table, read by column name.
 #[derive(Clone, Copy)]

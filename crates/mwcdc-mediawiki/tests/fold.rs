@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use fixtures::*;
 use mwcdc_binlog::Value;
-use mwcdc_record::{BinaryMode, ChangeBuffer, RowChange, SpillPolicy, TableSchema, Transaction};
+use mwcdc_change::{ChangeBuffer, RowChange, SpillPolicy, TableSchema, Transaction};
+use mwcdc_record::BinaryMode;
 use serde_json::{json, Value as Json};
 
 /// (topic, key, id, value) of every entity record, with `captured` as the table filter: the

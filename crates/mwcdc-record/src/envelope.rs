@@ -9,26 +9,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use mwcdc_binlog::Value;
-use serde::Deserialize;
+use mwcdc_change::{ChangeIter, Op, RowChange, SpillError, TableSchema, Transaction};
 
-use crate::buffer::{ChangeIter, SpillError};
-use crate::change::{Op, RowChange, TableSchema, Transaction};
 use crate::event_parts::EventParts;
-use crate::json::{write_str, write_u64, write_value};
+use crate::json::{json_names, write_str, write_u64, write_value, BinaryMode};
+use crate::record::{KeyEncoding, Record};
 use crate::topic::TopicTemplate;
-
-/// How binary column values appear in JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum BinaryMode {
-    /// A valid UTF-8 value is a JSON string, anything else `{"base64": "..."}`.
-    #[default]
-    Utf8,
-    /// Always a base64 string.
-    Base64,
-    /// Always a lower-case hex string.
-    Hex,
-}
 
 /// What the encoder needs to know.
 #[derive(Debug, Clone)]
@@ -44,36 +30,6 @@ pub struct EncoderConfig {
     /// Whether a delete is followed by a tombstone.
     pub tombstones: bool,
 }
-
-/// How a record's key bytes are to be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyEncoding {
-    /// A JSON document (row change records).
-    Json,
-    /// UTF-8 text (entity change records: `<wiki>:<entity id>`).
-    Text,
-}
-
-/// One Kafka record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    /// Destination topic.
-    pub topic: Arc<str>,
-    /// Key bytes, `None` for a table without a key.
-    pub key: Option<Vec<u8>>,
-    /// What the key bytes are.
-    pub key_encoding: KeyEncoding,
-    /// Value bytes (JSON), `None` for a tombstone.
-    pub value: Option<Vec<u8>>,
-    /// The `mwcdc.id` header.
-    pub id: String,
-    /// The table of the row the record comes from (for an entity record, the row that holds
-    /// the entity's new state): named in errors about the record.
-    pub table: Arc<TableSchema>,
-}
-
-/// The header that carries a record's deterministic id.
-pub const ID_HEADER: &str = "mwcdc.id";
 
 /// Turns transactions into records.
 #[derive(Debug)]
@@ -295,7 +251,7 @@ impl RecordEncoder {
             return;
         };
         out.push(b'{');
-        for (n, (name, value)) in table.json_names().iter().zip(row).enumerate() {
+        for (n, (name, value)) in json_names(table).iter().zip(row).enumerate() {
             if n > 0 {
                 out.push(b',');
             }

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use crate::change::{RowChange, TableSchema};
 use crate::json::{write_str, write_u64};
+use mwcdc_change::{RowChange, TableSchema};
 
 /// What the shared parts were rendered from, and the parts.
 #[derive(Debug)]

@@ -2,8 +2,32 @@
 
 use base64::Engine;
 use mwcdc_binlog::Value;
+use mwcdc_change::TableSchema;
+use serde::Deserialize;
 
-use crate::envelope::BinaryMode;
+/// How binary column values appear in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BinaryMode {
+    /// A valid UTF-8 value is a JSON string, anything else `{"base64": "..."}`.
+    #[default]
+    Utf8,
+    /// Always a base64 string.
+    Base64,
+    /// Always a lower-case hex string.
+    Hex,
+}
+
+/// Each column's name of `table` as a JSON object key (`"rev_id":`, name and colon), ready to
+/// precede its value, in column order: rendered once per table.
+pub fn json_names(table: &TableSchema) -> &[Box<[u8]>] {
+    table.rendered_names(|name| {
+        let mut json = Vec::with_capacity(name.len() + 3);
+        write_str(&mut json, name);
+        json.push(b':');
+        json.into_boxed_slice()
+    })
+}
 
 /// Writes a JSON string literal (escaped as serde_json escapes it).
 pub fn write_str(out: &mut Vec<u8>, s: &str) {

@@ -1,21 +1,19 @@
-//! Row changes as the pipeline carries them ([`Transaction`], [`RowChange`]) and their
-//! encoding as Kafka records in Debezium's change-event envelope ([`RecordEncoder`]).
+//! Row changes encoded as Kafka records: the [`Record`] every encoder produces and every sink
+//! delivers, Debezium's change-event envelope ([`RecordEncoder`]), the JSON value writer and
+//! the topic templates.
 
 #![warn(missing_docs)]
 
-mod buffer;
-mod change;
 mod envelope;
 mod event_parts;
 mod json;
+mod record;
 mod topic;
 
-pub use buffer::{ChangeBuffer, ChangeIter, SpillError, SpillPolicy, TableOpCount};
-pub use change::{Op, RowChange, TableSchema, Transaction, XaStep};
-pub use envelope::{
-    BinaryMode, EncoderConfig, KeyEncoding, Record, RecordEncoder, TransactionRecords, ID_HEADER,
-};
+pub use envelope::{EncoderConfig, RecordEncoder, TransactionRecords};
 pub use json::{
-    write_bytes as write_json_bytes, write_str as write_json_str, write_value as write_json_value,
+    json_names, write_bytes as write_json_bytes, write_str as write_json_str,
+    write_value as write_json_value, BinaryMode,
 };
+pub use record::{KeyEncoding, Record, ID_HEADER};
 pub use topic::{sanitize_topic_part, TopicTemplate, TopicTemplateError};

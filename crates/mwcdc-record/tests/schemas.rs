@@ -9,11 +9,9 @@ mod schemas;
 use std::sync::Arc;
 
 use mwcdc_binlog::Value;
+use mwcdc_change::{Op, RowChange, TableSchema, Transaction};
 use mwcdc_position::Position;
-use mwcdc_record::{
-    BinaryMode, EncoderConfig, Op, Record, RecordEncoder, RowChange, TableSchema, TopicTemplate,
-    Transaction,
-};
+use mwcdc_record::{BinaryMode, EncoderConfig, Record, RecordEncoder, TopicTemplate};
 use serde_json::{json, Value as Json};
 
 const GTID: &str = "0-1-42";

@@ -48,7 +48,7 @@ mod tests {
             key_encoding: KeyEncoding::Json,
             value: Some(vec![b'x'; 100]),
             id: "0-1-5/0/0".into(),
-            table: Arc::new(mwcdc_record::TableSchema::new(
+            table: Arc::new(mwcdc_change::TableSchema::new(
                 "enwiki".into(),
                 "revision".into(),
                 vec!["rev_id".into()],

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use mwcdc_change::TableSchema;
 use mwcdc_position::Position;
-use mwcdc_record::{KeyEncoding, Record, TableSchema};
+use mwcdc_record::{KeyEncoding, Record};
 
 use crate::Origin;
 

@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mwcdc_change::TableSchema;
 use mwcdc_position::Position;
-use mwcdc_record::{KeyEncoding, Record, TableSchema};
+use mwcdc_record::{KeyEncoding, Record};
 use mwcdc_sink::{
     partition_for, Delivery, KafkaSink, KafkaSinkConfig, Origin, Oversize, Sent, Sink,
 };

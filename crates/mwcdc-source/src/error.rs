@@ -173,7 +173,7 @@ pub enum SourceError {
     },
     /// A large transaction's changes could not be spilled to disk or read back.
     #[error(transparent)]
-    Spill(#[from] mwcdc_record::SpillError),
+    Spill(#[from] mwcdc_change::SpillError),
     /// The position in the configuration or checkpoint is invalid or of the other flavor.
     #[error(transparent)]
     Position(#[from] mwcdc_position::PositionError),

@@ -1,5 +1,5 @@
 //! The replication source: connects to MariaDB or MySQL as a replica, reads the binlog and
-//! turns it into [`mwcdc_record::Transaction`]s of captured row changes, in binlog order.
+//! turns it into [`mwcdc_change::Transaction`]s of captured row changes, in binlog order.
 //!
 //! This module only wires the parts together; the work is in:
 //! - [`server`]: queries (flavor, settings, positions, collations, schema lookups);

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::{FutureExt, StreamExt};
 use mwcdc_binlog::{Collations, EventDecoder};
+use mwcdc_change::{ChangeBuffer, SpillPolicy, Transaction};
 use mwcdc_position::{Flavor, Position};
-use mwcdc_record::{ChangeBuffer, SpillPolicy, Transaction};
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use mwcdc_binlog::table_map::column_type as ct;
 use mwcdc_binlog::{TableMap, TextEncoding};
-use mwcdc_record::TableSchema;
+use mwcdc_change::TableSchema;
 use serde::Deserialize;
 
 use crate::SourceError;

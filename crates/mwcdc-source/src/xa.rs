@@ -8,8 +8,8 @@
 //! before the prepare.
 
 use futures_util::StreamExt;
+use mwcdc_change::{ChangeBuffer, XaStep};
 use mwcdc_position::{MariaPosition, Position};
-use mwcdc_record::{ChangeBuffer, XaStep};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use tracing::info;

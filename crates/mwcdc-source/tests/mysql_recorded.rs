@@ -6,8 +6,8 @@
 //!   events (the same layout with a source id and number) to replay it.
 
 use mwcdc_binlog::{file_events, payload_events, Collations, EventDecoder, RawEvent};
+use mwcdc_change::Transaction;
 use mwcdc_position::{GtidSet, Position};
-use mwcdc_record::Transaction;
 use mwcdc_source::assembler::Assembler;
 use mwcdc_source::schema::{ColumnInfo, SchemaLookup, SchemaMode};
 use mwcdc_source::{SourceError, TableFilter};

@@ -770,8 +770,8 @@ impl Config {
     }
 
     /// How large transactions spill to disk.
-    pub fn spill_policy(&self) -> mwcdc_record::SpillPolicy {
-        mwcdc_record::SpillPolicy::new(
+    pub fn spill_policy(&self) -> mwcdc_change::SpillPolicy {
+        mwcdc_change::SpillPolicy::new(
             usize::try_from(self.source.transaction_memory).unwrap_or(usize::MAX),
             self.source
                 .spill_dir

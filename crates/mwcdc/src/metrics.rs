@@ -8,8 +8,8 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use mwcdc_change::{Op, Transaction};
 use mwcdc_mediawiki::Entity;
-use mwcdc_record::{Op, Transaction};
 use mwcdc_source::SourceStatus;
 use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
@@ -316,13 +316,13 @@ mod tests {
     use super::*;
 
     fn transaction(db: &str) -> Transaction {
-        let table = Arc::new(mwcdc_record::TableSchema::new(
+        let table = Arc::new(mwcdc_change::TableSchema::new(
             db.into(),
             "revision".into(),
             vec!["rev_id".into()],
             vec![0],
         ));
-        let change = |op| mwcdc_record::RowChange {
+        let change = |op| mwcdc_change::RowChange {
             table: table.clone(),
             op,
             before: None,

@@ -26,9 +26,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
+use mwcdc_change::XaStep;
 use mwcdc_checkpoint::{Checkpoint, CheckpointStore};
 use mwcdc_position::Position;
-use mwcdc_record::XaStep;
 use mwcdc_sink::{Ack, Origin, Sent, Sink};
 use mwcdc_source::Received;
 use tokio::sync::{mpsc, watch};

@@ -7,12 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mwcdc_binlog::Value;
+use mwcdc_change::{Op, RowChange, TableSchema, Transaction};
 use mwcdc_checkpoint::CheckpointStore;
 use mwcdc_position::Position;
-use mwcdc_record::{
-    BinaryMode, EncoderConfig, Op, RecordEncoder, RowChange, TableSchema, TopicTemplate,
-    Transaction,
-};
+use mwcdc_record::{BinaryMode, EncoderConfig, RecordEncoder, TopicTemplate};
 use mwcdc_sink::{KafkaSink, KafkaSinkConfig, NullSink};
 use mwcdc_source::Received;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -491,9 +489,9 @@ async fn the_checkpoint_never_covers_a_transaction_whose_records_are_not_all_sen
 #[tokio::test(flavor = "multi_thread")]
 async fn the_checkpoint_never_passes_an_xa_prepare_whose_committed_rows_are_not_all_sent() {
     let mut prepare = transaction_of(1, 0);
-    prepare.xa = Some(mwcdc_record::XaStep::Prepare("x1".into()));
+    prepare.xa = Some(mwcdc_change::XaStep::Prepare("x1".into()));
     let mut commit = transaction_of(2, 3);
-    commit.xa = Some(mwcdc_record::XaStep::Resolve("x1".into()));
+    commit.xa = Some(mwcdc_change::XaStep::Resolve("x1".into()));
     let (checkpoint, sent) = checkpoint_after_one_ack(vec![prepare, commit]).await;
     assert_eq!(
         checkpoint, None,

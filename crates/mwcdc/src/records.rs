@@ -1,7 +1,8 @@
 //! The records of a transaction: its row change records, then its entity change records.
 
+use mwcdc_change::{SpillError, Transaction};
 use mwcdc_mediawiki::EntityEncoder;
-use mwcdc_record::{Record, RecordEncoder, SpillError, Transaction};
+use mwcdc_record::{Record, RecordEncoder};
 
 use crate::metrics::Metrics;
 

@@ -21,8 +21,8 @@ use std::sync::Arc;
 
 use mwcdc_binlog::header::event_type as et;
 use mwcdc_binlog::{DecodeError, Event, EventDecoder, EventHeader, RowsEvent, RowsKind, TableMap};
+use mwcdc_change::{ChangeBuffer, Op, RowChange, SpillPolicy, TableSchema, Transaction, XaStep};
 use mwcdc_position::{MariaGtid, MySqlGtid, Position};
-use mwcdc_record::{ChangeBuffer, Op, RowChange, SpillPolicy, TableSchema, Transaction, XaStep};
 use tracing::{info, warn};
 
 use crate::filter::TableFilter;

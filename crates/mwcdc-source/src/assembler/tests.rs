@@ -30,8 +30,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use mwcdc_binlog::{Collations, DecodeError, EventDecoder};
+use mwcdc_change::{Op, Transaction, XaStep};
 use mwcdc_position::{Flavor, Position};
-use mwcdc_record::{Op, Transaction, XaStep};
 
 use super::Assembler;
 use crate::schema::{ColumnInfo, SchemaLookup, SchemaMode};
@@ -1071,10 +1071,10 @@ async fn a_transaction_that_cannot_be_sealed_leaves_the_position_where_it_was() 
     // sealing the transaction must spill it, into a directory that cannot be made.
     let budget = 1_000_000;
     let unusable = std::path::PathBuf::from("/dev/null/spill");
-    let policy = Arc::new(mwcdc_record::SpillPolicy::new(budget, unusable));
+    let policy = Arc::new(mwcdc_change::SpillPolicy::new(budget, unusable));
     let mut others = Vec::new();
     while policy.memory_in_use() <= budget {
-        let mut buffer = mwcdc_record::ChangeBuffer::new(policy.clone());
+        let mut buffer = mwcdc_change::ChangeBuffer::new(policy.clone());
         for _ in 0..100 {
             buffer.push(change.clone()).unwrap();
         }

@@ -1,14 +1,8 @@
-//! The unit the pipeline carries: a transaction of row changes with the position it ends at.
-//! The binlog source produces these; a snapshot producer can produce them too, and the sink and
-//! checkpoint path treat both alike.
+//! One row change and the table it belongs to.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use mwcdc_binlog::Value;
-use mwcdc_position::Position;
-
-use crate::buffer::ChangeBuffer;
-use crate::json::write_str;
 
 /// What happened to a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,9 +29,9 @@ impl Op {
     }
 }
 
-/// What the records of a table need to know about it. Made by [`TableSchema::new`], which
-/// also renders the column names as JSON; the fields are for reading.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the records of a table need to know about it. Made by [`TableSchema::new`]; the fields
+/// are for reading.
+#[derive(Debug, Clone)]
 pub struct TableSchema {
     /// Database name.
     pub db: String,
@@ -48,38 +42,42 @@ pub struct TableSchema {
     /// Indexes of the key columns (primary key, else a unique key without NULLs); empty for
     /// a table without either, whose records get a null key.
     pub key: Vec<usize>,
-    /// Each column's name as JSON (`"rev_id":`, name and colon), written once per table
-    /// rather than once per record.
-    json_names: Vec<Box<[u8]>>,
+    /// Each column's name as the record encoder renders it, rendered once per table rather
+    /// than once per record (see [`TableSchema::rendered_names`]).
+    rendered_names: OnceLock<Box<[Box<[u8]>]>>,
 }
 
 impl TableSchema {
     /// The schema of `db`.`table` with these columns, the key columns given by index.
     pub fn new(db: String, table: String, columns: Vec<String>, key: Vec<usize>) -> Self {
-        let json_names = columns
-            .iter()
-            .map(|name| {
-                let mut json = Vec::with_capacity(name.len() + 3);
-                write_str(&mut json, name);
-                json.push(b':');
-                json.into_boxed_slice()
-            })
-            .collect();
         Self {
             db,
             table,
             columns,
             key,
-            json_names,
+            rendered_names: OnceLock::new(),
         }
     }
 
-    /// Each column's name as JSON followed by a colon, ready to precede its value, in column
-    /// order.
-    pub fn json_names(&self) -> &[Box<[u8]>] {
-        &self.json_names
+    /// Each column's name as `render` writes it, in column order, rendered on the first call
+    /// and kept with the table. One renderer serves the whole process (the record encoders'
+    /// JSON object keys, `mwcdc_record::json_names`): the first call's rendering is the one
+    /// kept.
+    pub fn rendered_names(&self, render: fn(&str) -> Box<[u8]>) -> &[Box<[u8]>] {
+        self.rendered_names
+            .get_or_init(|| self.columns.iter().map(|name| render(name)).collect())
     }
 }
+
+/// Schemas are equal when they describe the same table: the rendered names are a cache.
+impl PartialEq for TableSchema {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.db, &self.table, &self.columns, &self.key)
+            == (&other.db, &other.table, &other.columns, &other.key)
+    }
+}
+
+impl Eq for TableSchema {}
 
 /// One row change, with where it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,33 +118,4 @@ impl RowChange {
         id.push_str(digits.format(self.row_index));
         id
     }
-}
-
-/// How a transaction relates to an XA transaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum XaStep {
-    /// `XA PREPARE`: its rows are held until the outcome is known; the checkpoint must not
-    /// pass this transaction until then.
-    Prepare(String),
-    /// `XA COMMIT` (the prepared rows come with it) or `XA ROLLBACK` (no rows) of the XID.
-    Resolve(String),
-}
-
-/// One committed transaction (or XA step) in binlog order.
-#[derive(Debug, PartialEq)]
-pub struct Transaction {
-    /// The transaction's GTID.
-    pub gtid: Arc<str>,
-    /// The replication position once this transaction is applied.
-    pub position: Position,
-    /// Binlog file of the commit event.
-    pub file: Arc<str>,
-    /// Position just after the commit event.
-    pub end_pos: u64,
-    /// Commit time from the binlog, seconds since the epoch.
-    pub commit_ts: u32,
-    /// The captured row changes, in binlog order (empty when the filter kept none).
-    pub changes: ChangeBuffer,
-    /// The XA step this transaction is, if any.
-    pub xa: Option<XaStep>,
 }

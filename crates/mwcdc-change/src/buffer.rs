@@ -22,7 +22,7 @@ use std::sync::Arc;
 use mwcdc_binlog::Value;
 use thiserror::Error;
 
-use crate::change::{Op, RowChange, TableSchema};
+use crate::row::{Op, RowChange, TableSchema};
 
 /// The smallest write to a spill file while the buffer alone is within the budget.
 pub const SPILL_CHUNK: usize = 1 << 20;
