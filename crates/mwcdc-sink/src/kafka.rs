@@ -10,17 +10,16 @@ use mwcdc_record::{Record, ID_HEADER};
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::metadata::Metadata;
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientConfig, ClientContext};
 use tracing::{debug, error, info, warn};
 
+use crate::headers::{message_bytes, with_headers};
 use crate::metrics::{count_delivery_error, OVERSIZE_SKIPPED};
 use crate::oversize::{key_text, marker};
 use crate::written::{Placement, WrittenRecords};
-use crate::{
-    Ack, AckSender, Delivery, Origin, Oversize, Sent, Sink, SinkError, TooLargeRecord,
-    INDEX_HEADER, POSITION_HEADER,
-};
+use crate::{Ack, AckSender, Delivery, Origin, Oversize, Sent, Sink, SinkError, TooLargeRecord};
 
 /// librdkafka's default `message.max.bytes`.
 const DEFAULT_MESSAGE_MAX_BYTES: usize = 1_000_000;
@@ -217,10 +216,14 @@ impl KafkaSink {
 
     /// Checks that the brokers answer, within `timeout`.
     pub fn check_connection(&self, timeout: Duration) -> Result<(), SinkError> {
+        self.metadata(timeout).map(|_| ())
+    }
+
+    /// The brokers' metadata of every topic, asked for within `timeout`.
+    fn metadata(&self, timeout: Duration) -> Result<Metadata, SinkError> {
         self.producer
             .client()
             .fetch_metadata(None, timeout)
-            .map(|_| ())
             .map_err(|e| SinkError::Setup {
                 sink: "kafka",
                 message: format!("the brokers did not answer a metadata request: {e}"),
@@ -241,15 +244,8 @@ impl KafkaSink {
     /// Every topic the brokers list, with its partitions. Asking for all topics at once
     /// never creates one (asking for a missing topic by name can, with auto-creation).
     pub fn topics(&self, timeout: Duration) -> Result<BTreeMap<String, TopicHealth>, SinkError> {
-        let metadata = self
-            .producer
-            .client()
-            .fetch_metadata(None, timeout)
-            .map_err(|e| SinkError::Setup {
-                sink: "kafka",
-                message: format!("the brokers did not answer a metadata request: {e}"),
-            })?;
-        Ok(metadata
+        Ok(self
+            .metadata(timeout)?
             .topics()
             .iter()
             .map(|t| {
@@ -292,21 +288,17 @@ impl KafkaSink {
         partition: Option<i32>,
         ticket: usize,
     ) -> Result<(), SinkError> {
-        let mut digits = itoa::Buffer::new();
-        let index = digits.format(origin.index);
-        let headers = OwnedHeaders::new_with_capacity(3)
-            .insert(Header {
-                key: ID_HEADER,
-                value: Some(record.id.as_bytes()),
-            })
-            .insert(Header {
-                key: POSITION_HEADER,
-                value: Some(origin.position_text.as_bytes()),
-            })
-            .insert(Header {
-                key: INDEX_HEADER,
-                value: Some(index.as_bytes()),
-            });
+        let headers = with_headers(record, origin, |headers| {
+            headers.into_iter().fold(
+                OwnedHeaders::new_with_capacity(headers.len()),
+                |all, (key, value)| {
+                    all.insert(Header {
+                        key,
+                        value: Some(value.as_bytes()),
+                    })
+                },
+            )
+        });
         let mut base = BaseRecord::with_opaque_to(&record.topic, ticket).headers(headers);
         if let Some(p) = partition {
             base = base.partition(p);
@@ -331,14 +323,7 @@ impl KafkaSink {
                         key: key_text(record),
                         topic: record.topic.to_string(),
                         id: record.id.clone(),
-                        size: record.key.as_ref().map_or(0, Vec::len)
-                            + record.value.as_ref().map_or(0, Vec::len)
-                            + ID_HEADER.len()
-                            + record.id.len()
-                            + POSITION_HEADER.len()
-                            + origin.position_text.len()
-                            + INDEX_HEADER.len()
-                            + index.len(),
+                        size: message_bytes(record, origin),
                         limit: self.limit,
                     })))
                 }

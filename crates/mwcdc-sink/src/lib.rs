@@ -11,6 +11,8 @@
 
 #![warn(missing_docs)]
 
+mod configured;
+mod headers;
 mod kafka;
 mod metrics;
 mod null;
@@ -27,6 +29,8 @@ use mwcdc_record::Record;
 use thiserror::Error;
 use tokio::sync::mpsc;
 
+pub use configured::ConfiguredSink;
+pub use headers::{INDEX_HEADER, POSITION_HEADER};
 pub use kafka::{KafkaSink, KafkaSinkConfig, TopicHealth};
 pub use metrics::{DELIVERY_ERRORS, NULL_BYTES_DROPPED, NULL_RECORDS_DROPPED, OVERSIZE_SKIPPED};
 pub use null::NullSink;
@@ -36,11 +40,6 @@ pub use stdout::StdoutSink;
 
 use mwcdc_position::Position;
 use serde::Deserialize;
-
-/// The header with the position after the record's transaction.
-pub const POSITION_HEADER: &str = "mwcdc.position";
-/// The header with the record's index among its transaction's records (from 0).
-pub const INDEX_HEADER: &str = "mwcdc.index";
 
 /// Where a record comes from: what a replay compares to recognise it.
 #[derive(Debug, Clone, Copy)]

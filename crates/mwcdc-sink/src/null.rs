@@ -4,12 +4,11 @@
 
 use std::time::Duration;
 
-use mwcdc_record::{Record, ID_HEADER};
+use mwcdc_record::Record;
 
+use crate::headers::message_bytes;
 use crate::metrics::{NULL_BYTES_DROPPED, NULL_RECORDS_DROPPED};
-use crate::{
-    delivered_now, AckSender, Origin, Sent, Sink, SinkError, INDEX_HEADER, POSITION_HEADER,
-};
+use crate::{delivered_now, AckSender, Origin, Sent, Sink, SinkError};
 
 /// Drops records and acknowledges each at once.
 pub struct NullSink {
@@ -37,24 +36,6 @@ impl NullSink {
     pub fn bytes(&self) -> u64 {
         self.bytes
     }
-}
-
-/// The bytes a Kafka message of `record` would carry: key, value and the three headers
-/// (the index written out as the Kafka sink writes it).
-fn message_bytes(record: &Record, origin: &Origin<'_>) -> usize {
-    let mut digits = itoa::Buffer::new();
-    let index = digits.format(origin.index);
-    let headers = [
-        (ID_HEADER, record.id.as_bytes()),
-        (POSITION_HEADER, origin.position_text.as_bytes()),
-        (INDEX_HEADER, index.as_bytes()),
-    ];
-    record.key.as_ref().map_or(0, Vec::len)
-        + record.value.as_ref().map_or(0, Vec::len)
-        + headers
-            .iter()
-            .map(|(k, v)| k.len() + v.len())
-            .sum::<usize>()
 }
 
 impl Sink for NullSink {

@@ -3,11 +3,10 @@
 use std::io::Write;
 use std::time::Duration;
 
-use mwcdc_record::{KeyEncoding, Record, ID_HEADER};
+use mwcdc_record::{write_json_str, KeyEncoding, Record};
 
-use crate::{
-    delivered_now, AckSender, Origin, Sent, Sink, SinkError, INDEX_HEADER, POSITION_HEADER,
-};
+use crate::headers::with_headers;
+use crate::{delivered_now, AckSender, Origin, Sent, Sink, SinkError};
 
 /// Writes `{"topic","key","value","headers"}` lines to standard output, one write per
 /// record, and acknowledges each record once its line is written.
@@ -26,51 +25,30 @@ impl StdoutSink {
 pub fn line(record: &Record, origin: &Origin<'_>) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + record.value.as_ref().map_or(0, Vec::len));
     out.extend_from_slice(b"{\"topic\":");
-    let _ = serde_json_str(&mut out, &record.topic);
+    write_json_str(&mut out, &record.topic);
     out.extend_from_slice(b",\"key\":");
     match (&record.key, record.key_encoding) {
         (None, _) => out.extend_from_slice(b"null"),
         (Some(key), KeyEncoding::Json) => out.extend_from_slice(key),
         (Some(key), KeyEncoding::Text) => {
-            let _ = serde_json_str(&mut out, &String::from_utf8_lossy(key));
+            write_json_str(&mut out, &String::from_utf8_lossy(key));
         }
     }
     out.extend_from_slice(b",\"value\":");
     out.extend_from_slice(record.value.as_deref().unwrap_or(b"null"));
     out.extend_from_slice(b",\"headers\":{");
-    let _ = serde_json_str(&mut out, ID_HEADER);
-    out.push(b':');
-    let _ = serde_json_str(&mut out, &record.id);
-    out.push(b',');
-    let _ = serde_json_str(&mut out, POSITION_HEADER);
-    out.push(b':');
-    let _ = serde_json_str(&mut out, origin.position_text);
-    out.push(b',');
-    let _ = serde_json_str(&mut out, INDEX_HEADER);
-    out.push(b':');
-    let _ = serde_json_str(&mut out, &origin.index.to_string());
+    with_headers(record, origin, |headers| {
+        for (n, (name, value)) in headers.into_iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            write_json_str(&mut out, name);
+            out.push(b':');
+            write_json_str(&mut out, value);
+        }
+    });
     out.extend_from_slice(b"}}");
     out
-}
-
-fn serde_json_str(out: &mut Vec<u8>, s: &str) -> std::fmt::Result {
-    // Key and value are JSON already; only the strings around them need escaping.
-    out.push(b'"');
-    for c in s.chars() {
-        match c {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            c if (c as u32) < 0x20 => {
-                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
-            }
-            c => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
-        }
-    }
-    out.push(b'"');
-    Ok(())
 }
 
 impl Sink for StdoutSink {

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mwcdc_backoff::Backoff;
 use mwcdc_position::Position;
 use rdkafka::client::Client;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -129,15 +130,14 @@ impl WrittenRecords {
         client: &Client<C>,
         topic: &str,
     ) -> Result<Vec<PartitionEnd>, SinkError> {
-        let mut delay = Duration::from_secs(1);
+        let mut backoff = Backoff::new(Duration::from_secs(1), MAX_RETRY_DELAY);
         loop {
             match self.try_read_ends(client, topic) {
                 Ok(ends) => return Ok(ends),
                 Err(Unreadable::Definite(e)) => return Err(e),
                 Err(Unreadable::Unavailable(e)) => {
-                    warn!(error = %e, retry_in = ?delay, "exactly-once: a partition's end cannot be read yet");
-                    std::thread::sleep(delay);
-                    delay = (delay * 2).min(MAX_RETRY_DELAY);
+                    warn!(error = %e, retry_in = ?backoff.delay(), "exactly-once: a partition's end cannot be read yet");
+                    std::thread::sleep(backoff.advance());
                 }
             }
         }

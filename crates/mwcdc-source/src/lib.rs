@@ -14,6 +14,7 @@
 pub mod assembler;
 mod error;
 pub mod filter;
+mod grants;
 pub mod replicator;
 pub mod schema;
 pub mod server;
@@ -25,6 +26,7 @@ pub mod xa;
 
 pub use error::SourceError;
 pub use filter::TableFilter;
+pub use grants::Grants;
 pub use replicator::{Received, Replicator, SourceConfig, StartPosition};
 pub use schema::SchemaMode;
 pub use server::ConnectOptions;

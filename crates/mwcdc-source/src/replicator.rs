@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{FutureExt, StreamExt};
+use mwcdc_backoff::Backoff;
 use mwcdc_binlog::{Collations, EventDecoder};
 use mwcdc_change::{ChangeBuffer, SpillPolicy, Transaction};
 use mwcdc_position::{Flavor, Position};
@@ -136,7 +137,7 @@ impl Replicator {
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), SourceError> {
         let mut assembler = self.assembler(start);
-        let mut delay = self.config.reconnect_min;
+        let mut backoff = Backoff::new(self.config.reconnect_min, self.config.reconnect_max);
         let mut unparsed_attempts = 0;
         loop {
             let before = assembler.position().clone();
@@ -153,16 +154,16 @@ impl Replicator {
                             && unparsed_attempts + 1 < UNPARSED_ATTEMPTS) =>
                 {
                     if *assembler.position() != before {
-                        delay = self.config.reconnect_min;
+                        backoff.reset();
                         unparsed_attempts = 0;
                     }
                     if matches!(e, SourceError::Unparsed { .. }) {
                         unparsed_attempts += 1;
                     }
-                    warn!(error = %e, retry_in = ?delay, position = %assembler.position(), "binlog stream interrupted; reconnecting");
+                    warn!(error = %e, retry_in = ?backoff.delay(), position = %assembler.position(), "binlog stream interrupted; reconnecting");
                     self.config.status.reconnecting();
                     assembler.reconnect();
-                    if !self.back_off(&mut delay, &mut shutdown).await {
+                    if !back_off(&mut backoff, &mut shutdown).await {
                         return Ok(());
                     }
                 }
@@ -175,8 +176,8 @@ impl Replicator {
                         }
                         // The commit is read again after the wait, and the prepare with it.
                         Err(e) if e.is_transient() => {
-                            warn!(error = %e, retry_in = ?delay, "reading the XA PREPARE group again was interrupted; retrying");
-                            if !self.back_off(&mut delay, &mut shutdown).await {
+                            warn!(error = %e, retry_in = ?backoff.delay(), "reading the XA PREPARE group again was interrupted; retrying");
+                            if !back_off(&mut backoff, &mut shutdown).await {
                                 return Ok(());
                             }
                         }
@@ -186,17 +187,6 @@ impl Replicator {
                 Err(e) => return Err(e),
             }
         }
-    }
-
-    /// Waits `delay` before the next attempt and doubles it up to `source.reconnect_max`;
-    /// `false` when shutdown was asked for meanwhile.
-    async fn back_off(&self, delay: &mut Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
-        tokio::select! {
-            _ = tokio::time::sleep(*delay) => {}
-            _ = shutdown.changed() => return false,
-        }
-        *delay = (*delay * 2).min(self.config.reconnect_max);
-        true
     }
 
     /// An assembler of this source's settings, starting at `start`.
@@ -492,6 +482,14 @@ fn is_mariadb_not_in_binlog(message: &str) -> bool {
         && gtid
             .split('-')
             .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Waits by `backoff` before the next attempt; `false` when shutdown was asked for meanwhile.
+async fn back_off(backoff: &mut Backoff, shutdown: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(backoff.advance()) => true,
+        _ = shutdown.changed() => false,
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use mysql_async::prelude::Queryable;
 pub use mysql_async::Conn;
 use mysql_async::{Opts, OptsBuilder};
 
+use crate::grants::Grants;
 use crate::schema::{ColumnInfo, SchemaLookup, SchemaMode};
 use crate::tls::TlsOptions;
 use crate::SourceError;
@@ -265,18 +266,21 @@ pub async fn latest_position(conn: &mut Conn, flavor: Flavor) -> Result<Position
     })
 }
 
-/// The account the server logged the user in as (`CURRENT_USER()`, `name@host`) and the
-/// lines of `SHOW GRANTS` for it.
-pub async fn grants(conn: &mut Conn) -> Result<(String, Vec<String>), SourceError> {
+/// The account the server logged the user in as (`CURRENT_USER()`, `name@host`) and what
+/// `SHOW GRANTS` says it may do.
+pub async fn grants(conn: &mut Conn) -> Result<(String, Grants), SourceError> {
     let user: Option<String> = conn
         .query_first("SELECT CURRENT_USER()")
         .await
         .map_err(query_error("CURRENT_USER()"))?;
-    let lines = conn
+    let lines: Vec<String> = conn
         .query("SHOW GRANTS")
         .await
         .map_err(query_error("SHOW GRANTS"))?;
-    Ok((user.unwrap_or_default(), lines))
+    Ok((
+        user.unwrap_or_default(),
+        Grants::parse(lines.iter().map(String::as_str)),
+    ))
 }
 
 /// The TLS protocol of this connection (`TLSv1.3`), `None` when it is not encrypted.

@@ -15,7 +15,7 @@ use mwcdc_source::server::{self, Conn};
 use mwcdc_source::{SchemaMode, TableFilter};
 
 use crate::config::{Config, SinkType};
-use crate::run::{connect_options, load_with_password, runtime};
+use crate::setup::{connect_options, load_with_password, runtime};
 use crate::status::stored_checkpoint;
 
 /// How long the brokers may take to answer.
@@ -167,55 +167,12 @@ async fn server_details(
     captured_tables(config, conn, report).await
 }
 
-/// What `SHOW GRANTS` says the user may do.
-#[derive(Debug, Default, PartialEq)]
-struct Grants {
-    /// Privileges on `*.*`.
-    global: BTreeSet<String>,
-    /// Databases (`` `wiki`.* ``) on which SELECT is granted.
-    select_on: Vec<String>,
-}
-
-impl Grants {
-    /// Reads the lines of `SHOW GRANTS`. A line may hold a password hash: only the privilege
-    /// list and the target are read from it.
-    fn parse<'a>(lines: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut grants = Grants::default();
-        for line in lines {
-            let Some(rest) = line.strip_prefix("GRANT ") else {
-                continue;
-            };
-            let Some((privileges, rest)) = rest.split_once(" ON ") else {
-                continue; // a role granted to the user
-            };
-            let target = rest.split(" TO ").next().unwrap_or("").trim();
-            let privileges = privileges
-                .split(", ")
-                .map(|p| p.trim().to_ascii_uppercase());
-            if target == "*.*" {
-                grants.global.extend(privileges);
-            } else if privileges
-                .into_iter()
-                .any(|p| p == "SELECT" || p == "ALL PRIVILEGES")
-            {
-                grants.select_on.push(target.to_string());
-            }
-        }
-        grants
-    }
-
-    fn has(&self, privilege: &str) -> bool {
-        self.global.contains(privilege) || self.global.contains("ALL PRIVILEGES")
-    }
-}
-
 async fn check_grants(conn: &mut Conn, report: &mut Report) -> Result<()> {
-    let (user, lines) = server::grants(conn).await?;
+    let (user, grants) = server::grants(conn).await?;
     let account = match user.rsplit_once('@') {
         Some((name, host)) => format!("'{name}'@'{host}'"),
         None => format!("'{user}'"),
     };
-    let grants = Grants::parse(lines.iter().map(String::as_str));
     let grant = |privilege: &str| format!("GRANT {privilege} ON *.* TO {account}");
     if grants.has("REPLICATION SLAVE") {
         report.ok("grant REPLICATION SLAVE", &format!("{account} has it"));
@@ -243,10 +200,10 @@ async fn check_grants(conn: &mut Conn, report: &mut Report) -> Result<()> {
     }
     if grants.has("SELECT") {
         report.ok("grant SELECT", &format!("{account} has it on *.*"));
-    } else if !grants.select_on.is_empty() {
+    } else if !grants.select_on().is_empty() {
         report.ok(
             "grant SELECT",
-            &format!("{account} has it on {}", grants.select_on.join(", ")),
+            &format!("{account} has it on {}", grants.select_on().join(", ")),
         );
     } else {
         report.fail(
@@ -568,25 +525,6 @@ fn check_brokers(config: &Config, captured: &[(String, String)], report: &mut Re
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn grants_of_mariadb_and_mysql_are_read_without_the_password_hash() {
-        let mariadb = Grants::parse([
-            "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `cdc`@`%` IDENTIFIED BY PASSWORD '*ABC'",
-            "GRANT SELECT ON `enwiki`.* TO `cdc`@`%`",
-            "GRANT `wiki_reader` TO `cdc`@`%`",
-        ]);
-        assert!(mariadb.has("REPLICATION SLAVE"));
-        assert!(mariadb.has("BINLOG MONITOR"));
-        assert!(!mariadb.has("SELECT"));
-        assert_eq!(mariadb.select_on, vec!["`enwiki`.*"]);
-        let mysql = Grants::parse([
-            "GRANT SELECT, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `cdc`@`%`",
-        ]);
-        assert!(mysql.has("SELECT") && mysql.has("REPLICATION CLIENT"));
-        let admin = Grants::parse(["GRANT ALL PRIVILEGES ON *.* TO `admin`@`%` WITH GRANT OPTION"]);
-        assert!(admin.has("REPLICATION SLAVE") && admin.has("SELECT"));
-    }
 
     #[test]
     fn colliding_topic_names_are_found() {

@@ -4,6 +4,7 @@
 //! as configured (a setting, a grant, a purged or refused position); 1 anything else.
 
 mod check;
+mod checkpoint;
 mod config;
 mod http;
 mod metrics;
@@ -11,6 +12,7 @@ mod pipeline;
 mod records;
 mod run;
 mod settings;
+mod setup;
 mod status;
 mod tracker;
 
@@ -155,9 +157,9 @@ fn main() -> ExitCode {
         Command::Check { config } => check::check(&config),
         Command::Status { config, json } => status::status(&config, json),
         Command::Checkpoint { action } => match action {
-            CheckpointAction::Show { config } => run::checkpoint_show(&config),
-            CheckpointAction::Set { config, gtid } => run::checkpoint_set(&config, &gtid),
-            CheckpointAction::Reset { config } => run::checkpoint_reset(&config),
+            CheckpointAction::Show { config } => checkpoint::show(&config),
+            CheckpointAction::Set { config, gtid } => checkpoint::set(&config, &gtid),
+            CheckpointAction::Reset { config } => checkpoint::reset(&config),
         },
     };
     match result {

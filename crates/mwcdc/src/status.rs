@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::config::Config;
 use crate::metrics::RunningStatus;
-use crate::run::{connect_options, load_with_password, runtime};
+use crate::setup::{connect_options, load_with_password, runtime};
 
 /// How long the running connector may take to answer `/status`.
 const STATUS_TIMEOUT: Duration = Duration::from_secs(5);
