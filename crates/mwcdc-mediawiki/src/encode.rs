@@ -7,14 +7,12 @@ use std::sync::Arc;
 
 use mwcdc_binlog::Value;
 use mwcdc_change::{ChangeIter, RowChange, SpillError, TableSchema};
-use mwcdc_record::{
-    json_names, write_json_bytes, write_json_str, write_json_value, BinaryMode, KeyEncoding, Record,
-};
+use mwcdc_record::{json_names, write_json_bytes, write_json_str, write_json_value, BinaryMode, KeyEncoding, Record};
 
-use crate::fold::{
-    json_id, param_bytes, Action, Entity, GroupChange, LogFact, Plan, Planned, Source,
-};
-use crate::params::Params;
+use crate::entity::{Action, Entity};
+use crate::fold::facts::LogFact;
+use crate::fold::planned::{Plan, Planned, RevPair, Source};
+use crate::params::{json_id, param_bytes, GroupChange, Params};
 use crate::row::{mw_timestamp, visibility_json, Row};
 
 /// The entity records of one transaction, written anchor by anchor as they are taken.
@@ -345,7 +343,7 @@ impl EntityRecords<'_> {
         &self,
         action: Action,
         change: &RowChange,
-        pair: Option<crate::fold::RevPair>,
+        pair: Option<RevPair>,
         with_log: bool,
         data: &mut Obj<'_>,
     ) -> Head {

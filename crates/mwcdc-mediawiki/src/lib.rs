@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod encode;
+mod entity;
 mod fold;
 mod params;
 pub mod php;
@@ -23,7 +24,7 @@ use mwcdc_record::BinaryMode;
 use tracing::warn;
 
 pub use encode::EntityRecords;
-pub use fold::Entity;
+pub use entity::Entity;
 pub use topic::{EntityTopicTemplate, EntityTopicTemplateError};
 
 /// Whether a `db.table` is captured (the source's table filter).
@@ -80,22 +81,22 @@ impl EntityEncoder {
         &'a mut self,
         txn: &'a Transaction,
     ) -> Result<EntityRecords<'a>, SpillError> {
-        let mut known: Vec<(Arc<TableSchema>, Option<fold::Table>)> = Vec::new();
+        let mut known: Vec<(Arc<TableSchema>, Option<fold::table::Table>)> = Vec::new();
         let warned = &mut self.warned;
         let tables = |schema: &Arc<TableSchema>| {
             if let Some((_, t)) = known.iter().find(|(s, _)| Arc::ptr_eq(s, schema)) {
                 return *t;
             }
             let prefix = (self.config.table_prefix)(&schema.db);
-            let table = match fold::table_of(schema, &prefix) {
+            let table = match fold::table::table_of(schema, &prefix) {
                 Ok(t) => t,
-                Err(fold::NotFolded::MissingColumn(column)) => {
+                Err(fold::table::NotFolded::MissingColumn(column)) => {
                     if warned.insert((schema.db.clone(), schema.table.clone(), column)) {
                         warn!(db = %schema.db, table = %schema.table, column, "a MediaWiki table without a column entity changes need: its rows are in the row stream only");
                     }
                     None
                 }
-                Err(fold::NotFolded::Prefixed(name)) => {
+                Err(fold::table::NotFolded::Prefixed(name)) => {
                     if warned.insert((schema.db.clone(), schema.table.clone(), name)) {
                         warn!(db = %schema.db, table = %schema.table, "a captured table looks like the MediaWiki table `{name}` with a table prefix ($wgDBprefix) that is not configured: its rows are in the row stream only; set source.table_prefix for this wiki");
                     }

@@ -3,7 +3,7 @@
 use mwcdc_record::sanitize_topic_part;
 use thiserror::Error;
 
-use crate::Entity;
+use crate::entity::Entity;
 
 /// An entity topic template that cannot be used.
 #[derive(Debug, Error, PartialEq, Eq)]
