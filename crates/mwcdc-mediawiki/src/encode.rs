@@ -11,7 +11,7 @@ use mwcdc_record::{json_names, write_json_bytes, write_json_str, write_json_valu
 
 use crate::entity::{Action, Entity};
 use crate::fold::facts::LogFact;
-use crate::fold::planned::{Plan, Planned, RevPair, Source};
+use crate::fold::planned::{Evidence, Plan, Planned, RevPair};
 use crate::params::{json_id, param_bytes, GroupChange, Params};
 use crate::row::{mw_timestamp, visibility_json, Row};
 
@@ -249,17 +249,17 @@ impl EntityRecords<'_> {
         let mut log: Option<&LogFact> = None;
         let head = {
             let mut data = Obj::open(&mut body, self.binary);
-            match &item.source {
-                Source::Revision { pair, log: l } => {
+            match &item.evidence {
+                Evidence::Revision { pair, log: l } => {
                     log = log_of(l);
                     self.revision(item.action, change, *pair, log.is_some(), &mut data)
                 }
-                Source::RevisionFromLog { log: l, rev_id } => {
+                Evidence::RevisionFromLog { log: l, rev_id } => {
                     let fact = &facts.logs[*l as usize];
                     log = Some(fact);
                     revision_from_log(wiki, fact, *rev_id, &mut data)
                 }
-                Source::Page {
+                Evidence::Page {
                     page,
                     log: l,
                     restored,
@@ -267,17 +267,17 @@ impl EntityRecords<'_> {
                     log = log_of(l);
                     self.page(item.action, change, *page, log, *restored, &mut data)
                 }
-                Source::PageFromLog { log: l, restored } => {
+                Evidence::PageFromLog { log: l, restored } => {
                     let fact = &facts.logs[*l as usize];
                     log = Some(fact);
                     page_from_log(wiki, item.action, fact, *restored, &mut data)
                 }
-                Source::Log => self.log(item, change, &mut data),
-                Source::UserGroup { log: l } => {
+                Evidence::Log => self.log(item, change, &mut data),
+                Evidence::UserGroup { log: l } => {
                     log = log_of(l);
                     self.user_group(item.action, change, log, &mut data)
                 }
-                Source::UserGroupFromLog { log: l, change: g } => {
+                Evidence::UserGroupFromLog { log: l, change: g } => {
                     let fact = &facts.logs[*l as usize];
                     log = Some(fact);
                     user_group_from_log(item.action, fact, g, &mut data)

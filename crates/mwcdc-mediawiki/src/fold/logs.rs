@@ -4,7 +4,7 @@ use mwcdc_change::Op;
 
 use crate::entity::{Action, Entity};
 use crate::fold::facts::Facts;
-use crate::fold::planned::{Planned, Source};
+use crate::fold::planned::{Evidence, Planned};
 
 /// A log entry change for every logging row change, in row order.
 pub(super) fn plan(facts: &Facts, items: &mut Vec<Planned>) {
@@ -16,6 +16,6 @@ pub(super) fn plan(facts: &Facts, items: &mut Vec<Planned>) {
             Op::Delete => Action::Delete,
             _ => Action::Update,
         },
-        source: Source::Log,
+        evidence: Evidence::Log,
     }));
 }

@@ -5,7 +5,7 @@ use mwcdc_change::Op;
 
 use crate::entity::{Action, Entity};
 use crate::fold::facts::{Facts, LogFact, PageFact};
-use crate::fold::planned::{Planned, Source};
+use crate::fold::planned::{Evidence, Planned};
 use crate::params::json_id;
 use crate::Captured;
 
@@ -98,10 +98,10 @@ pub(super) fn plan(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>)
                 entry.2 = true;
                 Some((p, entry.1))
             });
-        let (seq, source) = match from_rows {
+        let (seq, evidence) = match from_rows {
             Some((p, seq)) => (
                 seq,
-                Source::Page {
+                Evidence::Page {
                     page: p as u32,
                     log: Some(i as u32),
                     restored,
@@ -109,7 +109,7 @@ pub(super) fn plan(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>)
             ),
             None => (
                 log.seq,
-                Source::PageFromLog {
+                Evidence::PageFromLog {
                     log: i as u32,
                     restored,
                 },
@@ -119,7 +119,7 @@ pub(super) fn plan(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>)
             seq,
             entity: Entity::Page,
             action,
-            source,
+            evidence,
         });
     }
     // Page row changes no log row explains.
@@ -133,7 +133,7 @@ pub(super) fn plan(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>)
                 seq,
                 entity: Entity::Page,
                 action,
-                source: Source::Page {
+                evidence: Evidence::Page {
                     page: p as u32,
                     log: None,
                     restored: (action == Action::Undelete).then_some(restored),

@@ -5,9 +5,10 @@ use crate::entity::{Action, Entity};
 use crate::fold::facts::Facts;
 use crate::params::GroupChange;
 
-/// How an entity change was determined, and what its record carries besides the anchor row.
+/// The evidence of an entity change: the rows it was determined from, and what its record
+/// carries besides the anchor row.
 #[derive(Debug, Clone)]
-pub(crate) enum Source {
+pub(crate) enum Evidence {
     /// A revision or archive row; `pair` is the other row of an archive or restore pair.
     Revision {
         pair: Option<RevPair>,
@@ -39,13 +40,13 @@ pub(crate) struct RevPair {
     pub(crate) ar_id: Option<u64>,
 }
 
-/// One entity change, anchored at the row with index `seq`.
+/// One entity change, anchored at the row with index `seq`, with its `evidence`.
 #[derive(Debug, Clone)]
 pub(crate) struct Planned {
     pub(crate) seq: u32,
     pub(crate) entity: Entity,
     pub(crate) action: Action,
-    pub(crate) source: Source,
+    pub(crate) evidence: Evidence,
 }
 
 /// The entity changes of a transaction, in binlog order of their anchors.

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::entity::{Action, Entity};
 use crate::fold::facts::{ArchivedTitle, Facts, LogFact, RevFact, RevKind};
-use crate::fold::planned::{Planned, RevPair, Source};
+use crate::fold::planned::{Evidence, Planned, RevPair};
 use crate::params::{json_id, keyed, param_bytes};
 use crate::Captured;
 
@@ -112,7 +112,7 @@ pub(super) fn plan(facts: &mut Facts, captured: &Captured, items: &mut Vec<Plann
             seq,
             entity: Entity::Revision,
             action,
-            source: Source::Revision { pair, log },
+            evidence: Evidence::Revision { pair, log },
         }));
     }
     facts.restored = restored;
@@ -194,7 +194,7 @@ fn plan_revisions_from_logs(facts: &Facts, captured: &Captured, items: &mut Vec<
                 seq: log.seq,
                 entity: Entity::Revision,
                 action: Action::VisibilityChange,
-                source: Source::RevisionFromLog {
+                evidence: Evidence::RevisionFromLog {
                     log: i as u32,
                     rev_id,
                 },

@@ -3,7 +3,7 @@
 
 use crate::entity::{Action, Entity};
 use crate::fold::facts::{Facts, LogFact};
-use crate::fold::planned::{Planned, Source};
+use crate::fold::planned::{Evidence, Planned};
 use crate::params::{group_changes, GroupChange};
 use crate::Captured;
 
@@ -56,7 +56,7 @@ pub(super) fn plan(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>)
             seq: *seq,
             entity: Entity::UserGroup,
             action,
-            source: Source::UserGroup { log },
+            evidence: Evidence::UserGroup { log },
         });
     }
     for (i, log, changes) in rights {
@@ -69,7 +69,7 @@ pub(super) fn plan(facts: &Facts, captured: &Captured, items: &mut Vec<Planned>)
                 seq: log.seq,
                 entity: Entity::UserGroup,
                 action,
-                source: Source::UserGroupFromLog {
+                evidence: Evidence::UserGroupFromLog {
                     log: i,
                     change: Box::new(change),
                 },
