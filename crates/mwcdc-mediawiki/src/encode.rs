@@ -6,28 +6,53 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use mwcdc_binlog::Value;
-use mwcdc_change::{ChangeIter, RowChange, SpillError, TableSchema};
+use mwcdc_change::{ChangeIter, RowChange, SpillError, TableSchema, Transaction};
 use mwcdc_record::{json_names, write_json_bytes, write_json_str, write_json_value, BinaryMode, KeyEncoding, Record};
 
 use crate::entity::{Action, Entity};
 use crate::fold::facts::LogFact;
 use crate::fold::planned::{Evidence, Plan, Planned, RevPair};
 use crate::params::{json_id, param_bytes, GroupChange, Params};
-use crate::row::{mw_timestamp, visibility_json, Row};
+use crate::row::{epoch_timestamp, mw_timestamp, visibility_json, Row};
 
 /// The entity records of one transaction, written anchor by anchor as they are taken.
 pub struct EntityRecords<'a> {
-    pub(crate) topics: &'a [Arc<str>; 4],
-    pub(crate) binary: BinaryMode,
+    topics: &'a [Arc<str>; 4],
+    binary: BinaryMode,
     /// The transaction's commit time as RFC 3339, once per transaction.
-    pub(crate) commit_ts: String,
-    pub(crate) plan: Plan,
-    pub(crate) changes: ChangeIter<'a>,
-    pub(crate) seq: u32,
-    pub(crate) next: usize,
-    pub(crate) ready: VecDeque<Record>,
+    commit_ts: String,
+    plan: Plan,
+    changes: ChangeIter<'a>,
+    /// The index of the next change `changes` gives.
+    seq: u32,
+    /// The index in `plan.items` of the next planned change to write.
+    next: usize,
+    ready: VecDeque<Record>,
     /// The buffer each record's `data` is written into first, kept between records.
-    pub(crate) body: Cell<Vec<u8>>,
+    body: Cell<Vec<u8>>,
+}
+
+impl<'a> EntityRecords<'a> {
+    /// The records of `txn` as `plan` (its first pass) plans them, on the topic of each
+    /// entity kind in `topics` (indexed by [`Entity::index`]), binary values by `binary`.
+    pub(crate) fn new(
+        topics: &'a [Arc<str>; 4],
+        binary: BinaryMode,
+        txn: &'a Transaction,
+        plan: Plan,
+    ) -> Self {
+        Self {
+            topics,
+            binary,
+            commit_ts: epoch_timestamp(txn.commit_ts),
+            plan,
+            changes: txn.changes.iter(),
+            seq: 0,
+            next: 0,
+            ready: VecDeque::new(),
+            body: Cell::default(),
+        }
+    }
 }
 
 impl EntityRecords<'_> {

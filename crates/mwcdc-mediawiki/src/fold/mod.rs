@@ -18,10 +18,10 @@ use std::sync::Arc;
 
 use mwcdc_change::{SpillError, TableSchema, Transaction};
 
+use crate::config::Captured;
 use crate::fold::facts::Facts;
 use crate::fold::planned::Plan;
 use crate::fold::table::Table;
-use crate::Captured;
 
 /// Runs the first pass over `txn`. `tables` tells which MediaWiki table a schema is.
 pub(crate) fn plan(

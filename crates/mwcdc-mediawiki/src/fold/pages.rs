@@ -3,11 +3,11 @@
 
 use mwcdc_change::Op;
 
+use crate::config::Captured;
 use crate::entity::{Action, Entity};
 use crate::fold::facts::{Facts, LogFact, PageFact};
 use crate::fold::planned::{Evidence, Planned};
 use crate::params::json_id;
-use crate::Captured;
 
 impl LogFact {
     /// The page action a log row records, if it records one.

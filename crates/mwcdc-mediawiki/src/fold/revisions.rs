@@ -3,11 +3,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::config::Captured;
 use crate::entity::{Action, Entity};
 use crate::fold::facts::{ArchivedTitle, Facts, LogFact, RevFact, RevKind};
 use crate::fold::planned::{Evidence, Planned, RevPair};
 use crate::params::{json_id, keyed, param_bytes};
-use crate::Captured;
 
 impl LogFact {
     /// What a revision deletion log row (`delete/revision`, `suppress/revision`) names.

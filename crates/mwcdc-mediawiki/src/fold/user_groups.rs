@@ -1,11 +1,11 @@
 //! Planning user group changes: from user_groups rows, enriched by the rights log row that
 //! records each, or from a rights log row alone.
 
+use crate::config::Captured;
 use crate::entity::{Action, Entity};
 use crate::fold::facts::{Facts, LogFact};
 use crate::fold::planned::{Evidence, Planned};
 use crate::params::{group_changes, GroupChange};
-use crate::Captured;
 
 /// Whether a rights log row is about a user of another wiki (`Name@otherwiki`).
 fn is_remote(log: &LogFact) -> bool {
