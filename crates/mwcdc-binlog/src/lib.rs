@@ -33,4 +33,5 @@ pub use header::{EventHeader, RawEvent};
 pub use reader::Reader;
 pub use rows::{RowImage, RowsEvent, RowsKind};
 pub use table_map::{Column, ColumnKind, TableMap};
+pub use temporal::civil_from_days;
 pub use value::Value;

@@ -153,7 +153,9 @@ fn utc(secs: u32, micros: u32, fsp: u8) -> String {
     out
 }
 
-/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day), by Howard Hinnant's
+/// `civil_from_days` (no date library: TIMESTAMP values and the commit time of entity records
+/// are formatted with it on the hot path).
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);

@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use mwcdc_binlog::Value;
+use mwcdc_binlog::{civil_from_days, Value};
 use mwcdc_change::TableSchema;
 
 /// One row image of a table, read by column name.
@@ -104,25 +104,16 @@ fn days_in_month(year: u32, month: u32) -> u32 {
     }
 }
 
-/// Seconds since the epoch as RFC 3339 (the civil date from the day count, as in Howard
-/// Hinnant's `civil_from_days`).
+/// Seconds since the epoch as RFC 3339 (the civil date from the day count by
+/// [`civil_from_days`]).
 pub(crate) fn epoch_timestamp(secs: u32) -> String {
-    let days = i64::from(secs / 86_400);
+    let (year, month, day) = civil_from_days(i64::from(secs / 86_400));
     let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
     let mut digits = [b'0'; 14];
     for (at, len, n) in [
         (0, 4, year),
-        (4, 2, month),
-        (6, 2, day),
+        (4, 2, i64::from(month)),
+        (6, 2, i64::from(day)),
         (8, 2, i64::from(rem / 3_600)),
         (10, 2, i64::from(rem / 60 % 60)),
         (12, 2, i64::from(rem % 60)),
