@@ -16,6 +16,7 @@ mod fold;
 mod params;
 pub mod php;
 mod row;
+pub mod tables;
 mod topic;
 
 pub use config::{Captured, EntityConfig, TablePrefix};

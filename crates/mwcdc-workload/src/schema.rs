@@ -1,10 +1,14 @@
 //! The MediaWiki core tables the generator writes (MediaWiki 1.45's `tables.json`, MySQL
 //! flavour): columns and types as MediaWiki has them, InnoDB, binary character set.
 
-/// Table name and column definitions of every table the generator writes.
+use mwcdc_mediawiki::tables::{ARCHIVE, LOGGING, PAGE, REVISION, USER_GROUPS};
+
+/// Table name and column definitions of every table the generator writes. The columns of the
+/// tables entity changes come from are [`mwcdc_mediawiki::tables`]'s, in its order (a test
+/// checks it); here they have their types.
 const TABLES: [(&str, &str); 9] = [
     (
-        "revision",
+        REVISION.name,
         "rev_id BIGINT UNSIGNED AUTO_INCREMENT NOT NULL, \
          rev_page INT UNSIGNED NOT NULL, \
          rev_comment_id BIGINT UNSIGNED DEFAULT 0 NOT NULL, \
@@ -20,7 +24,7 @@ const TABLES: [(&str, &str); 9] = [
          PRIMARY KEY(rev_id)",
     ),
     (
-        "archive",
+        ARCHIVE.name,
         "ar_id INT UNSIGNED AUTO_INCREMENT NOT NULL, \
          ar_namespace INT DEFAULT 0 NOT NULL, \
          ar_title VARBINARY(255) DEFAULT '' NOT NULL, \
@@ -39,7 +43,7 @@ const TABLES: [(&str, &str); 9] = [
          PRIMARY KEY(ar_id)",
     ),
     (
-        "logging",
+        LOGGING.name,
         "log_id INT UNSIGNED AUTO_INCREMENT NOT NULL, \
          log_type VARBINARY(32) DEFAULT '' NOT NULL, \
          log_action VARBINARY(32) DEFAULT '' NOT NULL, \
@@ -56,7 +60,7 @@ const TABLES: [(&str, &str); 9] = [
          PRIMARY KEY(log_id)",
     ),
     (
-        "page",
+        PAGE.name,
         "page_id INT UNSIGNED AUTO_INCREMENT NOT NULL, \
          page_namespace INT NOT NULL, \
          page_title VARBINARY(255) NOT NULL, \
@@ -109,7 +113,7 @@ const TABLES: [(&str, &str); 9] = [
          PRIMARY KEY(content_id)",
     ),
     (
-        "user_groups",
+        USER_GROUPS.name,
         "ug_user INT UNSIGNED DEFAULT 0 NOT NULL, \
          ug_group VARBINARY(255) DEFAULT '' NOT NULL, \
          ug_expiry VARBINARY(14) DEFAULT NULL, \
@@ -173,5 +177,40 @@ mod tests {
         assert_eq!(statements.len(), 2 + TABLES.len());
         assert!(statements[2].starts_with("CREATE TABLE `wl_0`.`revision` (rev_id BIGINT"));
         assert!(ensure("wl_0")[1].starts_with("CREATE TABLE IF NOT EXISTS `wl_0`.`revision`"));
+    }
+
+    /// The names of the columns a `CREATE TABLE`'s definitions define (not its indexes).
+    fn column_names(definitions: &str) -> Vec<&str> {
+        let mut parts = Vec::new();
+        let (mut depth, mut start) = (0, 0);
+        for (i, c) in definitions.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                ',' if depth == 0 => {
+                    parts.push(&definitions[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        parts.push(&definitions[start..]);
+        parts
+            .iter()
+            .filter_map(|part| part.split_whitespace().next())
+            .filter(|word| !matches!(*word, "INDEX" | "UNIQUE" | "PRIMARY"))
+            .collect()
+    }
+
+    #[test]
+    fn the_tables_entity_changes_come_from_have_the_connectors_columns() {
+        for table in [REVISION, ARCHIVE, PAGE, LOGGING, USER_GROUPS] {
+            let definitions = TABLES
+                .iter()
+                .find(|(name, _)| *name == table.name)
+                .map(|(_, definitions)| *definitions)
+                .unwrap_or_else(|| panic!("{} is not created", table.name));
+            assert_eq!(column_names(definitions), table.columns, "{}", table.name);
+        }
     }
 }

@@ -3,6 +3,8 @@
 
 use mwcdc_change::TableSchema;
 
+use crate::tables::{ARCHIVE, LOGGING, PAGE, REVISION, USER_GROUPS};
+
 /// Which MediaWiki table a schema is, when it has the columns the folding needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Table {
@@ -13,36 +15,13 @@ pub(crate) enum Table {
     UserGroups,
 }
 
-/// The columns each table must have for its rows to be folded.
+/// The name of each table, and the columns it must have for its rows to be folded.
 const REQUIRED: [(Table, &str, &[&str]); 5] = [
-    (Table::Revision, "revision", &["rev_id", "rev_deleted"]),
-    (Table::Archive, "archive", &["ar_rev_id", "ar_deleted"]),
-    (
-        Table::Page,
-        "page",
-        &[
-            "page_id",
-            "page_namespace",
-            "page_title",
-            "page_is_redirect",
-        ],
-    ),
-    (
-        Table::Logging,
-        "logging",
-        &[
-            "log_id",
-            "log_type",
-            "log_action",
-            "log_namespace",
-            "log_title",
-        ],
-    ),
-    (
-        Table::UserGroups,
-        "user_groups",
-        &["ug_user", "ug_group", "ug_expiry"],
-    ),
+    (Table::Revision, REVISION.name, REVISION.folded),
+    (Table::Archive, ARCHIVE.name, ARCHIVE.folded),
+    (Table::Page, PAGE.name, PAGE.folded),
+    (Table::Logging, LOGGING.name, LOGGING.folded),
+    (Table::UserGroups, USER_GROUPS.name, USER_GROUPS.folded),
 ];
 
 /// Why a table whose name is a MediaWiki table's is not folded.

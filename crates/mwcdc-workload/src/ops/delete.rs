@@ -1,6 +1,7 @@
 //! Page deletion: revisions moved to `archive` in batches, one transaction each; the last
 //! batch also deletes the page row and writes the log row.
 
+use mwcdc_mediawiki::tables::ARCHIVE;
 use serde_json::json;
 
 use super::rows::{self, LogRow};
@@ -14,22 +15,6 @@ use crate::txn::Txn;
 
 /// All visibility bits: what `ar_deleted` gets when a deletion suppresses.
 const ALL_BITS: u8 = 15;
-
-const ARCHIVE_COLUMNS: [&str; 13] = [
-    "ar_id",
-    "ar_namespace",
-    "ar_title",
-    "ar_comment_id",
-    "ar_actor",
-    "ar_timestamp",
-    "ar_minor_edit",
-    "ar_rev_id",
-    "ar_deleted",
-    "ar_len",
-    "ar_page_id",
-    "ar_parent_id",
-    "ar_sha1",
-];
 
 /// Deletes page `page_id` as DeletePage does: every `batch_size` revisions (oldest first)
 /// are one transaction of INSERT archive rows then DELETE of those revision rows; the last
@@ -46,7 +31,7 @@ pub fn delete(ctx: &mut Ctx, page_id: u64, batch_size: usize, suppress: bool) ->
     let mut txns = Vec::with_capacity(batches);
     for (index, batch) in revs.chunks(batch_size.max(1)).enumerate() {
         let mut txn = Txn::default();
-        let mut insert = Insert::new(&ctx.wiki.name, "archive", &ARCHIVE_COLUMNS);
+        let mut insert = Insert::new(&ctx.wiki.name, ARCHIVE.name, ARCHIVE.columns);
         for rev in batch {
             let ar_id = ctx.wiki.ids.take(Seq::Archive);
             let ar_deleted = if suppress { ALL_BITS } else { rev.deleted };

@@ -1,6 +1,7 @@
 //! User group changes: a `user_groups` INSERT, DELETE or UPDATE of the expiry, and a
 //! `rights/rights` log row; for users of other wikis (`User_3@otherwiki`), the log row only.
 
+use mwcdc_mediawiki::tables::USER_GROUPS;
 use rand::{rngs::StdRng, seq::IndexedRandom, Rng};
 use serde_json::{json, Value};
 
@@ -154,11 +155,7 @@ fn write_row(ctx: &Ctx, txn: &mut Txn, user: u32, change: &Change) {
     let where_clause = format!("ug_user={user} AND ug_group={}", group.lit());
     let (sql, data, prior) = match (change.old, change.new) {
         (None, Some(new)) => {
-            let insert = Insert::new(
-                &ctx.wiki.name,
-                "user_groups",
-                &["ug_user", "ug_group", "ug_expiry"],
-            );
+            let insert = Insert::new(&ctx.wiki.name, USER_GROUPS.name, USER_GROUPS.columns);
             let sql = insert.row(&[&user, &group, &new.map(Ts::mw)]).sql();
             (
                 sql,

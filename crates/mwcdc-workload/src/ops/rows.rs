@@ -1,6 +1,7 @@
 //! Row writers shared by the operations: comment, actor, content/revision/slots, page and
 //! logging rows, each with the entity change it causes.
 
+use mwcdc_mediawiki::tables::{LOGGING, PAGE, REVISION};
 use rand::{seq::IndexedRandom, Rng};
 use serde_json::json;
 
@@ -13,26 +14,13 @@ use crate::state::{Rev, Seq};
 use crate::truth::{Action, TruthLine};
 use crate::txn::Txn;
 
-/// The columns of `revision`, in the order `push_revision` writes them.
-pub const REVISION_COLUMNS: [&str; 10] = [
-    "rev_id",
-    "rev_page",
-    "rev_comment_id",
-    "rev_actor",
-    "rev_timestamp",
-    "rev_minor_edit",
-    "rev_deleted",
-    "rev_len",
-    "rev_parent_id",
-    "rev_sha1",
-];
-
 /// MediaWiki's content model id for wikitext.
 const WIKITEXT_MODEL: u16 = 1;
 /// slot_role_id of the main slot.
 const MAIN_ROLE: u16 = 1;
 
-/// Adds `rev` as a `revision` row of page `page`.
+/// Adds `rev` as a `revision` row of page `page`, to an INSERT of every column of
+/// [`REVISION`] (in that order).
 pub fn push_revision(insert: &mut Insert, page: u64, rev: &Rev) {
     insert.push(&[
         &rev.id,
@@ -141,7 +129,7 @@ pub fn revision(ctx: &mut Ctx, txn: &mut Txn, new: NewRev) -> Rev {
         origin,
         is_redirect,
     };
-    let mut insert = Insert::new(&ctx.wiki.name, "revision", &REVISION_COLUMNS);
+    let mut insert = Insert::new(&ctx.wiki.name, REVISION.name, REVISION.columns);
     push_revision(&mut insert, new.page, &rev);
     txn.sql(insert.sql());
     let columns = [
@@ -171,22 +159,8 @@ pub fn revision(ctx: &mut Ctx, txn: &mut Txn, new: NewRev) -> Rev {
 /// Writes a new `page` row as WikiPage::insertOn does: page_latest 0, not a redirect,
 /// new, no content model yet; the revision's UPDATE follows in the same transaction.
 pub fn insert_page(ctx: &mut Ctx, txn: &mut Txn, page_id: u64, ns: i32, title: &[u8]) {
-    let columns = [
-        "page_id",
-        "page_namespace",
-        "page_title",
-        "page_is_redirect",
-        "page_is_new",
-        "page_random",
-        "page_touched",
-        "page_links_updated",
-        "page_latest",
-        "page_len",
-        "page_content_model",
-        "page_lang",
-    ];
     let random: f64 = ctx.rng.random();
-    let insert = Insert::new(&ctx.wiki.name, "page", &columns);
+    let insert = Insert::new(&ctx.wiki.name, PAGE.name, PAGE.columns);
     txn.sql(
         insert
             .row(&[
@@ -273,20 +247,7 @@ pub fn log(ctx: &mut Ctx, txn: &mut Txn, row: LogRow) -> u64 {
     let comment = comment(ctx, txn, &text);
     let actor = actor(ctx, txn, row.user);
     let id = ctx.wiki.ids.take(Seq::Log);
-    let columns = [
-        "log_id",
-        "log_type",
-        "log_action",
-        "log_timestamp",
-        "log_actor",
-        "log_namespace",
-        "log_title",
-        "log_page",
-        "log_comment_id",
-        "log_params",
-        "log_deleted",
-    ];
-    let insert = Insert::new(&ctx.wiki.name, "logging", &columns);
+    let insert = Insert::new(&ctx.wiki.name, LOGGING.name, LOGGING.columns);
     txn.sql(
         insert
             .row(&[

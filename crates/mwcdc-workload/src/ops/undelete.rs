@@ -1,9 +1,10 @@
 //! Undeletion and purging of a deleted title's archived revisions.
 
+use mwcdc_mediawiki::tables::REVISION;
 use rand::Rng;
 use serde_json::json;
 
-use super::rows::{self, LogRow, REVISION_COLUMNS};
+use super::rows::{self, LogRow};
 use super::{Ctx, Outcome};
 use crate::binary::binary_json;
 use crate::php::Php;
@@ -49,7 +50,7 @@ pub fn undelete(ctx: &mut Ctx, key: &TitleKey, full: bool) -> Option<Outcome> {
         )
         .at(ctx.now),
     );
-    let mut insert = Insert::new(&ctx.wiki.name, "revision", &REVISION_COLUMNS);
+    let mut insert = Insert::new(&ctx.wiki.name, REVISION.name, REVISION.columns);
     for row in &restore {
         rows::push_revision(&mut insert, page_id, &row.rev);
         txn.truth(
