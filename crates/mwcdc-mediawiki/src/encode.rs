@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use mwcdc_binlog::Value;
 use mwcdc_change::{ChangeIter, RowChange, SpillError, TableSchema, Transaction};
-use mwcdc_record::{json_names, write_json_bytes, write_json_str, write_json_value, BinaryMode, KeyEncoding, Record};
+use mwcdc_record::{
+    json_names, write_json_bytes, write_json_str, write_json_value, BinaryMode, KeyEncoding, Record,
+};
 
 use crate::entity::{Action, Entity};
 use crate::fold::facts::LogFact;

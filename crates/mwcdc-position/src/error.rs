@@ -1,17 +1,11 @@
 //! The one error type of this crate: what was wrong, quoting the input.
 
-use crate::{Flavor, MariaGtid};
+use crate::flavor::Flavor;
+use crate::gtid::MariaGtid;
 
 /// Why a replication position could not be parsed, advanced or compared.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PositionError {
-    /// The flavor name is neither `mariadb` nor `mysql`.
-    #[error("unknown database flavor {input:?}: expected \"mariadb\" or \"mysql\"")]
-    UnknownFlavor {
-        /// The text that was given.
-        input: String,
-    },
-
     /// A MariaDB GTID is not `domain-server-seq` in decimal.
     #[error(
         "invalid MariaDB GTID {input:?}: {reason} (expected domain-server-seq, e.g. \"0-1-42\")"

@@ -5,8 +5,6 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::PositionError;
-
 /// The server family whose replication positions are in use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -33,8 +31,16 @@ impl fmt::Display for Flavor {
     }
 }
 
+/// A flavor name that is neither `mariadb` nor `mysql`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown database flavor {input:?}: expected \"mariadb\" or \"mysql\"")]
+pub struct UnknownFlavor {
+    /// The text that was given.
+    pub input: String,
+}
+
 impl FromStr for Flavor {
-    type Err = PositionError;
+    type Err = UnknownFlavor;
 
     /// Accepts `mariadb` and `mysql`, in any letter case.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -43,7 +49,7 @@ impl FromStr for Flavor {
         } else if s.eq_ignore_ascii_case("mysql") {
             Ok(Flavor::MySql)
         } else {
-            Err(PositionError::UnknownFlavor {
+            Err(UnknownFlavor {
                 input: s.to_owned(),
             })
         }
@@ -67,7 +73,7 @@ mod tests {
         let err = "postgres".parse::<Flavor>().unwrap_err();
         assert_eq!(
             err,
-            PositionError::UnknownFlavor {
+            UnknownFlavor {
                 input: "postgres".into()
             }
         );

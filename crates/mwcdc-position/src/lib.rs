@@ -16,12 +16,14 @@
 
 mod error;
 mod flavor;
+mod gtid;
 mod mariadb;
 mod mysql;
 mod position;
 
 pub use error::PositionError;
-pub use flavor::Flavor;
-pub use mariadb::{MariaGtid, MariaPosition};
+pub use flavor::{Flavor, UnknownFlavor};
+pub use gtid::MariaGtid;
+pub use mariadb::MariaPosition;
 pub use mysql::{normalize_tag, GtidSet, MySqlGtid, Uuid, GNO_MAX};
 pub use position::Position;

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use mwcdc_record::Record;
 
+use crate::ack::delivered_now;
 use crate::headers::message_bytes;
 use crate::metrics::{NULL_BYTES_DROPPED, NULL_RECORDS_DROPPED};
-use crate::{delivered_now, AckSender, Origin, Sent, Sink, SinkError};
+use crate::{AckSender, Origin, Sent, Sink, SinkError};
 
 /// Drops records and acknowledges each at once.
 pub struct NullSink {

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use mwcdc_record::{write_json_str, KeyEncoding, Record};
 
+use crate::ack::delivered_now;
 use crate::headers::with_headers;
-use crate::{delivered_now, AckSender, Origin, Sent, Sink, SinkError};
+use crate::{AckSender, Origin, Sent, Sink, SinkError};
 
 /// Writes `{"topic","key","value","headers"}` lines to standard output, one write per
 /// record, and acknowledges each record once its line is written.

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod assembler;
+mod config;
 mod error;
 pub mod filter;
 mod grants;
@@ -24,10 +25,11 @@ pub mod stream;
 mod tls;
 pub mod xa;
 
+pub use config::{SourceConfig, StartPosition};
 pub use error::SourceError;
 pub use filter::TableFilter;
 pub use grants::Grants;
-pub use replicator::{Received, Replicator, SourceConfig, StartPosition};
+pub use replicator::{Received, Replicator};
 pub use schema::SchemaMode;
 pub use server::ConnectOptions;
 pub use status::SourceStatus;

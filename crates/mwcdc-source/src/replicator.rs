@@ -9,63 +9,24 @@
 //! lagging replica) are retried with exponential backoff and logged. A purged position, a
 //! wrong setting, an event that does not decode and incomplete row data stop the source.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::{FutureExt, StreamExt};
 use mwcdc_backoff::Backoff;
 use mwcdc_binlog::{Collations, EventDecoder};
-use mwcdc_change::{ChangeBuffer, SpillPolicy, Transaction};
+use mwcdc_change::{ChangeBuffer, Transaction};
 use mwcdc_position::{Flavor, Position};
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
 use crate::assembler::Assembler;
-use crate::filter::TableFilter;
-use crate::schema::SchemaMode;
-use crate::server::{self, ConnectOptions, ServerLookup};
-use crate::status::SourceStatus;
+use crate::config::{SourceConfig, StartPosition};
+use crate::server::{self, ServerLookup};
 use crate::stream;
 use crate::SourceError;
 
 /// MySQL/MariaDB error code for binlog dump failures (`ER_MASTER_FATAL_ERROR_READING_BINLOG`).
 const ER_MASTER_FATAL_ERROR_READING_BINLOG: u16 = 1236;
-
-/// Where to start without a checkpoint.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StartPosition {
-    /// The start of the oldest binlog the server still has.
-    Earliest,
-    /// The server's current position: only changes from now on.
-    Latest,
-    /// A given GTID position.
-    At(Position),
-}
-
-/// Settings of the source.
-#[derive(Debug, Clone)]
-pub struct SourceConfig {
-    /// How to connect.
-    pub connect: ConnectOptions,
-    /// The replica server id mwcdc registers with.
-    pub server_id: u32,
-    /// Captured tables.
-    pub filter: TableFilter,
-    /// Where column names come from.
-    pub schema: SchemaMode,
-    /// Heartbeat period the server is asked for.
-    pub heartbeat: Duration,
-    /// How long without any event before the connection is considered dead.
-    pub read_timeout: Duration,
-    /// First reconnect delay.
-    pub reconnect_min: Duration,
-    /// Longest reconnect delay.
-    pub reconnect_max: Duration,
-    /// How much of the transactions read is held in memory before they spill to disk.
-    pub spill: Arc<SpillPolicy>,
-    /// Where the stream's progress is reported.
-    pub status: Arc<SourceStatus>,
-}
 
 /// A transaction as the source hands it on.
 #[derive(Debug)]

@@ -15,7 +15,7 @@ use mysql_async::Conn;
 use tracing::info;
 
 use crate::assembler::Assembler;
-use crate::replicator::SourceConfig;
+use crate::config::SourceConfig;
 use crate::server::ServerLookup;
 use crate::{stream, SourceError};
 

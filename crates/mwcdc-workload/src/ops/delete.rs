@@ -4,8 +4,8 @@
 use mwcdc_mediawiki::tables::ARCHIVE;
 use serde_json::json;
 
+use super::context::{Ctx, Outcome};
 use super::rows::{self, LogRow};
-use super::{Ctx, Outcome};
 use crate::binary::binary_json;
 use crate::php::Php;
 use crate::sql::{id_list, table, Insert};

@@ -3,9 +3,9 @@
 use rand::Rng;
 use serde_json::json;
 
+use super::context::{Ctx, Outcome};
 use super::edit::content_len;
 use super::rows::{self, Content, LogRow, NewRev};
-use super::{Ctx, Outcome};
 use crate::binary::binary_json;
 use crate::names;
 use crate::php::Php;

@@ -3,8 +3,8 @@
 use rand::{rngs::StdRng, Rng};
 use serde_json::json;
 
+use super::context::{Ctx, Outcome};
 use super::rows::{self, LogRow};
-use super::{Ctx, Outcome};
 use crate::php::Php;
 use crate::sql::table;
 use crate::state;

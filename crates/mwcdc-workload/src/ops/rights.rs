@@ -5,8 +5,8 @@ use mwcdc_mediawiki::tables::USER_GROUPS;
 use rand::{rngs::StdRng, seq::IndexedRandom, Rng};
 use serde_json::{json, Value};
 
+use super::context::{Ctx, Outcome};
 use super::rows::{self, LogRow};
-use super::{Ctx, Outcome};
 use crate::clock::Ts;
 use crate::names;
 use crate::php::Php;

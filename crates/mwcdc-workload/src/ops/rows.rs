@@ -5,7 +5,7 @@ use mwcdc_mediawiki::tables::{LOGGING, PAGE, REVISION};
 use rand::{seq::IndexedRandom, Rng};
 use serde_json::json;
 
-use super::Ctx;
+use super::context::Ctx;
 use crate::binary::binary_json;
 use crate::names;
 use crate::php::Php;

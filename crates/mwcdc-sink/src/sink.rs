@@ -1,0 +1,48 @@
+//! What a sink is: the [`Sink`] trait, where a record comes from ([`Origin`]) and what
+//! sending did ([`Sent`]).
+
+use std::time::Duration;
+
+use mwcdc_position::Position;
+use mwcdc_record::Record;
+
+use crate::error::SinkError;
+
+/// Where a record comes from: what a replay compares to recognise it.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    /// The position after the record's transaction (what a checkpoint after it holds).
+    pub position: &'a Position,
+    /// The same position as text, as the header carries it.
+    pub position_text: &'a str,
+    /// The record's index among its transaction's records.
+    pub index: u32,
+}
+
+/// What [`Sink::send`] did with a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// Handed to the client; its acknowledgement follows.
+    Queued,
+    /// Already in its partition (exactly-once replay): nothing is sent or acknowledged.
+    AlreadyWritten,
+}
+
+/// A destination for records.
+pub trait Sink: Send {
+    /// Hands a record over; its delivery is reported later on the acknowledgement channel,
+    /// unless it is [`Sent::AlreadyWritten`]. Blocks (asynchronously) while the client's own
+    /// queue is full.
+    fn send(
+        &mut self,
+        record: Record,
+        origin: Origin<'_>,
+        ticket: usize,
+    ) -> impl std::future::Future<Output = Result<Sent, SinkError>> + Send;
+
+    /// Waits until every record handed over is acknowledged, up to `timeout`.
+    fn flush(
+        &mut self,
+        timeout: Duration,
+    ) -> impl std::future::Future<Output = Result<(), SinkError>> + Send;
+}
