@@ -5,17 +5,12 @@ use mwcdc_position::{Flavor, Position, PositionError};
 use serde::{Deserialize, Serialize};
 
 /// Where a connector resumes: the position after the last fully delivered transaction.
-///
-/// Its JSON form is `{"name","flavor","gtid","file","pos","commit_ts","updated_at","settings"}`,
-/// times in RFC 3339 (`settings` absent in checkpoints written before it existed).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
     /// The connector's name (the key in the store).
     pub name: String,
-    /// The server family, telling how to read `gtid`.
-    pub flavor: Flavor,
-    /// The GTID position in its textual form (`Position`'s `Display`).
-    pub gtid: String,
+    /// The GTID position after the last delivered transaction.
+    pub position: Position,
     /// The binlog file of the last delivered transaction (informational).
     pub file: String,
     /// The byte offset in `file` after the last delivered transaction (informational).
@@ -27,13 +22,53 @@ pub struct Checkpoint {
     /// The settings that decide which records a transaction gives and their indexes (a JSON
     /// object made by the binary), as they were when the records up to here were written.
     /// `None` in stores written before mwcdc kept them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<serde_json::Value>,
 }
 
-impl Checkpoint {
-    /// The GTID position, parsed according to `flavor`.
-    pub fn position(&self) -> Result<Position, PositionError> {
-        Position::parse(self.flavor, &self.gtid)
+/// A checkpoint as `mwcdc checkpoint show` prints it, and as stores of format 1 hold it:
+/// `{"name","flavor","gtid","file","pos","commit_ts","updated_at","settings"}`, times in
+/// RFC 3339, `settings` absent when there are none.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CheckpointJson {
+    name: String,
+    flavor: Flavor,
+    gtid: String,
+    file: String,
+    pos: u64,
+    commit_ts: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    settings: Option<serde_json::Value>,
+}
+
+impl From<&Checkpoint> for CheckpointJson {
+    fn from(c: &Checkpoint) -> Self {
+        CheckpointJson {
+            name: c.name.clone(),
+            flavor: c.position.flavor(),
+            gtid: c.position.to_string(),
+            file: c.file.clone(),
+            pos: c.pos,
+            commit_ts: c.commit_ts,
+            updated_at: c.updated_at,
+            settings: c.settings.clone(),
+        }
+    }
+}
+
+impl TryFrom<CheckpointJson> for Checkpoint {
+    type Error = PositionError;
+
+    /// Fails when the GTID does not parse for the flavor.
+    fn try_from(c: CheckpointJson) -> Result<Self, PositionError> {
+        Ok(Checkpoint {
+            position: Position::parse(c.flavor, &c.gtid)?,
+            name: c.name,
+            file: c.file,
+            pos: c.pos,
+            commit_ts: c.commit_ts,
+            updated_at: c.updated_at,
+            settings: c.settings,
+        })
     }
 }

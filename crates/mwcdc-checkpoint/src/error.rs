@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use mwcdc_position::PositionError;
-
 /// Why the checkpoint store could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
@@ -50,7 +48,7 @@ pub enum CheckpointError {
         source: Box<redb::Error>,
     },
 
-    /// A stored checkpoint is not valid JSON of a [`crate::Checkpoint`].
+    /// A stored checkpoint cannot be decoded (by the store's format version).
     #[error("the stored checkpoint of connector {name:?} in {path} cannot be read: {source}")]
     Corrupt {
         /// The connector name (the key).
@@ -73,14 +71,19 @@ pub enum CheckpointError {
         path: PathBuf,
     },
 
-    /// A checkpoint to save has a GTID position that does not parse for its flavor.
-    #[error("refusing to save the checkpoint of connector {name:?}: {source}")]
-    InvalidPosition {
-        /// The connector name.
-        name: String,
-        /// Why the position is invalid.
-        #[source]
-        source: PositionError,
+    /// The store was written by a newer mwcdc, in a format this one cannot read.
+    #[error(
+        "the checkpoint database {path} has format version {found}, written by a newer mwcdc; \
+         this mwcdc reads format versions up to {supported}: run the newer mwcdc, or restore \
+         the state directory's backup"
+    )]
+    NewerFormat {
+        /// The database file.
+        path: PathBuf,
+        /// The version the store records.
+        found: u64,
+        /// The newest version this build reads.
+        supported: u64,
     },
 
     /// A checkpoint could not be encoded as JSON.

@@ -2,8 +2,11 @@
 //!
 //! A [`Checkpoint`] records, per connector name, the replication position up to which every
 //! transaction has been delivered to Kafka. The [`CheckpointStore`] keeps them in one redb file,
-//! `<state dir>/checkpoint.redb`, table `checkpoints`: connector name -> the JSON of its
-//! checkpoint. Every save is one write transaction committed durably (fsync) before it returns.
+//! `<state dir>/checkpoint.redb`, table `checkpoints`: connector name -> its checkpoint,
+//! encoded by the format version that table `meta` records. A store of an earlier version
+//! (mwcdc 0.1 wrote version 1, without recording it) is upgraded in place when opened; one of
+//! a newer version is refused with [`CheckpointError::NewerFormat`]. Every save is one write
+//! transaction committed durably (fsync) before it returns.
 //!
 //! # Exclusive access
 //!
@@ -20,8 +23,9 @@
 
 mod checkpoint;
 mod error;
+mod format;
 mod store;
 
-pub use checkpoint::Checkpoint;
+pub use checkpoint::{Checkpoint, CheckpointJson};
 pub use error::CheckpointError;
 pub use store::{CheckpointStore, FILE_NAME};

@@ -2,15 +2,25 @@
 
 use std::path::{Path, PathBuf};
 
-use redb::{Database, DatabaseError, ReadableDatabase, TableDefinition, TableError};
+use redb::{
+    Database, DatabaseError, ReadableDatabase, ReadableTable, TableDefinition, TableError,
+    WriteTransaction,
+};
 
+use crate::format::{self, CURRENT, UNVERSIONED};
 use crate::{Checkpoint, CheckpointError};
 
 /// The name of the database file inside the state directory.
 pub const FILE_NAME: &str = "checkpoint.redb";
 
-/// Connector name -> JSON of its [`Checkpoint`].
+/// Connector name -> its [`Checkpoint`], encoded by the store's format version.
 const CHECKPOINTS: TableDefinition<&str, &[u8]> = TableDefinition::new("checkpoints");
+
+/// The store's properties: [`FORMAT_KEY`] -> its format version ([`crate::format`]).
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// The key of the format version in [`META`].
+const FORMAT_KEY: &str = "format_version";
 
 /// The checkpoints of all connectors sharing one state directory, in `<dir>/checkpoint.redb`.
 ///
@@ -48,7 +58,100 @@ impl CheckpointStore {
                 source: Box::new(source),
             },
         })?;
-        Ok(CheckpointStore { db, path })
+        let store = CheckpointStore { db, path };
+        store.upgrade()?;
+        Ok(store)
+    }
+
+    /// Brings the store to the [`CURRENT`] format: a new store is marked with it, one of an
+    /// earlier format has every checkpoint rewritten (one transaction: all or none), one of a
+    /// later format is refused.
+    fn upgrade(&self) -> Result<(), CheckpointError> {
+        let txn = self
+            .db
+            .begin_write()
+            .map_err(|e| self.storage("begin a write transaction")(e.into()))?;
+        let version = self.version(&txn)?;
+        if version == Some(CURRENT) {
+            return Ok(());
+        }
+        if let Some(found) = version.filter(|v| *v > CURRENT) {
+            return Err(CheckpointError::NewerFormat {
+                path: self.path.clone(),
+                found,
+                supported: CURRENT,
+            });
+        }
+        let from = version.unwrap_or(UNVERSIONED);
+        {
+            let mut table = txn
+                .open_table(CHECKPOINTS)
+                .map_err(|e| self.storage("open the checkpoints table")(e.into()))?;
+            let mut stored = Vec::new();
+            for entry in table
+                .iter()
+                .map_err(|e| self.storage("read the checkpoints")(e.into()))?
+            {
+                let (name, value) =
+                    entry.map_err(|e| self.storage("read the checkpoints")(e.into()))?;
+                stored.push((name.value().to_string(), value.value().to_vec()));
+            }
+            for (name, bytes) in stored {
+                let checkpoint = self.decode(&name, from, &bytes)?;
+                let bytes = self.encode(&checkpoint)?;
+                table
+                    .insert(name.as_str(), bytes.as_slice())
+                    .map_err(|e| self.storage("write a checkpoint")(e.into()))?;
+            }
+            let mut meta = txn
+                .open_table(META)
+                .map_err(|e| self.storage("open the meta table")(e.into()))?;
+            meta.insert(FORMAT_KEY, CURRENT)
+                .map_err(|e| self.storage("write the format version")(e.into()))?;
+        }
+        txn.commit()
+            .map_err(|e| self.storage("commit the format upgrade")(e.into()))
+    }
+
+    /// The format version the store records, `None` when it records none.
+    fn version(&self, txn: &WriteTransaction) -> Result<Option<u64>, CheckpointError> {
+        let meta = txn
+            .open_table(META)
+            .map_err(|e| self.storage("open the meta table")(e.into()))?;
+        let version = meta
+            .get(FORMAT_KEY)
+            .map_err(|e| self.storage("read the format version")(e.into()))?
+            .map(|v| v.value());
+        Ok(version)
+    }
+
+    fn decode(
+        &self,
+        name: &str,
+        version: u64,
+        bytes: &[u8],
+    ) -> Result<Checkpoint, CheckpointError> {
+        let checkpoint =
+            format::decode(version, bytes).map_err(|source| CheckpointError::Corrupt {
+                name: name.to_owned(),
+                path: self.path.clone(),
+                source,
+            })?;
+        if checkpoint.name != name {
+            return Err(CheckpointError::NameMismatch {
+                name: name.to_owned(),
+                stored: checkpoint.name,
+                path: self.path.clone(),
+            });
+        }
+        Ok(checkpoint)
+    }
+
+    fn encode(&self, checkpoint: &Checkpoint) -> Result<Vec<u8>, CheckpointError> {
+        format::encode(checkpoint).map_err(|source| CheckpointError::Encode {
+            name: checkpoint.name.clone(),
+            source,
+        })
     }
 
     /// The path of the database file.
@@ -81,37 +184,14 @@ impl CheckpointStore {
         else {
             return Ok(None);
         };
-        let checkpoint: Checkpoint =
-            serde_json::from_slice(value.value()).map_err(|source| CheckpointError::Corrupt {
-                name: name.to_owned(),
-                path: self.path.clone(),
-                source,
-            })?;
-        if checkpoint.name != name {
-            return Err(CheckpointError::NameMismatch {
-                name: name.to_owned(),
-                stored: checkpoint.name,
-                path: self.path.clone(),
-            });
-        }
-        Ok(Some(checkpoint))
+        self.decode(name, CURRENT, value.value()).map(Some)
     }
 
     /// Stores `checkpoint` under its connector name, replacing any previous one.
     ///
-    /// One write transaction, committed durably (fsync) before this returns. Refuses a
-    /// checkpoint whose `gtid` does not parse for its `flavor`.
+    /// One write transaction, committed durably (fsync) before this returns.
     pub fn save(&self, checkpoint: &Checkpoint) -> Result<(), CheckpointError> {
-        checkpoint
-            .position()
-            .map_err(|source| CheckpointError::InvalidPosition {
-                name: checkpoint.name.clone(),
-                source,
-            })?;
-        let json = serde_json::to_vec(checkpoint).map_err(|source| CheckpointError::Encode {
-            name: checkpoint.name.clone(),
-            source,
-        })?;
+        let bytes = self.encode(checkpoint)?;
         // The default durability is Durability::Immediate: commit fsyncs.
         let txn = self
             .db
@@ -122,7 +202,7 @@ impl CheckpointStore {
                 .open_table(CHECKPOINTS)
                 .map_err(|e| self.storage("open the checkpoints table")(e.into()))?;
             table
-                .insert(checkpoint.name.as_str(), json.as_slice())
+                .insert(checkpoint.name.as_str(), bytes.as_slice())
                 .map_err(|e| self.storage("write a checkpoint")(e.into()))?;
         }
         txn.commit()
@@ -154,14 +234,14 @@ impl CheckpointStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::CheckpointJson;
     use chrono::{TimeZone, Utc};
-    use mwcdc_position::{Flavor, Position};
+    use mwcdc_position::Position;
 
-    fn checkpoint(name: &str, flavor: Flavor, gtid: &str) -> Checkpoint {
+    fn checkpoint(name: &str, gtid: &str) -> Checkpoint {
         Checkpoint {
             name: name.into(),
-            flavor,
-            gtid: gtid.into(),
+            position: Position::parse_any(gtid).unwrap(),
             file: "mysql-bin.000042".into(),
             pos: 1234,
             commit_ts: Some(Utc.with_ymd_and_hms(2024, 5, 1, 12, 30, 0).unwrap()),
@@ -170,21 +250,28 @@ mod tests {
         }
     }
 
-    /// Writes `bytes` as the raw stored value of `name`, bypassing validation.
-    fn write_raw(dir: &Path, name: &str, bytes: &[u8]) {
+    /// Writes `bytes` as the raw stored value of `name` in a store of format `version`
+    /// (`None`: none recorded, as mwcdc 0.1 wrote them), bypassing validation.
+    fn write_raw(dir: &Path, version: Option<u64>, name: &str, bytes: &[u8]) {
         let db = Database::create(dir.join(FILE_NAME)).unwrap();
         let txn = db.begin_write().unwrap();
         {
             let mut table = txn.open_table(CHECKPOINTS).unwrap();
             table.insert(name, bytes).unwrap();
+            if let Some(version) = version {
+                txn.open_table(META)
+                    .unwrap()
+                    .insert(FORMAT_KEY, version)
+                    .unwrap();
+            }
         }
         txn.commit().unwrap();
     }
 
     #[test]
     fn json_has_exactly_the_documented_fields() {
-        let cp = checkpoint("orders", Flavor::MariaDb, "0-1-42");
-        let json = serde_json::to_value(&cp).unwrap();
+        let cp = checkpoint("orders", "0-1-42");
+        let json = serde_json::to_value(CheckpointJson::from(&cp)).unwrap();
         assert_eq!(
             json,
             serde_json::json!({
@@ -198,32 +285,34 @@ mod tests {
                 "settings": {"rows": true},
             })
         );
-        let back: Checkpoint = serde_json::from_value(json.clone()).unwrap();
-        assert_eq!(back, cp);
+        let back: CheckpointJson = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(Checkpoint::try_from(back).unwrap(), cp);
         // A checkpoint written before settings were kept still reads.
         let mut old = json;
         old.as_object_mut().unwrap().remove("settings");
-        let back: Checkpoint = serde_json::from_value(old).unwrap();
-        assert_eq!(back.settings, None);
+        let back: CheckpointJson = serde_json::from_value(old).unwrap();
+        assert_eq!(Checkpoint::try_from(back).unwrap().settings, None);
         let none = Checkpoint {
             commit_ts: None,
             ..cp
         };
         assert_eq!(
-            serde_json::to_value(&none).unwrap()["commit_ts"],
+            serde_json::to_value(CheckpointJson::from(&none)).unwrap()["commit_ts"],
             serde_json::Value::Null
         );
     }
 
     #[test]
-    fn position_parses_with_the_flavor() {
-        let cp = checkpoint("orders", Flavor::MariaDb, "0-1-42,1-2-7");
-        assert_eq!(
-            cp.position().unwrap(),
-            Position::parse_any("0-1-42,1-2-7").unwrap()
-        );
-        let bad = checkpoint("orders", Flavor::MySql, "0-1-42");
-        assert!(bad.position().is_err());
+    fn the_json_position_parses_with_its_flavor() {
+        let json = |flavor: &str, gtid: &str| -> CheckpointJson {
+            serde_json::from_value(serde_json::json!({"name": "orders", "flavor": flavor,
+                "gtid": gtid, "file": "", "pos": 0, "commit_ts": null,
+                "updated_at": "2024-05-01T12:30:01Z"}))
+            .unwrap()
+        };
+        let cp = Checkpoint::try_from(json("mariadb", "0-1-42,1-2-7")).unwrap();
+        assert_eq!(cp.position, Position::parse_any("0-1-42,1-2-7").unwrap());
+        assert!(Checkpoint::try_from(json("mysql", "0-1-42")).is_err());
     }
 
     #[test]
@@ -239,11 +328,7 @@ mod tests {
     #[test]
     fn save_load_round_trip_across_reopen() {
         let tmp = tempfile::tempdir().unwrap();
-        let cp = checkpoint(
-            "orders",
-            Flavor::MySql,
-            "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5",
-        );
+        let cp = checkpoint("orders", "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5");
         {
             let store = CheckpointStore::open(tmp.path()).unwrap();
             store.save(&cp).unwrap();
@@ -253,7 +338,7 @@ mod tests {
         assert_eq!(store.load("orders").unwrap(), Some(cp.clone()));
 
         let later = Checkpoint {
-            gtid: "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-9".into(),
+            position: Position::parse_any("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-9").unwrap(),
             pos: 9999,
             ..cp
         };
@@ -266,8 +351,8 @@ mod tests {
     #[test]
     fn two_connectors_share_one_file() {
         let tmp = tempfile::tempdir().unwrap();
-        let a = checkpoint("a", Flavor::MariaDb, "0-1-5");
-        let b = checkpoint("b", Flavor::MariaDb, "0-1-9,1-1-1");
+        let a = checkpoint("a", "0-1-5");
+        let b = checkpoint("b", "0-1-9,1-1-1");
         {
             let store = CheckpointStore::open(tmp.path()).unwrap();
             store.save(&a).unwrap();
@@ -284,12 +369,8 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let store = CheckpointStore::open(tmp.path()).unwrap();
         assert!(!store.remove("a").unwrap(), "nothing to remove yet");
-        store
-            .save(&checkpoint("a", Flavor::MariaDb, "0-1-5"))
-            .unwrap();
-        store
-            .save(&checkpoint("b", Flavor::MariaDb, "0-1-6"))
-            .unwrap();
+        store.save(&checkpoint("a", "0-1-5")).unwrap();
+        store.save(&checkpoint("b", "0-1-6")).unwrap();
         assert!(store.remove("a").unwrap());
         assert!(!store.remove("a").unwrap());
         drop(store);
@@ -301,7 +382,7 @@ mod tests {
     #[test]
     fn corrupted_value_is_an_error_naming_connector_and_file() {
         let tmp = tempfile::tempdir().unwrap();
-        write_raw(tmp.path(), "orders", b"{not json");
+        write_raw(tmp.path(), Some(CURRENT), "orders", b"{not json");
         let store = CheckpointStore::open(tmp.path()).unwrap();
         let err = store.load("orders").unwrap_err();
         assert!(matches!(err, CheckpointError::Corrupt { .. }), "{err:?}");
@@ -311,10 +392,28 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_position_that_does_not_parse_for_its_flavor_is_corrupt() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&format::encode(&checkpoint("orders", "0-1-5")).unwrap())
+                .unwrap();
+        json["position"] = serde_json::json!({"mysql": "0-1-5"});
+        write_raw(
+            tmp.path(),
+            Some(CURRENT),
+            "orders",
+            json.to_string().as_bytes(),
+        );
+        let store = CheckpointStore::open(tmp.path()).unwrap();
+        let err = store.load("orders").unwrap_err();
+        assert!(matches!(err, CheckpointError::Corrupt { .. }), "{err:?}");
+    }
+
+    #[test]
     fn value_under_another_name_is_an_error() {
         let tmp = tempfile::tempdir().unwrap();
-        let json = serde_json::to_vec(&checkpoint("b", Flavor::MariaDb, "0-1-5")).unwrap();
-        write_raw(tmp.path(), "a", &json);
+        let bytes = format::encode(&checkpoint("b", "0-1-5")).unwrap();
+        write_raw(tmp.path(), Some(CURRENT), "a", &bytes);
         let store = CheckpointStore::open(tmp.path()).unwrap();
         let err = store.load("a").unwrap_err();
         assert!(
@@ -324,17 +423,55 @@ mod tests {
     }
 
     #[test]
-    fn save_refuses_an_invalid_position() {
+    fn an_unversioned_store_is_upgraded_in_place_and_a_corrupt_one_is_left_as_it_was() {
         let tmp = tempfile::tempdir().unwrap();
-        let store = CheckpointStore::open(tmp.path()).unwrap();
-        let err = store
-            .save(&checkpoint("a", Flavor::MariaDb, "0-1-x"))
-            .unwrap_err();
+        let cp = checkpoint("orders", "0-1-42,1-2-7");
+        let v1 = serde_json::to_vec(&CheckpointJson::from(&cp)).unwrap();
+        write_raw(tmp.path(), None, "orders", &v1);
+        {
+            let store = CheckpointStore::open(tmp.path()).unwrap();
+            assert_eq!(store.load("orders").unwrap(), Some(cp.clone()));
+        }
+        let db = Database::create(tmp.path().join(FILE_NAME)).unwrap();
+        let txn = db.begin_read().unwrap();
+        let version = txn.open_table(META).unwrap().get(FORMAT_KEY).unwrap();
+        assert_eq!(version.map(|v| v.value()), Some(CURRENT));
+        let stored = txn.open_table(CHECKPOINTS).unwrap().get("orders").unwrap();
+        assert_eq!(
+            stored.map(|v| v.value().to_vec()),
+            Some(format::encode(&cp).unwrap())
+        );
+        drop(txn);
+        drop(db);
+
+        let bad = tempfile::tempdir().unwrap();
+        write_raw(bad.path(), None, "orders", b"{\"name\": \"orders\"}");
+        let err = CheckpointStore::open(bad.path()).unwrap_err();
+        assert!(matches!(err, CheckpointError::Corrupt { .. }), "{err:?}");
+        let db = Database::create(bad.path().join(FILE_NAME)).unwrap();
+        let txn = db.begin_read().unwrap();
         assert!(
-            matches!(err, CheckpointError::InvalidPosition { .. }),
+            txn.open_table(META).is_err(),
+            "a failed upgrade records no version"
+        );
+    }
+
+    #[test]
+    fn a_store_of_a_newer_format_is_refused_naming_both_versions() {
+        let tmp = tempfile::tempdir().unwrap();
+        write_raw(tmp.path(), Some(CURRENT + 1), "orders", b"from the future");
+        let err = CheckpointStore::open(tmp.path()).unwrap_err();
+        assert!(
+            matches!(err, CheckpointError::NewerFormat { found, supported, .. }
+                if found == CURRENT + 1 && supported == CURRENT),
             "{err:?}"
         );
-        assert_eq!(store.load("a").unwrap(), None);
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("format version {}", CURRENT + 1)),
+            "{msg}"
+        );
+        assert!(msg.contains(&format!("up to {CURRENT}")), "{msg}");
     }
 
     #[test]

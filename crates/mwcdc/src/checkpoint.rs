@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use mwcdc_checkpoint::Checkpoint;
+use mwcdc_checkpoint::{Checkpoint, CheckpointJson};
 use mwcdc_position::Position;
 
 use crate::setup::{load, open_store};
@@ -14,7 +14,7 @@ pub fn show(path: &Path) -> Result<()> {
     let config = load(path)?;
     match open_store(&config)?.load(&config.name)? {
         Some(cp) => {
-            println!("{}", serde_json::to_string(&cp)?);
+            println!("{}", serde_json::to_string(&CheckpointJson::from(&cp))?);
             Ok(())
         }
         None => bail!(
@@ -32,8 +32,7 @@ pub fn set(path: &Path, gtid: &str) -> Result<()> {
     let store = open_store(&config)?;
     let checkpoint = Checkpoint {
         name: config.name.clone(),
-        flavor: position.flavor(),
-        gtid: position.to_string(),
+        position,
         file: String::new(),
         pos: 0,
         commit_ts: None,
@@ -41,7 +40,10 @@ pub fn set(path: &Path, gtid: &str) -> Result<()> {
         settings: Some(crate::settings::of(&config)),
     };
     store.save(&checkpoint)?;
-    println!("{}", serde_json::to_string(&checkpoint)?);
+    println!(
+        "{}",
+        serde_json::to_string(&CheckpointJson::from(&checkpoint))?
+    );
     Ok(())
 }
 

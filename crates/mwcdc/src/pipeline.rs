@@ -361,9 +361,10 @@ impl<S: Sink> Pipeline<S> {
         self.store
             .save(&checkpoint)
             .context("writing the checkpoint")?;
+        let gtid = checkpoint.position.to_string();
         self.metrics
-            .checkpoint_saved(&checkpoint.gtid, checkpoint.commit_ts, complete);
-        tracing::debug!(gtid = %checkpoint.gtid, "checkpoint written");
+            .checkpoint_saved(&gtid, checkpoint.commit_ts, complete);
+        tracing::debug!(%gtid, "checkpoint written");
         Ok(())
     }
 }
@@ -392,8 +393,7 @@ fn is_internal(e: &anyhow::Error) -> bool {
 pub fn checkpoint_at(name: &str, settings: &serde_json::Value, c: &Covered) -> Checkpoint {
     Checkpoint {
         name: name.to_string(),
-        flavor: c.position.flavor(),
-        gtid: c.position.to_string(),
+        position: c.position.clone(),
         file: c.file.clone(),
         pos: c.pos,
         commit_ts: c

@@ -172,7 +172,7 @@ fn checkpoint_gtid(state: &tempfile::TempDir) -> Option<String> {
         .expect("store")
         .load("test")
         .expect("load")
-        .map(|c| c.gtid)
+        .map(|c| c.position.to_string())
 }
 
 fn read_all(

@@ -104,10 +104,10 @@ async fn start_position(
     match store.load(&config.name)? {
         Some(cp) => {
             crate::settings::check(&cp, settings, config.sink.delivery)?;
-            let position = cp.position()?;
+            let position = cp.position.clone();
             if position.flavor() != replicator.flavor() {
                 return Err(SourceError::PositionRefused {
-                    position: cp.gtid.clone(),
+                    position: position.to_string(),
                     message: format!(
                         "the checkpoint of `{}` is a {} position but the server is {}; use `mwcdc checkpoint set` or `reset`",
                         config.name,
@@ -117,7 +117,7 @@ async fn start_position(
                 }
                 .into());
             }
-            info!(gtid = %cp.gtid, "resuming from the checkpoint");
+            info!(gtid = %position, "resuming from the checkpoint");
             Ok(position)
         }
         None => {

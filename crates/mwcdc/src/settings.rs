@@ -85,8 +85,7 @@ mod tests {
     fn checkpoint(settings: Option<Value>) -> Checkpoint {
         Checkpoint {
             name: "c".into(),
-            flavor: mwcdc_position::Flavor::MariaDb,
-            gtid: "0-1-1".into(),
+            position: mwcdc_position::Position::parse_any("0-1-1").unwrap(),
             file: String::new(),
             pos: 0,
             commit_ts: None,

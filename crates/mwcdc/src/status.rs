@@ -40,7 +40,7 @@ pub async fn stored_checkpoint(config: &Config) -> Result<StoredCheckpoint> {
             let checkpoint = store.load(&config.name)?;
             Ok(StoredCheckpoint {
                 running: false,
-                gtid: checkpoint.as_ref().map(|c| c.gtid.clone()),
+                gtid: checkpoint.as_ref().map(|c| c.position.to_string()),
                 commit_ts: checkpoint.and_then(|c| c.commit_ts),
             })
         }
