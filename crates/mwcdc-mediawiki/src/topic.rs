@@ -38,11 +38,23 @@ impl EntityTopicTemplate {
         Ok(Self(template.into()))
     }
 
+    /// The template as it was written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     /// The topic of `entity`.
     pub fn render(&self, prefix: &str, entity: Entity) -> String {
         self.0
             .replace("{prefix}", &sanitize_topic_part(prefix))
             .replace("{entity}", entity.name())
+    }
+}
+
+impl Default for EntityTopicTemplate {
+    /// [`EntityTopicTemplate::DEFAULT`].
+    fn default() -> Self {
+        Self(Self::DEFAULT.into())
     }
 }
 

@@ -29,6 +29,7 @@ enum Part {
 /// A parsed topic template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicTemplate {
+    text: String,
     parts: Vec<Part>,
 }
 
@@ -61,7 +62,15 @@ impl TopicTemplate {
         if !parts.contains(&Part::Table) {
             return Err(TopicTemplateError::NoTable(template.to_string()));
         }
-        Ok(Self { parts })
+        Ok(Self {
+            text: template.to_string(),
+            parts,
+        })
+    }
+
+    /// The template as it was written.
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 
     /// Whether the topic names the database; without it, keys carry `"__db"`.
@@ -85,6 +94,17 @@ impl TopicTemplate {
     }
 }
 
+impl Default for TopicTemplate {
+    /// [`TopicTemplate::DEFAULT`].
+    fn default() -> Self {
+        let dot = || Part::Literal(".".into());
+        Self {
+            text: Self::DEFAULT.into(),
+            parts: vec![Part::Prefix, dot(), Part::Db, dot(), Part::Table],
+        }
+    }
+}
+
 /// Replaces every character Kafka does not allow in topic names (anything but ASCII letters,
 /// digits, `.`, `_` and `-`) with `_`, as Debezium does.
 pub fn sanitize_topic_part(name: &str) -> String {
@@ -102,6 +122,14 @@ pub fn sanitize_topic_part(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_is_the_default_text_parsed() {
+        assert_eq!(
+            TopicTemplate::default(),
+            TopicTemplate::parse(TopicTemplate::DEFAULT).unwrap()
+        );
+    }
 
     #[test]
     fn renders_default_and_custom_templates() {

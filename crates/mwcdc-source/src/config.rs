@@ -23,6 +23,17 @@ pub enum StartPosition {
     At(Position),
 }
 
+/// As `source.start` is written: `earliest`, `latest` or the position.
+impl std::fmt::Display for StartPosition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartPosition::Earliest => f.write_str("earliest"),
+            StartPosition::Latest => f.write_str("latest"),
+            StartPosition::At(position) => position.fmt(f),
+        }
+    }
+}
+
 /// Settings of the source.
 #[derive(Debug, Clone)]
 pub struct SourceConfig {

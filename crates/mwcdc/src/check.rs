@@ -7,9 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use mwcdc_mediawiki::EntityTopicTemplate;
 use mwcdc_position::{Flavor, Position};
-use mwcdc_record::TopicTemplate;
 use mwcdc_sink::KafkaSink;
 use mwcdc_source::server::{self, Conn};
 use mwcdc_source::{SchemaMode, TableFilter};
@@ -286,7 +284,7 @@ async fn check_checkpoint(
         report.ok(
             what,
             &format!(
-                "none: the first run starts at source.start = {:?}",
+                "none: the first run starts at source.start = \"{}\"",
                 config.source.start
             ),
         );
@@ -373,23 +371,19 @@ fn expected_topics(
     let mut topics: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let prefix = &config.sink.topic_prefix;
     if config.output.rows {
-        if let Ok(template) = TopicTemplate::parse(&config.output.topic) {
-            for (db, table) in captured {
-                topics
-                    .entry(template.render(prefix, db, table))
-                    .or_default()
-                    .push(format!("{db}.{table}"));
-            }
+        for (db, table) in captured {
+            topics
+                .entry(config.output.topic.render(prefix, db, table))
+                .or_default()
+                .push(format!("{db}.{table}"));
         }
     }
     if config.output.entities {
-        if let Ok(template) = EntityTopicTemplate::parse(&config.output.entity_topic) {
-            for entity in mwcdc_mediawiki::Entity::ALL {
-                topics
-                    .entry(template.render(prefix, entity))
-                    .or_default()
-                    .push(format!("entity {}", entity.name()));
-            }
+        for entity in mwcdc_mediawiki::Entity::ALL {
+            topics
+                .entry(config.output.entity_topic.render(prefix, entity))
+                .or_default()
+                .push(format!("entity {}", entity.name()));
         }
     }
     topics
@@ -397,7 +391,7 @@ fn expected_topics(
 
 fn check_topic_names(config: &Config, captured: &[(String, String)], report: &mut Report) {
     let what = "topic names";
-    let has_db = TopicTemplate::parse(&config.output.topic).is_ok_and(|t| t.has_db());
+    let has_db = config.output.topic.has_db();
     let topics = expected_topics(config, captured);
     // Without {db} in the template, every wiki's table shares a topic on purpose.
     let collisions: Vec<String> = topics

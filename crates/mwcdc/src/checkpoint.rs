@@ -52,7 +52,7 @@ pub fn reset(path: &Path) -> Result<()> {
     let config = load(path)?;
     if open_store(&config)?.remove(&config.name)? {
         println!(
-            "checkpoint of `{}` removed; the next run starts at source.start = {:?}",
+            "checkpoint of `{}` removed; the next run starts at source.start = \"{}\"",
             config.name, config.source.start
         );
     } else {

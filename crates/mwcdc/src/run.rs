@@ -24,9 +24,8 @@ const SOURCE_CHANNEL: usize = 64;
 /// `mwcdc run`.
 pub fn run(path: &Path, stop_at: Option<String>) -> Result<()> {
     let (mut config, password) = setup::load_with_password(path)?;
-    if stop_at.is_some() {
-        config.source.stop = stop_at;
-        config.stop()?;
+    if let Some(stop_at) = stop_at {
+        config.set_stop(&stop_at)?;
     }
     setup::runtime()?.block_on(run_async(config, password))
 }
@@ -38,7 +37,7 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
         status.clone(),
         config.http.per_database_metrics,
     ));
-    if let Some(address) = config.http.address()? {
+    if let Some(address) = config.http.listen {
         crate::http::start(
             address,
             Endpoints {
@@ -51,12 +50,12 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
     let replicator = setup::source(&config, password, status).await?;
     let settings = crate::settings::of(&config);
     let start = start_position(&config, &store, &settings, &replicator).await?;
-    let records = setup::encoders(&config)?;
+    let records = setup::encoders(&config);
     let (ack_tx, acks) = mpsc::unbounded_channel();
     let sink = setup::sink(&config, ack_tx).await?;
     metrics.checkpoint_saved(&start.to_string(), None, true);
     let pipeline = Pipeline {
-        stop_at: config.stop()?,
+        stop_at: config.source.stop.clone(),
         start: start.clone(),
         metrics,
         name: config.name.clone(),
@@ -121,8 +120,8 @@ async fn start_position(
             Ok(position)
         }
         None => {
-            let start = config.start()?;
-            let position = replicator.resolve(&start).await?;
+            let start = &config.source.start;
+            let position = replicator.resolve(start).await?;
             info!(?start, %position, "no checkpoint: starting from source.start");
             store.save(&checkpoint_at(
                 &config.name,

@@ -20,8 +20,8 @@ pub fn of(config: &Config) -> Value {
         "output.rows": config.output.rows,
         "output.entities": config.output.entities,
         "output.tombstones": config.output.tombstones,
-        "output.topic": config.output.topic,
-        "output.entity_topic": config.output.entity_topic,
+        "output.topic": config.output.topic.as_str(),
+        "output.entity_topic": config.output.entity_topic.as_str(),
     })
 }
 

@@ -9,14 +9,14 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use mwcdc_backoff::{retry, Backoff};
 use mwcdc_checkpoint::CheckpointStore;
-use mwcdc_mediawiki::{EntityConfig, EntityEncoder, EntityTopicTemplate};
-use mwcdc_record::{EncoderConfig, RecordEncoder, TopicTemplate};
+use mwcdc_mediawiki::{EntityConfig, EntityEncoder};
+use mwcdc_record::{EncoderConfig, RecordEncoder};
 use mwcdc_sink::{AckSender, ConfiguredSink, KafkaSink, NullSink, StdoutSink};
 use mwcdc_source::{
     ConnectOptions, Replicator, SourceConfig, SourceError, SourceStatus, TableFilter,
 };
 
-use crate::config::{source_password, Config, ConfigError, SinkType};
+use crate::config::{source_password, Config, SinkType};
 use crate::records::Records;
 
 /// The first wait before connecting again to the source or the brokers.
@@ -120,46 +120,34 @@ fn start_backoff(config: &Config) -> Backoff {
 }
 
 /// The encoders of the record streams the configuration enables.
-pub fn encoders(config: &Config) -> Result<Records, ConfigError> {
-    let key = |key: &str, e: &dyn std::fmt::Display| ConfigError::Key {
-        key: key.into(),
-        message: e.to_string(),
-    };
+pub fn encoders(config: &Config) -> Records {
     let entities = config.output.entities.then(|| {
         let filter = TableFilter::new(config.source.include.clone(), config.source.exclude.clone());
         let prefixes = config.source.table_prefix.clone();
         let prefix_of = move |db: &str| Config::table_prefix_of(&prefixes, db);
         let table_prefix = Arc::new(prefix_of.clone());
-        EntityTopicTemplate::parse(&config.output.entity_topic)
-            .map(|topic| {
-                EntityEncoder::new(EntityConfig {
-                    topic_prefix: config.sink.topic_prefix.clone(),
-                    topic,
-                    binary: config.output.binary,
-                    captured: Arc::new(move |db: &str, table: &str| {
-                        filter.captures(db, &format!("{}{table}", prefix_of(db)))
-                    }),
-                    table_prefix,
-                })
-            })
-            .map_err(|e| key("output.entity_topic", &e))
+        EntityEncoder::new(EntityConfig {
+            topic_prefix: config.sink.topic_prefix.clone(),
+            topic: config.output.entity_topic.clone(),
+            binary: config.output.binary,
+            captured: Arc::new(move |db: &str, table: &str| {
+                filter.captures(db, &format!("{}{table}", prefix_of(db)))
+            }),
+            table_prefix,
+        })
     });
-    let entities = entities.transpose()?;
-    let rows = if config.output.rows {
+    let rows = config.output.rows.then(|| {
         let mut rows = RecordEncoder::new(EncoderConfig {
             connector_name: config.name.clone(),
             topic_prefix: config.sink.topic_prefix.clone(),
-            topic: TopicTemplate::parse(&config.output.topic)
-                .map_err(|e| key("output.topic", &e))?,
+            topic: config.output.topic.clone(),
             binary: config.output.binary,
             tombstones: config.output.tombstones,
         });
         if let Some(e) = &entities {
             rows.reserve_topics(e.topics().map(|(_, t)| t.to_string()));
         }
-        Some(rows)
-    } else {
-        None
-    };
-    Ok(Records { rows, entities })
+        rows
+    });
+    Records { rows, entities }
 }

@@ -65,7 +65,7 @@ pub async fn stored_checkpoint(config: &Config) -> Result<StoredCheckpoint> {
 async fn running_status(config: &Config) -> Result<RunningStatus> {
     let address = config
         .http
-        .address()?
+        .listen
         .ok_or_else(|| anyhow!("http.listen is empty"))?;
     let exchange = async {
         let mut stream = tokio::net::TcpStream::connect(address).await?;

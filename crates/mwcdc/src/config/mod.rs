@@ -1,521 +1,23 @@
 //! The TOML configuration, its defaults, and overrides from `MWCDC_*` environment variables.
 //!
 //! Every key can be overridden by an environment variable named from its path:
-//! `source.server_id` is `MWCDC_SOURCE_SERVER_ID`. [`KEYS`] lists them all; it is the list
-//! `docs/configuration.md` documents (a test keeps the two in step).
+//! `source.server_id` is `MWCDC_SOURCE_SERVER_ID`. [`KEYS`] lists them all, read from the
+//! section types; it is the list `docs/configuration.md` documents (a test keeps the two in
+//! step). Values are parsed once, here: the rest of mwcdc reads typed values.
+
+mod error;
+mod keys;
+mod sections;
+mod values;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
-use mwcdc_mediawiki::EntityTopicTemplate;
-use mwcdc_record::{BinaryMode, TopicTemplate};
-use mwcdc_source::SchemaMode;
-use serde::Deserialize;
-use thiserror::Error;
-
-/// A configuration that cannot be used; exit code 2.
-#[derive(Debug, Error)]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("cannot read the configuration file {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not valid TOML.
-    #[error("{path} is not valid TOML: {message}")]
-    Syntax {
-        /// The file.
-        path: PathBuf,
-        /// The parser's message.
-        message: String,
-    },
-    /// A key is unknown, has the wrong type or an impossible value.
-    #[error("configuration key `{key}`: {message}")]
-    Key {
-        /// The key's path, e.g. `source.server_id`.
-        key: String,
-        /// What is wrong and what is expected.
-        message: String,
-    },
-    /// Settings that decide the records and their indexes changed since the checkpoint was
-    /// written, in exactly-once mode.
-    #[error(
-        "{changed} changed since the checkpoint of `{name}` was written: in exactly-once mode \
-         the record indexes that tell what the partitions already hold would shift, and records \
-         could be skipped or written twice. Restore the settings, or start over: a new \
-         sink.topic_prefix (new topics), or `mwcdc checkpoint reset` (then source.start decides \
-         where the run begins)"
-    )]
-    SettingsChanged {
-        /// The connector.
-        name: String,
-        /// The keys that changed, comma-separated.
-        changed: String,
-    },
-}
-
-fn key_error(key: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Key {
-        key: key.to_string(),
-        message: message.into(),
-    }
-}
-
-/// The whole configuration.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    /// Connector name: the checkpoint key and `source.name` in records.
-    #[serde(default = "default_name")]
-    pub name: String,
-    /// The server to read from.
-    pub source: SourceSection,
-    /// Where records go.
-    #[serde(default)]
-    pub sink: SinkSection,
-    /// The checkpoint store.
-    #[serde(default)]
-    pub checkpoint: CheckpointSection,
-    /// Record format.
-    #[serde(default)]
-    pub output: OutputSection,
-    /// The metrics and health listener.
-    #[serde(default)]
-    pub http: HttpSection,
-}
-
-fn default_name() -> String {
-    "mwcdc".into()
-}
-
-/// `[source]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SourceSection {
-    /// `mysql://user@host:port`; the password comes from `MWCDC_SOURCE_PASSWORD` or
-    /// `password_file`.
-    pub url: String,
-    /// A file holding the password (trailing newline ignored).
-    pub password_file: Option<PathBuf>,
-    /// The replica server id mwcdc registers with; unique among the server's replicas.
-    #[serde(default = "default_server_id")]
-    pub server_id: u32,
-    /// `db.table` globs of captured tables.
-    #[serde(default = "default_include")]
-    pub include: Vec<String>,
-    /// `db.table` globs excluded from `include`.
-    #[serde(default)]
-    pub exclude: Vec<String>,
-    /// MediaWiki's `$wgDBprefix` per wiki: database glob -> table name prefix. Tables are
-    /// recognised by their name without it; the default `include` follows it.
-    #[serde(default)]
-    pub table_prefix: BTreeMap<String, String>,
-    /// Where to start without a checkpoint: `earliest`, `latest` or a GTID position.
-    #[serde(default = "default_start")]
-    pub start: String,
-    /// A GTID position to stop at: once every transaction up to it is delivered and
-    /// checkpointed, `run` exits 0.
-    pub stop: Option<String>,
-    /// Where column names come from: `binlog` or `information_schema`.
-    #[serde(default)]
-    pub schema: SchemaMode,
-    /// Heartbeat period the server is asked for.
-    #[serde(default = "default_heartbeat", with = "humantime_serde_compat")]
-    pub heartbeat: Duration,
-    /// Time without any event after which the connection is re-established.
-    #[serde(default = "default_read_timeout", with = "humantime_serde_compat")]
-    pub read_timeout: Duration,
-    /// Connection timeout.
-    #[serde(default = "default_connect_timeout", with = "humantime_serde_compat")]
-    pub connect_timeout: Duration,
-    /// Longest wait between reconnect attempts.
-    #[serde(default = "default_reconnect_max", with = "humantime_serde_compat")]
-    pub reconnect_max: Duration,
-    /// Memory a transaction's changes may take before they spill to disk, e.g. `"64MiB"`.
-    #[serde(default = "default_transaction_memory", with = "byte_size")]
-    pub transaction_memory: u64,
-    /// Directory of spill files; default `<checkpoint.dir>/spill`.
-    pub spill_dir: Option<PathBuf>,
-    /// TLS to the server.
-    #[serde(default)]
-    pub tls: TlsSection,
-}
-
-/// `[source.tls]`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsSection {
-    /// `disabled`, `required`, `verify-ca` or `verify-identity`.
-    #[serde(default)]
-    pub mode: mwcdc_source::TlsMode,
-    /// PEM file of the CA that signed the server's certificate.
-    pub ca: Option<PathBuf>,
-    /// PEM file of the client certificate chain.
-    pub cert: Option<PathBuf>,
-    /// PEM file of the client certificate's private key.
-    pub key: Option<PathBuf>,
-}
-
-impl TlsSection {
-    /// The source's TLS options.
-    pub fn options(&self) -> mwcdc_source::TlsOptions {
-        mwcdc_source::TlsOptions {
-            mode: self.mode,
-            ca: self.ca.clone(),
-            cert: self.cert.clone(),
-            key: self.key.clone(),
-        }
-    }
-}
-
-/// `[http]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HttpSection {
-    /// `ip:port` of the listener; empty disables it.
-    #[serde(default = "default_listen")]
-    pub listen: String,
-    /// Whether row change counters carry a `database` label.
-    #[serde(default)]
-    pub per_database_metrics: bool,
-    /// The source lag beyond which `/readyz` answers 503.
-    #[serde(default = "default_ready_max_lag", with = "humantime_serde_compat")]
-    pub ready_max_lag: Duration,
-}
-
-impl Default for HttpSection {
-    fn default() -> Self {
-        Self {
-            listen: default_listen(),
-            per_database_metrics: false,
-            ready_max_lag: default_ready_max_lag(),
-        }
-    }
-}
-
-impl HttpSection {
-    /// The address to listen on, `None` when disabled.
-    pub fn address(&self) -> Result<Option<std::net::SocketAddr>, ConfigError> {
-        if self.listen.is_empty() {
-            return Ok(None);
-        }
-        self.listen.parse().map(Some).map_err(|_| {
-            key_error(
-                "http.listen",
-                format!(
-                    "expected ip:port like \"127.0.0.1:9187\" (or \"\" to disable), not {:?}",
-                    self.listen
-                ),
-            )
-        })
-    }
-}
-
-fn default_listen() -> String {
-    "127.0.0.1:9187".into()
-}
-fn default_ready_max_lag() -> Duration {
-    Duration::from_secs(60)
-}
-
-fn default_server_id() -> u32 {
-    8001
-}
-fn default_include() -> Vec<String> {
-    mwcdc_source::TableFilter::DEFAULT_INCLUDE
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-}
-fn default_start() -> String {
-    "latest".into()
-}
-fn default_heartbeat() -> Duration {
-    Duration::from_secs(5)
-}
-fn default_read_timeout() -> Duration {
-    Duration::from_secs(30)
-}
-fn default_connect_timeout() -> Duration {
-    Duration::from_secs(10)
-}
-fn default_reconnect_max() -> Duration {
-    Duration::from_secs(30)
-}
-fn default_transaction_memory() -> u64 {
-    64 << 20
-}
-
-/// Sink type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum SinkType {
-    /// Kafka.
-    #[default]
-    Kafka,
-    /// One JSON line per record on stdout.
-    Stdout,
-    /// Records built as for Kafka, then dropped and counted.
-    Null,
-}
-
-/// `[sink]`.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SinkSection {
-    /// `kafka` or `stdout`.
-    #[serde(default, rename = "type")]
-    pub kind: SinkType,
-    /// Kafka bootstrap servers.
-    #[serde(default = "default_brokers")]
-    pub brokers: String,
-    /// `{prefix}` of topic names.
-    #[serde(default = "default_prefix")]
-    pub topic_prefix: String,
-    /// Records sent but not yet acknowledged before reading pauses.
-    #[serde(default = "default_max_in_flight")]
-    pub max_in_flight: usize,
-    /// `at-least-once` or `exactly-once`.
-    #[serde(default)]
-    pub delivery: mwcdc_sink::Delivery,
-    /// `fail` or `skip`: a record larger than `message.max.bytes`.
-    #[serde(default)]
-    pub oversize: mwcdc_sink::Oversize,
-    /// librdkafka properties, passed as they are.
-    #[serde(default)]
-    pub properties: BTreeMap<String, toml::Value>,
-}
-
-/// Property values may be secrets (`sasl.password`): only their names are shown.
-impl std::fmt::Debug for SinkSection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SinkSection")
-            .field("kind", &self.kind)
-            .field("brokers", &self.brokers)
-            .field("topic_prefix", &self.topic_prefix)
-            .field("max_in_flight", &self.max_in_flight)
-            .field("delivery", &self.delivery)
-            .field("oversize", &self.oversize)
-            .field("properties", &self.properties.keys().collect::<Vec<_>>())
-            .finish()
-    }
-}
-
-impl Default for SinkSection {
-    fn default() -> Self {
-        Self {
-            kind: SinkType::default(),
-            brokers: default_brokers(),
-            topic_prefix: default_prefix(),
-            max_in_flight: default_max_in_flight(),
-            delivery: mwcdc_sink::Delivery::default(),
-            oversize: mwcdc_sink::Oversize::default(),
-            properties: BTreeMap::new(),
-        }
-    }
-}
-
-fn default_brokers() -> String {
-    "127.0.0.1:9092".into()
-}
-fn default_prefix() -> String {
-    "mwcdc".into()
-}
-fn default_max_in_flight() -> usize {
-    5_000
-}
-
-/// `[checkpoint]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CheckpointSection {
-    /// The state directory.
-    #[serde(default = "default_dir")]
-    pub dir: PathBuf,
-    /// Longest time between checkpoint writes while changes are acknowledged.
-    #[serde(default = "default_interval", with = "humantime_serde_compat")]
-    pub interval: Duration,
-}
-
-impl Default for CheckpointSection {
-    fn default() -> Self {
-        Self {
-            dir: default_dir(),
-            interval: default_interval(),
-        }
-    }
-}
-
-fn default_dir() -> PathBuf {
-    "./mwcdc-state".into()
-}
-fn default_interval() -> Duration {
-    Duration::from_secs(1)
-}
-
-/// `[output]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutputSection {
-    /// Binary values: `utf8`, `base64` or `hex`.
-    #[serde(default)]
-    pub binary: BinaryMode,
-    /// Topic template with `{prefix}`, `{db}`, `{table}`.
-    #[serde(default = "default_topic")]
-    pub topic: String,
-    /// Whether a delete is followed by a tombstone.
-    #[serde(default = "default_true")]
-    pub tombstones: bool,
-    /// Whether row change records are produced.
-    #[serde(default = "default_true")]
-    pub rows: bool,
-    /// Whether MediaWiki entity change records are produced.
-    #[serde(default = "default_true")]
-    pub entities: bool,
-    /// Entity topic template with `{prefix}` and `{entity}`.
-    #[serde(default = "default_entity_topic")]
-    pub entity_topic: String,
-}
-
-impl Default for OutputSection {
-    fn default() -> Self {
-        Self {
-            binary: BinaryMode::default(),
-            topic: default_topic(),
-            tombstones: true,
-            rows: true,
-            entities: true,
-            entity_topic: default_entity_topic(),
-        }
-    }
-}
-
-fn default_topic() -> String {
-    TopicTemplate::DEFAULT.into()
-}
-fn default_entity_topic() -> String {
-    EntityTopicTemplate::DEFAULT.into()
-}
-fn default_true() -> bool {
-    true
-}
-
-/// Durations written like `1s`, `500ms`, `2m`.
-mod humantime_serde_compat {
-    use serde::{Deserialize, Deserializer};
-    use std::time::Duration;
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let s = String::deserialize(d)?;
-        humantime::parse_duration(&s).map_err(|e| {
-            serde::de::Error::custom(format!("expected a duration like \"1s\" or \"500ms\": {e}"))
-        })
-    }
-}
-
-/// Byte sizes written as an integer or like `"64MiB"`, `"512KiB"`, `"1GiB"`, `"100MB"`.
-mod byte_size {
-    use serde::{Deserialize, Deserializer};
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Number(u64),
-        Text(String),
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-        match Raw::deserialize(d)? {
-            Raw::Number(n) => Ok(n),
-            Raw::Text(s) => parse(&s).ok_or_else(|| {
-                serde::de::Error::custom(format!(
-                    "expected a size like \"64MiB\", \"512KiB\" or a number of bytes, not {s:?}"
-                ))
-            }),
-        }
-    }
-
-    /// Parses `<number><unit>`; units B, KB, MB, GB (powers of 1000), KiB, MiB, GiB.
-    pub fn parse(s: &str) -> Option<u64> {
-        let s = s.trim();
-        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (digits, unit) = s.split_at(split);
-        let n: u64 = digits.parse().ok()?;
-        let factor: u64 = match unit.trim() {
-            "" | "B" => 1,
-            "KB" => 1000,
-            "MB" => 1_000_000,
-            "GB" => 1_000_000_000,
-            "KiB" => 1 << 10,
-            "MiB" => 1 << 20,
-            "GiB" => 1 << 30,
-            _ => return None,
-        };
-        n.checked_mul(factor)
-    }
-}
-
-/// The type of a configuration key's value, for environment overrides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyKind {
-    /// A string.
-    Text,
-    /// An integer.
-    Integer,
-    /// `true` or `false`.
-    Boolean,
-    /// A list of strings; in the environment, comma-separated.
-    List,
-}
-
-/// Every configuration key that an environment variable can override.
-pub const KEYS: &[(&str, KeyKind)] = &[
-    ("name", KeyKind::Text),
-    ("source.url", KeyKind::Text),
-    ("source.password_file", KeyKind::Text),
-    ("source.server_id", KeyKind::Integer),
-    ("source.include", KeyKind::List),
-    ("source.exclude", KeyKind::List),
-    ("source.start", KeyKind::Text),
-    ("source.stop", KeyKind::Text),
-    ("source.schema", KeyKind::Text),
-    ("source.heartbeat", KeyKind::Text),
-    ("source.read_timeout", KeyKind::Text),
-    ("source.connect_timeout", KeyKind::Text),
-    ("source.reconnect_max", KeyKind::Text),
-    ("source.transaction_memory", KeyKind::Text),
-    ("source.spill_dir", KeyKind::Text),
-    ("source.tls.mode", KeyKind::Text),
-    ("source.tls.ca", KeyKind::Text),
-    ("source.tls.cert", KeyKind::Text),
-    ("source.tls.key", KeyKind::Text),
-    ("sink.type", KeyKind::Text),
-    ("sink.brokers", KeyKind::Text),
-    ("sink.topic_prefix", KeyKind::Text),
-    ("sink.max_in_flight", KeyKind::Integer),
-    ("sink.delivery", KeyKind::Text),
-    ("sink.oversize", KeyKind::Text),
-    ("checkpoint.dir", KeyKind::Text),
-    ("checkpoint.interval", KeyKind::Text),
-    ("output.binary", KeyKind::Text),
-    ("output.topic", KeyKind::Text),
-    ("output.tombstones", KeyKind::Boolean),
-    ("output.rows", KeyKind::Boolean),
-    ("output.entities", KeyKind::Boolean),
-    ("output.entity_topic", KeyKind::Text),
-    ("http.listen", KeyKind::Text),
-    ("http.per_database_metrics", KeyKind::Boolean),
-    ("http.ready_max_lag", KeyKind::Text),
-];
-
-/// The environment variable of a key path.
-pub fn env_name(path: &str) -> String {
-    format!("MWCDC_{}", path.replace('.', "_").to_ascii_uppercase())
-}
+use error::key_error;
+pub use error::ConfigError;
+use sections::default_include;
+pub use sections::*;
+use values::parsed;
 
 /// The environment variable holding the source password.
 pub const PASSWORD_ENV: &str = "MWCDC_SOURCE_PASSWORD";
@@ -538,6 +40,13 @@ impl Config {
         Self::parse(&text, path, env)
     }
 
+    /// Sets the stop position from `--stop-at`, given as text.
+    pub fn set_stop(&mut self, text: &str) -> Result<(), ConfigError> {
+        self.source.stop =
+            Some(parsed::stop_position(text).map_err(|e| key_error("source.stop", e))?);
+        Ok(())
+    }
+
     /// Parses TOML text with overrides from `env`, then checks the values.
     pub fn parse(
         text: &str,
@@ -550,16 +59,12 @@ impl Config {
                     path: path.to_path_buf(),
                     message: e.to_string(),
                 })?;
-        for (key, kind) in KEYS {
-            if let Some(raw) = env.get(&env_name(key)) {
-                set_path(&mut doc, key, env_value(key, *kind, raw)?);
-            }
-        }
+        keys::apply_environment(&mut doc, env)?;
         let config: Config =
             serde_path_to_error::deserialize(toml::Value::Table(doc)).map_err(|e| {
                 // The path ends with the offending key, unknown ones included.
                 let key = e.path().to_string();
-                let message = e.inner().to_string();
+                let message = e.inner().message().to_string();
                 key_error(&key, message)
             })?;
         let mut config = config;
@@ -690,12 +195,6 @@ impl Config {
                 return Err(key_error(key, format!("pattern `{bad}` must have the form db.table (globs allowed, e.g. *.revision)")));
             }
         }
-        self.start()?;
-        self.stop()?;
-        TopicTemplate::parse(&self.output.topic)
-            .map_err(|e| key_error("output.topic", e.to_string()))?;
-        EntityTopicTemplate::parse(&self.output.entity_topic)
-            .map_err(|e| key_error("output.entity_topic", e.to_string()))?;
         if !self.output.rows && !self.output.entities {
             return Err(key_error(
                 "output.entities",
@@ -705,7 +204,6 @@ impl Config {
         if self.sink.topic_prefix.is_empty() {
             return Err(key_error("sink.topic_prefix", "must not be empty"));
         }
-        self.http.address()?;
         if self.source.tls.mode == mwcdc_source::TlsMode::VerifyCa && self.source.tls.ca.is_none() {
             return Err(key_error(
                 "source.tls.ca",
@@ -780,34 +278,6 @@ impl Config {
         )
     }
 
-    /// The start setting as the source understands it.
-    pub fn start(&self) -> Result<mwcdc_source::StartPosition, ConfigError> {
-        Ok(match self.source.start.as_str() {
-            "earliest" => mwcdc_source::StartPosition::Earliest,
-            "latest" => mwcdc_source::StartPosition::Latest,
-            other => mwcdc_source::StartPosition::At(
-                mwcdc_position::Position::parse_any(other).map_err(|e| {
-                    key_error(
-                        "source.start",
-                        format!("expected \"earliest\", \"latest\" or a GTID position: {e}"),
-                    )
-                })?,
-            ),
-        })
-    }
-
-    /// The position `run` stops at, if any.
-    pub fn stop(&self) -> Result<Option<mwcdc_position::Position>, ConfigError> {
-        self.source
-            .stop
-            .as_deref()
-            .map(|text| {
-                mwcdc_position::Position::parse_any(text)
-                    .map_err(|e| key_error("source.stop", format!("expected a GTID position: {e}")))
-            })
-            .transpose()
-    }
-
     /// The Kafka sink's settings.
     pub fn kafka_sink(&self) -> mwcdc_sink::KafkaSinkConfig {
         mwcdc_sink::KafkaSinkConfig {
@@ -834,54 +304,6 @@ impl Config {
     }
 }
 
-fn env_value(key: &str, kind: KeyKind, raw: &str) -> Result<toml::Value, ConfigError> {
-    let var = env_name(key);
-    Ok(match kind {
-        KeyKind::Text => toml::Value::String(raw.to_string()),
-        KeyKind::Integer => toml::Value::Integer(
-            raw.trim()
-                .parse()
-                .map_err(|_| key_error(key, format!("{var}={raw:?} is not an integer")))?,
-        ),
-        KeyKind::Boolean => toml::Value::Boolean(match raw.trim() {
-            "true" | "1" => true,
-            "false" | "0" => false,
-            _ => {
-                return Err(key_error(
-                    key,
-                    format!("{var}={raw:?} is not true or false"),
-                ))
-            }
-        }),
-        KeyKind::List => toml::Value::Array(
-            raw.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| toml::Value::String(s.to_string()))
-                .collect(),
-        ),
-    })
-}
-
-fn set_path(doc: &mut toml::Table, path: &str, value: toml::Value) {
-    let mut parts: Vec<&str> = path.split('.').collect();
-    let last = parts.pop().unwrap_or(path);
-    let mut table = doc;
-    for part in parts {
-        let entry = table
-            .entry(part.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        if !entry.is_table() {
-            *entry = toml::Value::Table(toml::Table::new());
-        }
-        table = match entry {
-            toml::Value::Table(t) => t,
-            _ => unreachable!("replaced by a table above"),
-        };
-    }
-    table.insert(last.to_string(), value);
-}
-
 /// Reads the source password: `MWCDC_SOURCE_PASSWORD`, else `source.password_file`.
 pub fn source_password(
     config: &Config,
@@ -905,7 +327,40 @@ pub fn source_password(
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use mwcdc_record::BinaryMode;
+    use mwcdc_source::StartPosition;
+
+    use super::keys::{env_name, KeyKind, KEYS};
+    use super::values::byte_size;
     use super::*;
+
+    #[test]
+    fn the_keys_are_read_from_the_section_types() {
+        let kind_of = |key: &str| KEYS.iter().find(|(k, _)| k == key).map(|(_, kind)| *kind);
+        assert_eq!(kind_of("name"), Some(KeyKind::Text));
+        assert_eq!(kind_of("source.server_id"), Some(KeyKind::Integer));
+        assert_eq!(kind_of("source.include"), Some(KeyKind::List));
+        assert_eq!(kind_of("source.stop"), Some(KeyKind::Text));
+        assert_eq!(kind_of("source.tls.mode"), Some(KeyKind::Text));
+        assert_eq!(kind_of("source.transaction_memory"), Some(KeyKind::Text));
+        assert_eq!(kind_of("sink.type"), Some(KeyKind::Text));
+        assert_eq!(kind_of("sink.max_in_flight"), Some(KeyKind::Integer));
+        assert_eq!(kind_of("output.tombstones"), Some(KeyKind::Boolean));
+        assert_eq!(kind_of("http.listen"), Some(KeyKind::Text));
+        // Tables of free keys are set in the file only; sections are no keys.
+        for absent in [
+            "source.table_prefix",
+            "sink.properties",
+            "source",
+            "source.tls",
+        ] {
+            assert_eq!(kind_of(absent), None, "{absent}");
+        }
+        assert_eq!(KEYS.len(), 36, "{:?}", *KEYS);
+    }
 
     const MINIMAL: &str = "[source]\nurl = \"mysql://cdc@127.0.0.1:3306\"\n";
 
@@ -926,7 +381,7 @@ mod tests {
             c.source.include,
             vec!["*.revision", "*.archive", "*.logging"]
         );
-        assert_eq!(c.source.start, "latest");
+        assert_eq!(c.source.start, StartPosition::Latest);
         assert_eq!(c.sink.kind, SinkType::Kafka);
         assert_eq!(c.sink.topic_prefix, "mwcdc");
         assert_eq!(c.checkpoint.interval, Duration::from_secs(1));
@@ -1072,7 +527,8 @@ mod tests {
             "/../../docs/configuration.md"
         ))
         .expect("docs/configuration.md exists");
-        for (key, kind) in KEYS {
+        for (key, kind) in KEYS.iter() {
+            let key = &key.as_str();
             assert!(
                 doc.contains(&format!("`{key}`")),
                 "docs/configuration.md lacks `{key}`"
@@ -1166,13 +622,10 @@ mod tests {
     fn tls_and_http_settings_are_checked() {
         let c = parse(MINIMAL, &[]).unwrap();
         assert_eq!(c.source.tls.mode, mwcdc_source::TlsMode::Disabled);
-        assert_eq!(
-            c.http.address().unwrap(),
-            Some("127.0.0.1:9187".parse().unwrap())
-        );
+        assert_eq!(c.http.listen, Some("127.0.0.1:9187".parse().unwrap()));
         assert_eq!(c.http.ready_max_lag, Duration::from_secs(60));
         let c = parse(MINIMAL, &[("MWCDC_HTTP_LISTEN", "")]).unwrap();
-        assert_eq!(c.http.address().unwrap(), None);
+        assert_eq!(c.http.listen, None);
         let err = parse(MINIMAL, &[("MWCDC_HTTP_LISTEN", "localhost")]).unwrap_err();
         assert!(err.to_string().contains("http.listen"), "{err}");
         let err = parse(
@@ -1228,7 +681,8 @@ mod tests {
                 "{file}: the state volume"
             );
             assert_eq!(
-                config.http.listen, "0.0.0.0:9187",
+                config.http.listen,
+                Some("0.0.0.0:9187".parse().unwrap()),
                 "{file}: reachable by probes and scrapers"
             );
         }
