@@ -39,6 +39,9 @@ pub enum SinkError {
     /// Writing to stdout failed.
     #[error("writing to stdout failed: {0}")]
     Io(#[from] std::io::Error),
+    /// A task of mwcdc's own failed (panicked or was cancelled): a bug, not a broker problem.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// Records were still undelivered when the flush timed out.
     #[error("{0} records were not acknowledged within the flush timeout")]
     FlushTimeout(usize),

@@ -380,10 +380,7 @@ impl Sink for KafkaSink {
         let producer = self.producer.clone();
         tokio::task::spawn_blocking(move || producer.flush(timeout))
             .await
-            .map_err(|e| SinkError::Setup {
-                sink: "kafka",
-                message: e.to_string(),
-            })?
+            .map_err(|e| SinkError::Internal(format!("the Kafka flush task failed: {e}")))?
             .map_err(|_| SinkError::FlushTimeout(self.producer.in_flight_count().max(0) as usize))
     }
 }

@@ -1,10 +1,25 @@
-//! Source errors, sorted by who can fix them.
+//! Source errors, sorted by class as types: transient (reconnect), unusable (an operator
+//! must change the server or the position), definite (the connector stops).
 
 use thiserror::Error;
 
-/// An error of the replication source.
+/// An error of the replication source, by class: whether retrying helps, and who must act.
 #[derive(Debug, Error)]
 pub enum SourceError {
+    /// Reconnecting may cure it.
+    #[error(transparent)]
+    Transient(#[from] TransientError),
+    /// The server cannot be used as configured.
+    #[error(transparent)]
+    Unusable(#[from] UnusableError),
+    /// Retrying cannot cure it.
+    #[error(transparent)]
+    Definite(#[from] DefiniteError),
+}
+
+/// An error that reconnecting may cure: the connection failed or broke.
+#[derive(Debug, Error)]
+pub enum TransientError {
     /// The connection failed or broke: reconnect and resume.
     #[error("connection to {host} failed: {message}")]
     Connection {
@@ -13,6 +28,13 @@ pub enum SourceError {
         /// What the driver said.
         message: String,
     },
+}
+
+/// The server cannot be used as configured (a setting, a grant, TLS, a purged or refused
+/// position, sessions writing captured tables without full row images, an XA group that cannot
+/// be read): an operator must act; the binary exits with code 3.
+#[derive(Debug, Error)]
+pub enum UnusableError {
     /// The TLS handshake failed: a certificate that does not verify, a server without TLS.
     #[error(
         "TLS to {host} failed (source.tls.mode = \"{mode}\"): {message}. Fix: check that \
@@ -77,6 +99,43 @@ pub enum SourceError {
         /// The server's message.
         message: String,
     },
+    /// A captured table's change is not in the binlog as full row images.
+    #[error(
+        "transaction {gtid} changes captured table {table} {what}; mwcdc needs {setting} so that \
+         every change is in the binlog as a full row image. Fix: set {setting} for every \
+         session that writes (globally in the server configuration), then restart mwcdc from a \
+         position after this transaction with `mwcdc checkpoint set` once the gap is handled"
+    )]
+    Incomplete {
+        /// The transaction's GTID.
+        gtid: String,
+        /// `db.table`.
+        table: String,
+        /// What the binlog holds instead.
+        what: String,
+        /// The setting that must change, with its value.
+        setting: String,
+    },
+    /// An XA COMMIT whose PREPARE (which holds the rows) was before the start position, and
+    /// that group could not be read again.
+    #[error(
+        "the XA COMMIT at {gtid} commits {xid}, which was prepared before the position this run \
+         started from: its rows are in the XA PREPARE's group, which this stream did not read; \
+         {why}"
+    )]
+    XaPrepareMissing {
+        /// The XA transaction's xid as the binlog writes it.
+        xid: String,
+        /// The GTID of the XA COMMIT.
+        gtid: String,
+        /// Why it was not read again, and what to do.
+        why: String,
+    },
+}
+
+/// Any other error that retrying cannot cure: the connector stops here.
+#[derive(Debug, Error)]
+pub enum DefiniteError {
     /// An event could not be decoded or failed its checksum: the connector stops here.
     #[error("cannot decode the binlog event at {file}:{pos}: {source}")]
     Decode {
@@ -105,23 +164,6 @@ pub enum SourceError {
         /// How many times it was tried.
         attempts: u32,
     },
-    /// A captured table's change is not in the binlog as full row images.
-    #[error(
-        "transaction {gtid} changes captured table {table} {what}; mwcdc needs {setting} so that \
-         every change is in the binlog as a full row image. Fix: set {setting} for every \
-         session that writes (globally in the server configuration), then restart mwcdc from a \
-         position after this transaction with `mwcdc checkpoint set` once the gap is handled"
-    )]
-    Incomplete {
-        /// The transaction's GTID.
-        gtid: String,
-        /// `db.table`.
-        table: String,
-        /// What the binlog holds instead.
-        what: String,
-        /// The setting that must change, with its value.
-        setting: String,
-    },
     /// The binlog stream broke its own rules (an event outside a transaction, an incident).
     #[error("unexpected binlog content at {file}:{pos}: {message}")]
     Protocol {
@@ -148,21 +190,6 @@ pub enum SourceError {
         /// The difference.
         detail: String,
     },
-    /// An XA COMMIT whose PREPARE (which holds the rows) was before the start position, and
-    /// that group could not be read again.
-    #[error(
-        "the XA COMMIT at {gtid} commits {xid}, which was prepared before the position this run \
-         started from: its rows are in the XA PREPARE's group, which this stream did not read; \
-         {why}"
-    )]
-    XaPrepareMissing {
-        /// The XA transaction's xid as the binlog writes it.
-        xid: String,
-        /// The GTID of the XA COMMIT.
-        gtid: String,
-        /// Why it was not read again, and what to do.
-        why: String,
-    },
     /// A query mwcdc needs failed.
     #[error("query failed ({what}): {message}")]
     Query {
@@ -179,26 +206,14 @@ pub enum SourceError {
     Position(#[from] mwcdc_position::PositionError),
 }
 
-impl SourceError {
-    /// Whether reconnecting may help (the connection broke), as opposed to an error a
-    /// person must act on.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Connection { .. })
+impl From<mwcdc_change::SpillError> for SourceError {
+    fn from(e: mwcdc_change::SpillError) -> Self {
+        DefiniteError::Spill(e).into()
     }
+}
 
-    /// Whether the server cannot be used as configured (a setting, a grant, a purged or
-    /// refused position, sessions writing captured tables without full row images): the
-    /// binary exits with code 3 for these.
-    pub fn is_server_unusable(&self) -> bool {
-        matches!(
-            self,
-            Self::ServerSetting { .. }
-                | Self::Access { .. }
-                | Self::Tls { .. }
-                | Self::Purged { .. }
-                | Self::PositionRefused { .. }
-                | Self::Incomplete { .. }
-                | Self::XaPrepareMissing { .. }
-        )
+impl From<mwcdc_position::PositionError> for SourceError {
+    fn from(e: mwcdc_position::PositionError) -> Self {
+        DefiniteError::Position(e).into()
     }
 }

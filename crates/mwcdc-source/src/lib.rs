@@ -26,7 +26,7 @@ mod tls;
 pub mod xa;
 
 pub use config::{SourceConfig, StartPosition};
-pub use error::SourceError;
+pub use error::{DefiniteError, SourceError, TransientError, UnusableError};
 pub use filter::TableFilter;
 pub use grants::Grants;
 pub use replicator::{Received, Replicator};

@@ -23,7 +23,7 @@ use crate::assembler::Assembler;
 use crate::config::{SourceConfig, StartPosition};
 use crate::server::{self, ServerLookup};
 use crate::stream;
-use crate::SourceError;
+use crate::{DefiniteError, SourceError, TransientError, UnusableError};
 
 /// MySQL/MariaDB error code for binlog dump failures (`ER_MASTER_FATAL_ERROR_READING_BINLOG`).
 const ER_MASTER_FATAL_ERROR_READING_BINLOG: u16 = 1236;
@@ -73,14 +73,14 @@ impl Replicator {
             StartPosition::Earliest => server::earliest_position(&mut conn, self.flavor).await?,
             StartPosition::At(p) => {
                 if p.flavor() != self.flavor {
-                    return Err(SourceError::PositionRefused {
+                    return Err(SourceError::Unusable(UnusableError::PositionRefused {
                         position: p.to_string(),
                         message: format!(
                             "a {} position, but the server is {}",
                             p.flavor(),
                             self.flavor
                         ),
-                    });
+                    }));
                 }
                 p.clone()
             }
@@ -110,15 +110,15 @@ impl Replicator {
                 // a packet: read it again over a new connection, a few times, before
                 // concluding that the event itself is bad.
                 Err(e)
-                    if e.is_transient()
-                        || (matches!(e, SourceError::Unparsed { .. })
+                    if matches!(e, SourceError::Transient(_))
+                        || (matches!(e, SourceError::Definite(DefiniteError::Unparsed { .. }))
                             && unparsed_attempts + 1 < UNPARSED_ATTEMPTS) =>
                 {
                     if *assembler.position() != before {
                         backoff.reset();
                         unparsed_attempts = 0;
                     }
-                    if matches!(e, SourceError::Unparsed { .. }) {
+                    if matches!(e, SourceError::Definite(DefiniteError::Unparsed { .. })) {
                         unparsed_attempts += 1;
                     }
                     warn!(error = %e, retry_in = ?backoff.delay(), position = %assembler.position(), "binlog stream interrupted; reconnecting");
@@ -128,7 +128,9 @@ impl Replicator {
                         return Ok(());
                     }
                 }
-                Err(SourceError::XaPrepareMissing { xid, gtid, .. }) => {
+                Err(SourceError::Unusable(UnusableError::XaPrepareMissing {
+                    xid, gtid, ..
+                })) => {
                     assembler.reconnect();
                     match self.reread_prepare(&xid, &gtid, &assembler).await {
                         Ok(rows) => {
@@ -136,7 +138,7 @@ impl Replicator {
                             assembler.hold_prepared(xid, rows);
                         }
                         // The commit is read again after the wait, and the prepare with it.
-                        Err(e) if e.is_transient() => {
+                        Err(e) if matches!(e, SourceError::Transient(_)) => {
                             warn!(error = %e, retry_in = ?backoff.delay(), "reading the XA PREPARE group again was interrupted; retrying");
                             if !back_off(&mut backoff, &mut shutdown).await {
                                 return Ok(());
@@ -172,10 +174,12 @@ impl Replicator {
         commit: &str,
         assembler: &Assembler<ServerLookup>,
     ) -> Result<ChangeBuffer, SourceError> {
-        let missing = |why: String| SourceError::XaPrepareMissing {
-            xid: xid.to_string(),
-            gtid: commit.to_string(),
-            why,
+        let missing = |why: String| {
+            SourceError::Unusable(UnusableError::XaPrepareMissing {
+                xid: xid.to_string(),
+                gtid: commit.to_string(),
+                why,
+            })
         };
         if self.flavor != Flavor::MariaDb {
             return Err(missing(format!(
@@ -251,19 +255,19 @@ impl Replicator {
             };
             let event = match next {
                 Err(_) => {
-                    return Err(SourceError::Connection {
+                    return Err(SourceError::Transient(TransientError::Connection {
                         host: self.config.connect.host(),
                         message: format!(
                             "no event or heartbeat for {:?}",
                             self.config.read_timeout
                         ),
-                    })
+                    }))
                 }
                 Ok(None) => {
-                    return Err(SourceError::Connection {
+                    return Err(SourceError::Transient(TransientError::Connection {
                         host: self.config.connect.host(),
                         message: "the server closed the binlog stream".into(),
-                    })
+                    }))
                 }
                 Ok(Some(Err(e))) => return Err(self.stream_error(e, assembler).await),
                 Ok(Some(Ok(event))) => event,
@@ -306,21 +310,21 @@ impl Replicator {
                             Ok(p) => p.to_string(),
                             Err(e) => format!("unknown ({e})"),
                         };
-                        SourceError::Purged {
+                        SourceError::Unusable(UnusableError::Purged {
                             position,
                             oldest,
                             server_message: s.message,
-                        }
+                        })
                     }
                     // A replica that has not caught up with the position yet: wait for it.
-                    DumpRefusal::NotReached => SourceError::Connection {
+                    DumpRefusal::NotReached => SourceError::Transient(TransientError::Connection {
                         host: self.config.connect.host(),
                         message: format!(
                             "the server has not reached position {position} yet (a lagging replica?): {}",
                             s.message
                         ),
-                    },
-                    DumpRefusal::Truncated => SourceError::PositionRefused {
+                    }),
+                    DumpRefusal::Truncated => SourceError::Unusable(UnusableError::PositionRefused {
                         position,
                         message: format!(
                             "{}: the server's binlog ends before transactions mwcdc has already \
@@ -332,11 +336,11 @@ impl Replicator {
                              transactions this server does not have",
                             s.message
                         ),
-                    },
-                    DumpRefusal::Other => SourceError::PositionRefused {
+                    }),
+                    DumpRefusal::Other => SourceError::Unusable(UnusableError::PositionRefused {
                         position,
                         message: s.message,
-                    },
+                    }),
                 }
             }
             mysql_async::Error::Io(mysql_async::IoError::Io(io))
@@ -347,10 +351,10 @@ impl Replicator {
             {
                 unparsed(assembler, &io.to_string())
             }
-            other => SourceError::Connection {
+            other => SourceError::Transient(TransientError::Connection {
                 host: self.config.connect.host(),
                 message: other.to_string(),
-            },
+            }),
         }
     }
 }
@@ -360,13 +364,13 @@ const UNPARSED_ATTEMPTS: u32 = 3;
 
 /// The driver could not parse the event after the last one the assembler took.
 fn unparsed(assembler: &Assembler<ServerLookup>, message: &str) -> SourceError {
-    SourceError::Unparsed {
+    SourceError::Definite(DefiniteError::Unparsed {
         file: assembler.file().to_string(),
         pos: assembler.next_event_pos(),
         position: assembler.position().to_string(),
         message: message.to_string(),
         attempts: UNPARSED_ATTEMPTS,
-    }
+    })
 }
 
 /// Why the server refused a binlog dump with error 1236.

@@ -9,7 +9,7 @@ use mysql_async::{Opts, OptsBuilder};
 use crate::grants::Grants;
 use crate::schema::{ColumnInfo, SchemaLookup, SchemaMode};
 use crate::tls::TlsOptions;
-use crate::SourceError;
+use crate::{DefiniteError, SourceError, TransientError, UnusableError};
 
 /// How to reach the server.
 #[derive(Clone)]
@@ -43,9 +43,11 @@ impl ConnectOptions {
     }
 
     fn opts(&self) -> Result<Opts, SourceError> {
-        let base = Opts::from_url(&self.url).map_err(|e| SourceError::Connection {
-            host: "<invalid url>".into(),
-            message: e.to_string(),
+        let base = Opts::from_url(&self.url).map_err(|e| {
+            SourceError::Transient(TransientError::Connection {
+                host: "<invalid url>".into(),
+                message: e.to_string(),
+            })
         })?;
         // The driver would move a connection to 127.0.0.1 onto the server's unix socket once
         // logged in: mwcdc talks to the address it was given (a proxy, a virtual IP after a
@@ -66,16 +68,18 @@ impl ConnectOptions {
         let opts = self.opts()?;
         match tokio::time::timeout(self.connect_timeout, Conn::new(opts)).await {
             Ok(Ok(conn)) => Ok(conn),
-            Ok(Err(e)) if self.tls.enabled() && is_tls_failure(&e) => Err(SourceError::Tls {
-                host: self.host(),
-                mode: self.tls.mode.to_string(),
-                message: e.to_string(),
-            }),
+            Ok(Err(e)) if self.tls.enabled() && is_tls_failure(&e) => {
+                Err(SourceError::Unusable(UnusableError::Tls {
+                    host: self.host(),
+                    mode: self.tls.mode.to_string(),
+                    message: e.to_string(),
+                }))
+            }
             Ok(Err(e)) => Err(driver_error("the login", &self.host(), e)),
-            Err(_) => Err(SourceError::Connection {
+            Err(_) => Err(SourceError::Transient(TransientError::Connection {
                 host: self.host(),
                 message: format!("no answer within {:?}", self.connect_timeout),
-            }),
+            })),
         }
     }
 }
@@ -102,18 +106,20 @@ const ACCESS_DENIED: [u16; 4] = [1044, 1045, 1142, 1227];
 /// trouble with the connection itself (transient: reconnect).
 pub(crate) fn driver_error(what: &str, host: &str, e: mysql_async::Error) -> SourceError {
     match e {
-        mysql_async::Error::Server(s) if ACCESS_DENIED.contains(&s.code) => SourceError::Access {
+        mysql_async::Error::Server(s) if ACCESS_DENIED.contains(&s.code) => {
+            SourceError::Unusable(UnusableError::Access {
+                what: what.to_string(),
+                message: format!("{} ({})", s.message, s.code),
+            })
+        }
+        mysql_async::Error::Server(s) => SourceError::Definite(DefiniteError::Query {
             what: what.to_string(),
             message: format!("{} ({})", s.message, s.code),
-        },
-        mysql_async::Error::Server(s) => SourceError::Query {
-            what: what.to_string(),
-            message: format!("{} ({})", s.message, s.code),
-        },
-        other => SourceError::Connection {
+        }),
+        other => SourceError::Transient(TransientError::Connection {
             host: host.to_string(),
             message: format!("{what}: {other}"),
-        },
+        }),
     }
 }
 
@@ -166,12 +172,12 @@ impl Setting {
 
     /// The error that stops the connector when the value is wrong.
     pub fn error(&self) -> SourceError {
-        SourceError::ServerSetting {
+        SourceError::Unusable(UnusableError::ServerSetting {
             setting: self.name.into(),
             actual: self.actual.clone(),
             expected: self.expected.into(),
             fix: self.fix.into(),
-        }
+        })
     }
 }
 
@@ -236,11 +242,11 @@ pub async fn check_settings(
     schema: SchemaMode,
 ) -> Result<(), SourceError> {
     if visible_databases(conn).await? == 0 {
-        return Err(SourceError::Access {
+        return Err(SourceError::Unusable(UnusableError::Access {
             what: "reading table definitions".into(),
             message: "the user can see no database in information_schema (no SELECT privilege)"
                 .into(),
-        });
+        }));
     }
     match settings(conn, flavor, schema)
         .await?
@@ -353,20 +359,22 @@ pub async fn earliest_position(conn: &mut Conn, flavor: Flavor) -> Result<Positi
     Ok(match flavor {
         Flavor::MariaDb => {
             let Some(file) = oldest_binlog(conn).await? else {
-                return Err(SourceError::ServerSetting {
+                return Err(SourceError::Unusable(UnusableError::ServerSetting {
                     setting: "log_bin".into(),
                     actual: "no binary logs".into(),
                     expected: "ON".into(),
                     fix: "enable the binary log".into(),
-                });
+                }));
             };
             let pos: Option<Option<String>> = conn
                 .exec_first("SELECT BINLOG_GTID_POS(?, 4)", (file.clone(),))
                 .await
                 .map_err(query_error("BINLOG_GTID_POS"))?;
-            let pos = pos.flatten().ok_or_else(|| SourceError::Query {
-                what: format!("BINLOG_GTID_POS('{file}', 4)"),
-                message: "no position for the oldest binlog".into(),
+            let pos = pos.flatten().ok_or_else(|| {
+                SourceError::Definite(DefiniteError::Query {
+                    what: format!("BINLOG_GTID_POS('{file}', 4)"),
+                    message: "no position for the oldest binlog".into(),
+                })
             })?;
             Position::MariaDb(pos.parse::<MariaPosition>()?)
         }
@@ -424,13 +432,13 @@ impl ServerLookup {
             }
             Err(_) => {
                 self.conn = None;
-                Err(SourceError::Connection {
+                Err(SourceError::Transient(TransientError::Connection {
                     host: self.options.host(),
                     message: format!(
                         "{what}: no answer within {:?}",
                         self.options.connect_timeout * 3
                     ),
-                })
+                }))
             }
         }
     }

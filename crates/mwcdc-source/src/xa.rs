@@ -17,7 +17,7 @@ use tracing::info;
 use crate::assembler::Assembler;
 use crate::config::SourceConfig;
 use crate::server::ServerLookup;
-use crate::{stream, SourceError};
+use crate::{stream, DefiniteError, SourceError, TransientError};
 
 /// Events asked for per `SHOW BINLOG EVENTS` page while searching.
 const PAGE: u64 = 10_000;
@@ -55,9 +55,11 @@ pub async fn find_prepare(
     before_pos: u64,
 ) -> Result<Option<PrepareGroup>, SourceError> {
     let query = |what: &'static str| {
-        move |e| SourceError::Query {
-            what: what.into(),
-            message: format!("{e}"),
+        move |e| {
+            SourceError::Definite(DefiniteError::Query {
+                what: what.into(),
+                message: format!("{e}"),
+            })
         }
     };
     let logs: Vec<mysql_async::Row> = conn
@@ -86,10 +88,10 @@ pub async fn find_prepare(
                     row.get_opt::<Vec<u8>, _>(2),
                     row.get_opt::<Vec<u8>, _>(5),
                 ) else {
-                    return Err(SourceError::Query {
+                    return Err(SourceError::Definite(DefiniteError::Query {
                         what: format!("SHOW BINLOG EVENTS IN '{name}'"),
                         message: "a row without Pos, Event_type and Info".into(),
-                    });
+                    }));
                 };
                 let (event_type, info) = (
                     String::from_utf8_lossy(&event_type),
@@ -136,9 +138,11 @@ pub async fn read_prepared_rows(
     let mut events = stream::open(conn, &group.before, config.server_id, config.heartbeat).await?;
     info!(%xid, gtid = %group.gtid, from = %group.before, "reading the XA PREPARE group again");
     let (mut buf, mut done) = (Vec::new(), Vec::new());
-    let lost = |message: String| SourceError::Connection {
-        host: config.connect.host(),
-        message,
+    let lost = |message: String| {
+        SourceError::Transient(TransientError::Connection {
+            host: config.connect.host(),
+            message,
+        })
     };
     loop {
         let event = match tokio::time::timeout(config.read_timeout, events.next()).await {
@@ -159,20 +163,20 @@ pub async fn read_prepared_rows(
             if *txn.gtid == group.gtid {
                 return match txn.xa {
                     Some(XaStep::Prepare(x)) if x == xid => {
-                        assembler.take_prepared(xid).ok_or_else(|| SourceError::Protocol {
+                        assembler.take_prepared(xid).ok_or_else(|| SourceError::Definite(DefiniteError::Protocol {
                             file: group.file.clone(),
                             pos: group.pos,
                             message: format!("the XA PREPARE group of {xid} held no rows"),
-                        })
+                        }))
                     }
-                    _ => Err(SourceError::Protocol {
+                    _ => Err(SourceError::Definite(DefiniteError::Protocol {
                         file: group.file.clone(),
                         pos: group.pos,
                         message: format!(
                             "the group {} is not the XA PREPARE of {xid} that SHOW BINLOG EVENTS named",
                             group.gtid
                         ),
-                    }),
+                    })),
                 };
             }
         }

@@ -126,7 +126,7 @@ fn exit_code(error: &anyhow::Error) -> u8 {
             return 2;
         }
         if let Some(e) = cause.downcast_ref::<mwcdc_source::SourceError>() {
-            if e.is_server_unusable() {
+            if matches!(e, mwcdc_source::SourceError::Unusable(_)) {
                 return 3;
             }
         }

@@ -51,7 +51,7 @@ pub struct Pipeline<S> {
     /// Record encoding.
     pub records: Records,
     /// Checkpoint storage.
-    pub store: CheckpointStore,
+    pub store: Arc<CheckpointStore>,
     /// Longest time between checkpoint writes.
     pub interval: Duration,
     /// Unacknowledged records before reading pauses.
@@ -187,7 +187,13 @@ impl<S: Sink> Pipeline<S> {
                 // The tick limits checkpoint writes to one per interval.
                 _ = tick.tick() => {
                     if let Some(c) = progress.covered.take() {
-                        self.save(&c, progress.tracker.is_idle())?;
+                        save(
+                            &self.store,
+                            checkpoint_at(&self.name, &self.settings, &c),
+                            &self.metrics,
+                            progress.tracker.is_idle(),
+                        )
+                        .await?;
                     }
                     if let Some(age) = progress.tracker.oldest_hold() {
                         if age >= HOLD_WARNING && hold_reported.elapsed() >= HOLD_WARNING {
@@ -224,7 +230,13 @@ impl<S: Sink> Pipeline<S> {
         // After an internal error the tracker cannot be trusted: no checkpoint is written.
         let internal = matches!(&stop, Stop::Failed(e) if is_internal(e));
         if let Some(c) = progress.covered.take().filter(|_| !internal) {
-            self.save(&c, progress.tracker.is_idle())?;
+            save(
+                &self.store,
+                checkpoint_at(&self.name, &self.settings, &c),
+                &self.metrics,
+                progress.tracker.is_idle(),
+            )
+            .await?;
         }
         if !source.is_finished() {
             // Give the source a moment to leave the server cleanly.
@@ -354,19 +366,25 @@ impl<S: Sink> Pipeline<S> {
         }
         Ok(())
     }
+}
 
-    /// Writes the checkpoint covering `c`; `complete` when it covers every transaction read.
-    fn save(&self, c: &Covered, complete: bool) -> Result<()> {
-        let checkpoint = checkpoint_at(&self.name, &self.settings, c);
-        self.store
-            .save(&checkpoint)
-            .context("writing the checkpoint")?;
-        let gtid = checkpoint.position.to_string();
-        self.metrics
-            .checkpoint_saved(&gtid, checkpoint.commit_ts, complete);
-        tracing::debug!(%gtid, "checkpoint written");
-        Ok(())
-    }
+/// Writes `checkpoint` to `store` and reports it; `complete` when it covers every
+/// transaction read. The write and its fsync run on a blocking thread, not on the runtime's.
+async fn save(
+    store: &Arc<CheckpointStore>,
+    checkpoint: Checkpoint,
+    metrics: &Metrics,
+    complete: bool,
+) -> Result<()> {
+    let (store, written) = (store.clone(), checkpoint.clone());
+    tokio::task::spawn_blocking(move || store.save(&written))
+        .await
+        .map_err(|e| anyhow!("internal error: the checkpoint write task failed: {e}"))?
+        .context("writing the checkpoint")?;
+    let gtid = checkpoint.position.to_string();
+    metrics.checkpoint_saved(&gtid, checkpoint.commit_ts, complete);
+    tracing::debug!(%gtid, "checkpoint written");
+    Ok(())
 }
 
 /// The error for a source task that did not return: it panicked (with its message) or was

@@ -124,7 +124,7 @@ fn run_with_source<S: mwcdc_sink::Sink + 'static>(
             })),
             entities: None,
         },
-        store: CheckpointStore::open(state.path()).expect("store"),
+        store: Arc::new(CheckpointStore::open(state.path()).expect("store")),
         interval: Duration::from_millis(10),
         max_in_flight,
         stop_at: stop_at.map(|p| Position::parse_any(p).expect("stop position")),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use mwcdc_checkpoint::CheckpointStore;
 use mwcdc_position::Position;
-use mwcdc_source::{Replicator, SourceError, SourceStatus};
+use mwcdc_source::{Replicator, SourceError, SourceStatus, UnusableError};
 use tokio::sync::{mpsc, watch};
 use tracing::info;
 
@@ -31,7 +31,7 @@ pub fn run(path: &Path, stop_at: Option<String>) -> Result<()> {
 }
 
 async fn run_async(config: Config, password: Option<String>) -> Result<()> {
-    let store = CheckpointStore::open(&config.checkpoint.dir)?;
+    let store = Arc::new(CheckpointStore::open(&config.checkpoint.dir)?);
     let status = Arc::new(SourceStatus::default());
     let metrics = Arc::new(Metrics::new(
         status.clone(),
@@ -105,7 +105,7 @@ async fn start_position(
             crate::settings::check(&cp, settings, config.sink.delivery)?;
             let position = cp.position.clone();
             if position.flavor() != replicator.flavor() {
-                return Err(SourceError::PositionRefused {
+                return Err(SourceError::Unusable(UnusableError::PositionRefused {
                     position: position.to_string(),
                     message: format!(
                         "the checkpoint of `{}` is a {} position but the server is {}; use `mwcdc checkpoint set` or `reset`",
@@ -113,7 +113,7 @@ async fn start_position(
                         position.flavor(),
                         replicator.flavor()
                     ),
-                }
+                })
                 .into());
             }
             info!(gtid = %position, "resuming from the checkpoint");

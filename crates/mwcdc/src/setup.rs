@@ -84,7 +84,7 @@ pub async fn source(
     Ok(retry(
         "the source server cannot be reached; waiting for it",
         start_backoff(config),
-        SourceError::is_transient,
+        |e: &SourceError| matches!(e, SourceError::Transient(_)),
         async || Replicator::connect(source_config.clone()).await,
     )
     .await?)

@@ -28,7 +28,7 @@ use tracing::{info, warn};
 use crate::filter::TableFilter;
 use crate::schema::{apply_columns, table_schema, SchemaLookup, SchemaMode};
 use crate::statement::{classify, Statement, TableName};
-use crate::SourceError;
+use crate::{DefiniteError, SourceError, UnusableError};
 
 /// A captured table as the rows events of one TABLE_MAP refer to it.
 #[derive(Debug)]
@@ -354,12 +354,12 @@ impl<L: SchemaLookup> Assembler<L> {
                         .as_ref()
                         .map(|g| g.text.to_string())
                         .unwrap_or_default();
-                    return Err(SourceError::Incomplete {
+                    return Err(SourceError::Unusable(UnusableError::Incomplete {
                         gtid,
                         table: format!("{db}.{table}"),
                         what: "with a statement instead of row images (the session used binlog_format STATEMENT or MIXED)".into(),
                         setting: "binlog_format=ROW".into(),
-                    });
+                    }));
                 }
                 self.finish_if(standalone, header, pos, out)
             }
@@ -379,7 +379,7 @@ impl<L: SchemaLookup> Assembler<L> {
         let held = self.held_xa.remove(&xid);
         match (&held, commit) {
             (None, true) => {
-                return Err(SourceError::XaPrepareMissing {
+                return Err(SourceError::Unusable(UnusableError::XaPrepareMissing {
                     gtid: self
                         .group
                         .as_ref()
@@ -387,7 +387,7 @@ impl<L: SchemaLookup> Assembler<L> {
                         .unwrap_or_default(),
                     xid,
                     why: "the replicator reads that group again where the server allows it".into(),
-                })
+                }))
             }
             // A rollback of a transaction prepared before the start: it wrote nothing.
             (None, false) => {
@@ -484,12 +484,12 @@ impl<L: SchemaLookup> Assembler<L> {
             let key = (db.clone(), table.clone());
             match self.schema_mode {
                 SchemaMode::Binlog if !map.has_full_metadata => {
-                    return Err(SourceError::ServerSetting {
+                    return Err(SourceError::Unusable(UnusableError::ServerSetting {
                         setting: "binlog_row_metadata".into(),
                         actual: "not FULL when this event was written".into(),
                         expected: "FULL".into(),
                         fix: "SET GLOBAL binlog_row_metadata = FULL and add binlog_row_metadata=FULL to the server configuration; events written before that carry no column names, so either start after them or set source.schema = \"information_schema\"".into(),
-                    })
+                    }))
                 }
                 SchemaMode::Binlog => {}
                 SchemaMode::InformationSchema => {
@@ -498,12 +498,12 @@ impl<L: SchemaLookup> Assembler<L> {
                         self.columns_cache.insert(key.clone(), cols);
                     }
                     let cols = &self.columns_cache[&key];
-                    apply_columns(&mut map, cols).map_err(|detail| SourceError::SchemaMismatch {
+                    apply_columns(&mut map, cols).map_err(|detail| SourceError::Definite(DefiniteError::SchemaMismatch {
                         table: format!("{db}.{table}"),
                         file: self.file.to_string(),
                         pos,
                         detail,
-                    })?;
+                    }))?;
                 }
             }
             let key_names = if map.primary_key.is_none() {
@@ -553,12 +553,12 @@ impl<L: SchemaLookup> Assembler<L> {
         };
         let table_name = mapped.map.qualified_name();
         let partial = || {
-            SourceError::Incomplete {
+            SourceError::Unusable(UnusableError::Incomplete {
             gtid: gtid.clone(),
             table: table_name.clone(),
             what: "with a partial row image (the session used binlog_row_image MINIMAL or NOBLOB, or partial JSON updates)".into(),
             setting: "binlog_row_image=FULL".into(),
-        }
+        })
         };
         if t == et::PARTIAL_UPDATE_ROWS {
             return Err(partial());
@@ -632,19 +632,19 @@ impl<L: SchemaLookup> Assembler<L> {
     }
 
     fn decode_error_at(&self, pos: u64, source: DecodeError) -> SourceError {
-        SourceError::Decode {
+        SourceError::Definite(DefiniteError::Decode {
             file: self.file.to_string(),
             pos,
             source,
-        }
+        })
     }
 
     fn protocol(&self, pos: u64, message: &str) -> SourceError {
-        SourceError::Protocol {
+        SourceError::Definite(DefiniteError::Protocol {
             file: self.file.to_string(),
             pos,
             message: message.to_string(),
-        }
+        })
     }
 }
 

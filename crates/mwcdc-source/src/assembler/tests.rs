@@ -35,7 +35,7 @@ use mwcdc_position::{Flavor, Position};
 
 use super::Assembler;
 use crate::schema::{ColumnInfo, SchemaLookup, SchemaMode};
-use crate::{SourceError, TableFilter};
+use crate::{DefiniteError, SourceError, TableFilter, UnusableError};
 
 use build::*;
 
@@ -435,10 +435,15 @@ impl SchemaLookup for MapLookup {
     ) -> impl Future<Output = Result<Vec<ColumnInfo>, SourceError>> + Send {
         let name = format!("{db}.{table}");
         self.calls.lock().unwrap().push(format!("columns {name}"));
-        std::future::ready(self.columns.get(&name).cloned().ok_or(SourceError::Query {
-            what: format!("columns of {name}"),
-            message: "no such table".into(),
-        }))
+        std::future::ready(
+            self.columns
+                .get(&name)
+                .cloned()
+                .ok_or(SourceError::Definite(DefiniteError::Query {
+                    what: format!("columns of {name}"),
+                    message: "no such table".into(),
+                })),
+        )
     }
 }
 
@@ -479,16 +484,16 @@ async fn feed_until_error(a: &mut Assembler<MapLookup>, events: &[Vec<u8>]) -> S
     err
 }
 
-/// Asserts an [`SourceError::Incomplete`] naming the transaction, the table and the setting,
+/// Asserts an [`UnusableError::Incomplete`] naming the transaction, the table and the setting,
 /// in its fields and in its message.
 fn assert_incomplete(err: &SourceError, want_gtid: &str, want_table: &str, want_setting: &str) {
     match err {
-        SourceError::Incomplete {
+        SourceError::Unusable(UnusableError::Incomplete {
             gtid,
             table,
             setting,
             ..
-        } => {
+        }) => {
             assert_eq!(gtid, want_gtid);
             assert_eq!(table, want_table);
             assert_eq!(setting, want_setting);
@@ -835,7 +840,7 @@ async fn corrupted_event_is_a_decode_error_at_its_position() {
     ev.push(write);
     let err = feed_until_error(&mut a, &ev).await;
     match &err {
-        SourceError::Decode { file, pos, source } => {
+        SourceError::Definite(DefiniteError::Decode { file, pos, source }) => {
             assert_eq!(file, FILE);
             assert_eq!(*pos, write_pos);
             assert!(
@@ -868,15 +873,15 @@ async fn table_map_without_column_names_needs_full_row_metadata() {
     ev.push(b.table_map(&minimal(70, "revision")));
     let err = feed_until_error(&mut a, &ev).await;
     match &err {
-        SourceError::ServerSetting {
+        SourceError::Unusable(UnusableError::ServerSetting {
             setting, expected, ..
-        } => {
+        }) => {
             assert_eq!(setting, "binlog_row_metadata");
             assert_eq!(expected, "FULL");
         }
         other => panic!("expected ServerSetting, got {other:?}"),
     }
-    assert!(err.is_server_unusable());
+    assert!(matches!(err, SourceError::Unusable(_)));
 }
 
 #[tokio::test]
@@ -1041,7 +1046,7 @@ async fn a_new_gtid_inside_an_open_transaction_is_refused() {
     ev.push(b.gtid(0, 6, TRX, None));
     let err = feed_until_error(&mut a, &ev).await;
     assert!(
-        matches!(&err, SourceError::Protocol { message, .. } if message.contains("0-1-5")),
+        matches!(&err, SourceError::Definite(DefiniteError::Protocol { message, .. }) if message.contains("0-1-5")),
         "{err:?}"
     );
 }
@@ -1084,7 +1089,10 @@ async fn a_transaction_that_cannot_be_sealed_leaves_the_position_where_it_was() 
     let mut a =
         assembler("0-1-4", SchemaMode::Binlog, MapLookup::default()).with_spill(policy.clone());
     let err = feed_until_error(&mut a, &events).await;
-    assert!(matches!(err, SourceError::Spill(_)), "{err:?}");
+    assert!(
+        matches!(err, SourceError::Definite(DefiniteError::Spill(_))),
+        "{err:?}"
+    );
     assert_eq!(
         a.position().to_string(),
         "0-1-4",
@@ -1103,7 +1111,7 @@ async fn an_xa_commit_whose_prepare_was_not_read_stops_instead_of_losing_its_row
     ev.push(b.query("", &format!("XA COMMIT {XID}")));
     let err = feed_until_error(&mut a, &ev).await;
     assert!(
-        matches!(&err, SourceError::XaPrepareMissing { xid, gtid, .. } if xid == XID && gtid == "0-1-9"),
+        matches!(&err, SourceError::Unusable(UnusableError::XaPrepareMissing { xid, gtid, .. }) if xid == XID && gtid == "0-1-9"),
         "{err:?}"
     );
     assert_eq!(a.position().to_string(), "0-1-8", "not past the commit");
