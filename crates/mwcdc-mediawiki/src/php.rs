@@ -38,7 +38,7 @@
 use std::borrow::Cow;
 
 use base64::Engine;
-use mwcdc_record::BinaryMode;
+use mwcdc_record::{binary_json, BinaryJson, BinaryMode};
 use serde_json::{Map, Value};
 
 /// The deepest nesting of arrays and objects that is decoded.
@@ -152,28 +152,14 @@ pub fn unserialize(raw: &[u8], binary: BinaryMode) -> Result<Value, PhpError> {
     }
 }
 
-/// A string value by the row stream's binary rule: for [`BinaryMode::Utf8`] valid UTF-8 is a
-/// JSON string and anything else `{"base64": "<standard base64>"}`; [`BinaryMode::Base64`] is
-/// always a standard base64 string, [`BinaryMode::Hex`] always a lower-case hex string.
+/// A string value by the row stream's binary rule ([`mwcdc_record::binary_json`]).
 pub fn bytes_to_json(bytes: &[u8], binary: BinaryMode) -> Value {
-    match binary {
-        BinaryMode::Utf8 => match std::str::from_utf8(bytes) {
-            Ok(s) => Value::String(s.to_owned()),
-            Err(_) => {
-                let mut object = Map::new();
-                object.insert("base64".to_owned(), Value::String(base64(bytes)));
-                Value::Object(object)
-            }
-        },
-        BinaryMode::Base64 => Value::String(base64(bytes)),
-        BinaryMode::Hex => {
-            const DIGITS: &[u8; 16] = b"0123456789abcdef";
-            let mut hex = String::with_capacity(bytes.len() * 2);
-            for &b in bytes {
-                hex.push(char::from(DIGITS[usize::from(b >> 4)]));
-                hex.push(char::from(DIGITS[usize::from(b & 0xf)]));
-            }
-            Value::String(hex)
+    match binary_json(bytes, binary) {
+        BinaryJson::String(s) => Value::String(s.into_owned()),
+        BinaryJson::Base64Object(base64) => {
+            let mut object = Map::new();
+            object.insert("base64".to_owned(), Value::String(base64));
+            Value::Object(object)
         }
     }
 }

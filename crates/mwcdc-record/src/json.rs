@@ -1,5 +1,7 @@
 //! Column values as JSON, written straight into a byte buffer.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use mwcdc_binlog::Value;
 use mwcdc_change::TableSchema;
@@ -111,38 +113,64 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value, binary: BinaryMode) {
 }
 
 fn write_base64_object(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.extend_from_slice(b"{\"base64\":");
-    write_str(
+    write_base64_field(
         out,
         &base64::engine::general_purpose::STANDARD.encode(bytes),
     );
+}
+
+/// Writes `{"base64": <base64>}`.
+fn write_base64_field(out: &mut Vec<u8>, base64: &str) {
+    out.extend_from_slice(b"{\"base64\":");
+    write_str(out, base64);
     out.push(b'}');
 }
 
-/// Writes a binary value by the `binary` rule.
-pub fn write_bytes(out: &mut Vec<u8>, bytes: &[u8], binary: BinaryMode) {
+/// A binary value as the `binary` rule renders it: a JSON string, or (invalid UTF-8 in
+/// [`BinaryMode::Utf8`]) an object `{"base64": "<standard base64>"}`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BinaryJson<'a> {
+    /// A JSON string with this content.
+    String(Cow<'a, str>),
+    /// `{"base64": ...}` with this standard base64.
+    Base64Object(String),
+}
+
+/// The `binary` rule: for [`BinaryMode::Utf8`] valid UTF-8 is a string and anything else
+/// `{"base64": ...}`; [`BinaryMode::Base64`] is always a standard base64 string,
+/// [`BinaryMode::Hex`] always a lower-case hex string. The row records and the decoded PHP
+/// values of entity records both follow it.
+pub fn binary_json(bytes: &[u8], binary: BinaryMode) -> BinaryJson<'_> {
+    let base64 = || base64::engine::general_purpose::STANDARD.encode(bytes);
     match binary {
-        // Plain ASCII (hashes, timestamps, most titles) needs neither the UTF-8 check nor
-        // escapes.
-        BinaryMode::Utf8 if !any_word(bytes, needs_escape_or_not_ascii) => write_quoted(out, bytes),
         BinaryMode::Utf8 => match std::str::from_utf8(bytes) {
-            Ok(s) => write_str(out, s),
-            Err(_) => write_base64_object(out, bytes),
+            Ok(s) => BinaryJson::String(Cow::Borrowed(s)),
+            Err(_) => BinaryJson::Base64Object(base64()),
         },
-        BinaryMode::Base64 => write_str(
-            out,
-            &base64::engine::general_purpose::STANDARD.encode(bytes),
-        ),
+        BinaryMode::Base64 => BinaryJson::String(Cow::Owned(base64())),
         BinaryMode::Hex => {
             const DIGITS: &[u8; 16] = b"0123456789abcdef";
-            out.reserve(bytes.len() * 2 + 2);
-            out.push(b'"');
-            for b in bytes {
-                out.push(DIGITS[usize::from(b >> 4)]);
-                out.push(DIGITS[usize::from(b & 0xf)]);
+            let mut hex = String::with_capacity(bytes.len() * 2);
+            for &b in bytes {
+                hex.push(char::from(DIGITS[usize::from(b >> 4)]));
+                hex.push(char::from(DIGITS[usize::from(b & 0xf)]));
             }
-            out.push(b'"');
+            BinaryJson::String(Cow::Owned(hex))
         }
+    }
+}
+
+/// Writes a binary value by the `binary` rule ([`binary_json`]).
+pub fn write_bytes(out: &mut Vec<u8>, bytes: &[u8], binary: BinaryMode) {
+    // Plain ASCII (hashes, timestamps, most titles) needs neither the UTF-8 check nor
+    // escapes.
+    if binary == BinaryMode::Utf8 && !any_word(bytes, needs_escape_or_not_ascii) {
+        write_quoted(out, bytes);
+        return;
+    }
+    match binary_json(bytes, binary) {
+        BinaryJson::String(s) => write_str(out, &s),
+        BinaryJson::Base64Object(base64) => write_base64_field(out, &base64),
     }
 }
 

@@ -12,8 +12,8 @@ mod topic;
 
 pub use envelope::{EncoderConfig, RecordEncoder, TransactionRecords};
 pub use json::{
-    json_names, write_bytes as write_json_bytes, write_str as write_json_str,
-    write_value as write_json_value, BinaryMode,
+    binary_json, json_names, write_bytes as write_json_bytes, write_str as write_json_str,
+    write_value as write_json_value, BinaryJson, BinaryMode,
 };
 pub use record::{KeyEncoding, Record, ID_HEADER};
 pub use topic::{sanitize_topic_part, TopicTemplate, TopicTemplateError};
