@@ -18,7 +18,7 @@ use crate::topic::TopicTemplate;
 
 /// What the encoder needs to know.
 #[derive(Debug, Clone)]
-pub struct EncoderConfig {
+pub struct RowEncoderConfig {
     /// The connector name (`source.name`).
     pub connector_name: String,
     /// `{prefix}` of topic names.
@@ -33,8 +33,8 @@ pub struct EncoderConfig {
 
 /// Turns transactions into records.
 #[derive(Debug)]
-pub struct RecordEncoder {
-    config: EncoderConfig,
+pub struct RowEncoder {
+    config: RowEncoderConfig,
     /// Rendered topics by database, then table.
     topics: HashMap<String, HashMap<String, Arc<str>>>,
     version: &'static str,
@@ -46,9 +46,9 @@ pub struct RecordEncoder {
     event_parts: Option<EventParts>,
 }
 
-impl RecordEncoder {
+impl RowEncoder {
     /// An encoder with the given settings.
-    pub fn new(config: EncoderConfig) -> Self {
+    pub fn new(config: RowEncoderConfig) -> Self {
         Self {
             config,
             topics: HashMap::new(),
@@ -92,8 +92,8 @@ impl RecordEncoder {
 
     /// The records of a transaction, in order, encoded one change at a time as they are
     /// taken, so that a large transaction is never encoded all at once.
-    pub fn records<'a>(&'a mut self, txn: &'a Transaction, now_ms: u64) -> TransactionRecords<'a> {
-        TransactionRecords {
+    pub fn records<'a>(&'a mut self, txn: &'a Transaction, now_ms: u64) -> RowRecords<'a> {
+        RowRecords {
             encoder: self,
             changes: txn.changes.iter(),
             orders: Orders::default(),
@@ -262,16 +262,16 @@ impl RecordEncoder {
     }
 }
 
-/// The records of one transaction, produced change by change (see [`RecordEncoder::records`]).
-pub struct TransactionRecords<'a> {
-    encoder: &'a mut RecordEncoder,
+/// The records of one transaction, produced change by change (see [`RowEncoder::records`]).
+pub struct RowRecords<'a> {
+    encoder: &'a mut RowEncoder,
     changes: ChangeIter<'a>,
     orders: Orders,
     now_ms: u64,
     ready: std::collections::VecDeque<Record>,
 }
 
-impl Iterator for TransactionRecords<'_> {
+impl Iterator for RowRecords<'_> {
     type Item = Result<Record, SpillError>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -373,8 +373,8 @@ mod tests {
         }
     }
 
-    fn encoder(template: &str, tombstones: bool) -> RecordEncoder {
-        RecordEncoder::new(EncoderConfig {
+    fn encoder(template: &str, tombstones: bool) -> RowEncoder {
+        RowEncoder::new(RowEncoderConfig {
             connector_name: "mwcdc".into(),
             topic_prefix: "mwcdc".into(),
             topic: TopicTemplate::parse(template).unwrap(),

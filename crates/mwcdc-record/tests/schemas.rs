@@ -11,7 +11,7 @@ use std::sync::Arc;
 use mwcdc_binlog::Value;
 use mwcdc_change::{Op, RowChange, TableSchema, Transaction};
 use mwcdc_position::Position;
-use mwcdc_record::{BinaryMode, EncoderConfig, Record, RecordEncoder, TopicTemplate};
+use mwcdc_record::{BinaryMode, Record, RowEncoder, RowEncoderConfig, TopicTemplate};
 use serde_json::{json, Value as Json};
 
 const GTID: &str = "0-1-42";
@@ -113,7 +113,7 @@ fn transaction(gtid: &str) -> Transaction {
 }
 
 fn encode(gtid: &str, template: &str, binary: BinaryMode, tombstones: bool) -> Vec<Record> {
-    RecordEncoder::new(EncoderConfig {
+    RowEncoder::new(RowEncoderConfig {
         connector_name: "mwcdc".into(),
         topic_prefix: "mwcdc".into(),
         topic: TopicTemplate::parse(template).unwrap(),

@@ -28,7 +28,7 @@ pub enum SinkError {
     TooLarge(Box<TooLargeRecord>),
     /// Exactly-once mode cannot tell what a partition already holds.
     #[error("exactly-once delivery: topic {topic} partition {partition}: {message}")]
-    Written {
+    ExactlyOnce {
         /// Topic.
         topic: String,
         /// Partition.

@@ -18,7 +18,7 @@ use tracing::{debug, error, info, warn};
 use crate::headers::{message_bytes, with_headers};
 use crate::metrics::{count_delivery_error, OVERSIZE_SKIPPED};
 use crate::oversize::{key_text, marker};
-use crate::written::{Placement, WrittenRecords};
+use crate::partition_ends::{PartitionEnds, Placement};
 use crate::{Ack, AckSender, Delivery, Origin, Oversize, Sent, Sink, SinkError, TooLargeRecord};
 
 /// librdkafka's default `message.max.bytes`.
@@ -177,7 +177,7 @@ pub struct KafkaSink {
     oversize: Oversize,
     limit: usize,
     /// Exactly-once mode: what the partitions already hold.
-    written: Option<WrittenRecords>,
+    partition_ends: Option<PartitionEnds>,
 }
 
 impl KafkaSink {
@@ -193,7 +193,7 @@ impl KafkaSink {
                 sink: "kafka",
                 message: e.to_string(),
             })?;
-        let written = match config.delivery {
+        let partition_ends = match config.delivery {
             Delivery::AtLeastOnce => None,
             Delivery::ExactlyOnce => {
                 let mut reader = ClientConfig::new();
@@ -203,14 +203,14 @@ impl KafkaSink {
                         reader.set(k, v);
                     }
                 }
-                Some(WrittenRecords::new(&reader, END_READ_TIMEOUT)?)
+                Some(PartitionEnds::new(&reader, END_READ_TIMEOUT)?)
             }
         };
         Ok(Self {
             producer,
             oversize: config.oversize,
             limit: config.message_max_bytes(),
-            written,
+            partition_ends,
         })
     }
 
@@ -346,11 +346,11 @@ impl Sink for KafkaSink {
         origin: Origin<'_>,
         ticket: usize,
     ) -> Result<Sent, SinkError> {
-        let partition = match &mut self.written {
+        let partition = match &mut self.partition_ends {
             None => None,
-            Some(written) => {
+            Some(ends) => {
                 let placed = tokio::task::block_in_place(|| {
-                    written.place(
+                    ends.place(
                         self.producer.client(),
                         &record.topic,
                         record.key.as_deref(),
@@ -358,7 +358,7 @@ impl Sink for KafkaSink {
                     )
                 })?;
                 match placed {
-                    Placement::Written => return Ok(Sent::AlreadyWritten),
+                    Placement::AlreadyInPartition => return Ok(Sent::AlreadyWritten),
                     Placement::Partition(p) => Some(p),
                 }
             }

@@ -21,11 +21,11 @@ mod null;
 mod options;
 mod oversize;
 mod partition;
+mod partition_ends;
 mod sink;
 mod stdout;
 #[cfg(test)]
 mod test_record;
-mod written;
 
 pub use ack::{Ack, AckSender};
 pub use configured::ConfiguredSink;

@@ -8,9 +8,9 @@ use mwcdc_change::SpillPolicy;
 use mwcdc_position::Position;
 
 use crate::filter::TableFilter;
+use crate::progress::StreamProgress;
 use crate::schema::SchemaMode;
 use crate::server::ConnectOptions;
-use crate::status::SourceStatus;
 
 /// Where to start without a checkpoint.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,5 +56,5 @@ pub struct SourceConfig {
     /// How much of the transactions read is held in memory before they spill to disk.
     pub spill: Arc<SpillPolicy>,
     /// Where the stream's progress is reported.
-    pub status: Arc<SourceStatus>,
+    pub progress: Arc<StreamProgress>,
 }

@@ -103,7 +103,7 @@ impl Replicator {
         loop {
             let before = assembler.position().clone();
             let streamed = self.stream(&mut assembler, &out, &mut shutdown).await;
-            self.config.status.set_connected(false);
+            self.config.progress.set_connected(false);
             match streamed {
                 Ok(()) => return Ok(()),
                 // An event the driver cannot parse may be a connection cut in the middle of
@@ -122,7 +122,7 @@ impl Replicator {
                         unparsed_attempts += 1;
                     }
                     warn!(error = %e, retry_in = ?backoff.delay(), position = %assembler.position(), "binlog stream interrupted; reconnecting");
-                    self.config.status.reconnecting();
+                    self.config.progress.reconnecting();
                     assembler.reconnect();
                     if !back_off(&mut backoff, &mut shutdown).await {
                         return Ok(());
@@ -232,7 +232,7 @@ impl Replicator {
         )
         .await?;
         info!(%position, "streaming the binlog");
-        self.config.status.set_connected(true);
+        self.config.progress.set_connected(true);
         let mut buf = Vec::new();
         let mut done = Vec::new();
         loop {
@@ -274,7 +274,7 @@ impl Replicator {
             };
             let received = Instant::now();
             let header = event.header();
-            self.config.status.event(
+            self.config.progress.event(
                 header.event_type_raw(),
                 header.timestamp(),
                 header.event_size(),

@@ -6,10 +6,10 @@
 mod check;
 mod checkpoint;
 mod config;
+mod encoders;
 mod http;
 mod metrics;
 mod pipeline;
-mod records;
 mod run;
 mod settings;
 mod setup;

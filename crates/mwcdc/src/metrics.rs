@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use mwcdc_change::{Op, Transaction};
 use mwcdc_mediawiki::Entity;
-use mwcdc_source::SourceStatus;
+use mwcdc_source::StreamProgress;
 use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
     Opts, Registry, TextEncoder,
@@ -31,7 +31,7 @@ struct CheckpointState {
 /// Every metric of a running connector.
 pub struct Metrics {
     registry: Registry,
-    source: Arc<SourceStatus>,
+    source: Arc<StreamProgress>,
     per_database: bool,
     row_changes: IntCounterVec,
     entity_changes: IntCounterVec,
@@ -78,7 +78,7 @@ const LATENCY_BUCKETS: &[f64] = &[
 
 impl Metrics {
     /// The metrics of a connector reading through `source`.
-    pub fn new(source: Arc<SourceStatus>, per_database: bool) -> Self {
+    pub fn new(source: Arc<StreamProgress>, per_database: bool) -> Self {
         let registry = Registry::new();
         let row_labels: &[&str] = if per_database {
             &["database", "table", "op"]

@@ -35,8 +35,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
+use crate::encoders::Encoders;
 use crate::metrics::Metrics;
-use crate::records::Records;
 use crate::tracker::{Covered, Tracker, TrackerError};
 
 /// How long shutdown waits for in-flight records.
@@ -48,8 +48,8 @@ pub struct Pipeline<S> {
     pub name: String,
     /// The sink.
     pub sink: S,
-    /// Record encoding.
-    pub records: Records,
+    /// The encoders of the enabled record streams.
+    pub encoders: Encoders,
     /// Checkpoint storage.
     pub store: Arc<CheckpointStore>,
     /// Longest time between checkpoint writes.
@@ -295,7 +295,7 @@ impl<S: Sink> Pipeline<S> {
         };
         let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
         let Self {
-            records,
+            encoders,
             sink,
             max_in_flight,
             metrics,
@@ -303,7 +303,7 @@ impl<S: Sink> Pipeline<S> {
         } = self;
         let context = || format!("transaction {}", txn.gtid);
         let position_text = txn.position.to_string();
-        for (index, record) in records
+        for (index, record) in encoders
             .of(txn, now_ms, metrics)
             .with_context(context)?
             .enumerate()

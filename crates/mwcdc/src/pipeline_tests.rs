@@ -10,7 +10,7 @@ use mwcdc_binlog::Value;
 use mwcdc_change::{Op, RowChange, TableSchema, Transaction};
 use mwcdc_checkpoint::CheckpointStore;
 use mwcdc_position::Position;
-use mwcdc_record::{BinaryMode, EncoderConfig, RecordEncoder, TopicTemplate};
+use mwcdc_record::{BinaryMode, RowEncoder, RowEncoderConfig, TopicTemplate};
 use mwcdc_sink::{KafkaSink, KafkaSinkConfig, NullSink};
 use mwcdc_source::Received;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -20,8 +20,8 @@ use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::Pipeline;
+use crate::encoders::Encoders;
 use crate::metrics::Metrics;
-use crate::records::Records;
 
 const TOPIC: &str = "t.wiki.revision";
 
@@ -114,8 +114,8 @@ fn run_with_source<S: mwcdc_sink::Sink + 'static>(
         metrics: metrics.clone(),
         name: "test".into(),
         sink,
-        records: Records {
-            rows: Some(RecordEncoder::new(EncoderConfig {
+        encoders: Encoders {
+            rows: Some(RowEncoder::new(RowEncoderConfig {
                 connector_name: "test".into(),
                 topic_prefix: "t".into(),
                 topic: TopicTemplate::parse(TopicTemplate::DEFAULT).expect("template"),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use mwcdc_checkpoint::CheckpointStore;
 use mwcdc_position::Position;
-use mwcdc_source::{Replicator, SourceError, SourceStatus, UnusableError};
+use mwcdc_source::{Replicator, SourceError, StreamProgress, UnusableError};
 use tokio::sync::{mpsc, watch};
 use tracing::info;
 
@@ -32,9 +32,9 @@ pub fn run(path: &Path, stop_at: Option<String>) -> Result<()> {
 
 async fn run_async(config: Config, password: Option<String>) -> Result<()> {
     let store = Arc::new(CheckpointStore::open(&config.checkpoint.dir)?);
-    let status = Arc::new(SourceStatus::default());
+    let progress = Arc::new(StreamProgress::default());
     let metrics = Arc::new(Metrics::new(
-        status.clone(),
+        progress.clone(),
         config.http.per_database_metrics,
     ));
     if let Some(address) = config.http.listen {
@@ -47,10 +47,10 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
         )
         .await?;
     }
-    let replicator = setup::source(&config, password, status).await?;
+    let replicator = setup::source(&config, password, progress).await?;
     let settings = crate::settings::of(&config);
     let start = start_position(&config, &store, &settings, &replicator).await?;
-    let records = setup::encoders(&config);
+    let encoders = setup::encoders(&config);
     let (ack_tx, acks) = mpsc::unbounded_channel();
     let sink = setup::sink(&config, ack_tx).await?;
     metrics.checkpoint_saved(&start.to_string(), None, true);
@@ -60,7 +60,7 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
         metrics,
         name: config.name.clone(),
         sink,
-        records,
+        encoders,
         store,
         interval: config.checkpoint.interval,
         max_in_flight: config.sink.max_in_flight,

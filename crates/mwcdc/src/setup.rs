@@ -10,14 +10,14 @@ use anyhow::{Context, Result};
 use mwcdc_backoff::{retry, Backoff};
 use mwcdc_checkpoint::CheckpointStore;
 use mwcdc_mediawiki::{EntityConfig, EntityEncoder};
-use mwcdc_record::{EncoderConfig, RecordEncoder};
+use mwcdc_record::{RowEncoder, RowEncoderConfig};
 use mwcdc_sink::{AckSender, ConfiguredSink, KafkaSink, NullSink, StdoutSink};
 use mwcdc_source::{
-    ConnectOptions, Replicator, SourceConfig, SourceError, SourceStatus, TableFilter,
+    ConnectOptions, Replicator, SourceConfig, SourceError, StreamProgress, TableFilter,
 };
 
 use crate::config::{source_password, Config, SinkType};
-use crate::records::Records;
+use crate::encoders::Encoders;
 
 /// The first wait before connecting again to the source or the brokers.
 const RECONNECT_MIN: Duration = Duration::from_secs(1);
@@ -67,7 +67,7 @@ pub fn open_store(config: &Config) -> Result<CheckpointStore> {
 pub async fn source(
     config: &Config,
     password: Option<String>,
-    status: Arc<SourceStatus>,
+    progress: Arc<StreamProgress>,
 ) -> Result<Replicator> {
     let source_config = SourceConfig {
         connect: connect_options(config, password),
@@ -79,7 +79,7 @@ pub async fn source(
         reconnect_min: RECONNECT_MIN,
         reconnect_max: config.source.reconnect_max,
         spill: Arc::new(config.spill_policy()),
-        status,
+        progress,
     };
     Ok(retry(
         "the source server cannot be reached; waiting for it",
@@ -120,7 +120,7 @@ fn start_backoff(config: &Config) -> Backoff {
 }
 
 /// The encoders of the record streams the configuration enables.
-pub fn encoders(config: &Config) -> Records {
+pub fn encoders(config: &Config) -> Encoders {
     let entities = config.output.entities.then(|| {
         let filter = TableFilter::new(config.source.include.clone(), config.source.exclude.clone());
         let prefixes = config.source.table_prefix.clone();
@@ -137,7 +137,7 @@ pub fn encoders(config: &Config) -> Records {
         })
     });
     let rows = config.output.rows.then(|| {
-        let mut rows = RecordEncoder::new(EncoderConfig {
+        let mut rows = RowEncoder::new(RowEncoderConfig {
             connector_name: config.name.clone(),
             topic_prefix: config.sink.topic_prefix.clone(),
             topic: config.output.topic.clone(),
@@ -149,5 +149,5 @@ pub fn encoders(config: &Config) -> Records {
         }
         rows
     });
-    Records { rows, entities }
+    Encoders { rows, entities }
 }

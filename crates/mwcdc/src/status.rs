@@ -114,7 +114,7 @@ struct Behind {
 
 /// Everything `status` prints.
 #[derive(Debug, Serialize)]
-struct Status {
+struct StatusReport {
     name: String,
     checkpoint: StoredCheckpoint,
     server: ServerState,
@@ -133,7 +133,7 @@ pub fn status(path: &Path, json: bool) -> Result<()> {
     Ok(())
 }
 
-async fn gather(config: Config, password: Option<String>) -> Result<Status> {
+async fn gather(config: Config, password: Option<String>) -> Result<StatusReport> {
     let checkpoint = stored_checkpoint(&config).await?;
     let options = connect_options(&config, password);
     let mut conn = options.connect().await?;
@@ -170,7 +170,7 @@ async fn gather(config: Config, password: Option<String>) -> Result<Status> {
             seconds_at_most: None,
         },
     };
-    Ok(Status {
+    Ok(StatusReport {
         name: config.name.clone(),
         checkpoint,
         server: ServerState {
@@ -184,7 +184,7 @@ async fn gather(config: Config, password: Option<String>) -> Result<Status> {
     })
 }
 
-fn render(s: &Status) -> String {
+fn render(s: &StatusReport) -> String {
     let unknown = || "unknown".to_string();
     let checkpoint = match (&s.checkpoint.gtid, s.checkpoint.commit_ts) {
         (Some(g), Some(t)) => format!("{g} (last commit {})", t.to_rfc3339()),

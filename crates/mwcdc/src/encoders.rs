@@ -2,19 +2,19 @@
 
 use mwcdc_change::{SpillError, Transaction};
 use mwcdc_mediawiki::EntityEncoder;
-use mwcdc_record::{Record, RecordEncoder};
+use mwcdc_record::{Record, RowEncoder};
 
 use crate::metrics::Metrics;
 
 /// The encoders of the enabled record streams (`output.rows`, `output.entities`).
-pub struct Records {
+pub struct Encoders {
     /// Row change records.
-    pub rows: Option<RecordEncoder>,
+    pub rows: Option<RowEncoder>,
     /// MediaWiki entity change records.
     pub entities: Option<EntityEncoder>,
 }
 
-impl Records {
+impl Encoders {
     /// Both streams' records of `txn`, produced as they are taken. `now_ms` is the processing
     /// time of the row records; the entity changes are counted in `metrics`.
     pub fn of<'a>(

@@ -6,7 +6,7 @@ use mwcdc_binlog::header::event_type;
 
 /// Progress of the binlog stream, updated by the replicator and read by anyone.
 #[derive(Debug, Default)]
-pub struct SourceStatus {
+pub struct StreamProgress {
     connected: AtomicBool,
     caught_up: AtomicBool,
     last_event_time: AtomicU32,
@@ -14,7 +14,7 @@ pub struct SourceStatus {
     reconnects: AtomicU64,
 }
 
-impl SourceStatus {
+impl StreamProgress {
     /// Whether a binlog dump connection is open.
     pub fn is_connected(&self) -> bool {
         self.connected.load(Ordering::Relaxed)
@@ -87,29 +87,29 @@ mod tests {
 
     #[test]
     fn lag_is_the_age_of_the_last_event_until_a_heartbeat() {
-        let status = SourceStatus::default();
-        assert_eq!(status.lag(1_000), None);
-        status.event(event_type::FORMAT_DESCRIPTION, 10, 100);
+        let progress = StreamProgress::default();
+        assert_eq!(progress.lag(1_000), None);
+        progress.event(event_type::FORMAT_DESCRIPTION, 10, 100);
         assert_eq!(
-            status.lag(1_000),
+            progress.lag(1_000),
             None,
             "a format description is not progress"
         );
-        status.event(event_type::MARIA_GTID, 990, 40);
-        status.event(event_type::WRITE_ROWS, 990, 60);
-        assert_eq!(status.lag(1_000), Some(10));
-        assert_eq!(status.lag(1_005), Some(15));
-        status.event(event_type::HEARTBEAT, 0, 30);
-        assert_eq!(status.lag(1_005), Some(0));
-        status.event(event_type::QUERY, 1_006, 50);
-        assert_eq!(status.lag(1_007), Some(1));
-        status.event(event_type::HEARTBEAT, 0, 30);
-        status.set_connected(false);
+        progress.event(event_type::MARIA_GTID, 990, 40);
+        progress.event(event_type::WRITE_ROWS, 990, 60);
+        assert_eq!(progress.lag(1_000), Some(10));
+        assert_eq!(progress.lag(1_005), Some(15));
+        progress.event(event_type::HEARTBEAT, 0, 30);
+        assert_eq!(progress.lag(1_005), Some(0));
+        progress.event(event_type::QUERY, 1_006, 50);
+        assert_eq!(progress.lag(1_007), Some(1));
+        progress.event(event_type::HEARTBEAT, 0, 30);
+        progress.set_connected(false);
         assert_eq!(
-            status.lag(1_020),
+            progress.lag(1_020),
             Some(14),
             "a lost connection is not caught up"
         );
-        assert_eq!(status.bytes_read(), 100 + 40 + 60 + 30 + 50 + 30);
+        assert_eq!(progress.bytes_read(), 100 + 40 + 60 + 30 + 50 + 30);
     }
 }

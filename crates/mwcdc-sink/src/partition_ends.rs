@@ -55,19 +55,19 @@ struct PartitionEnd {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Placement {
     /// Already in this partition.
-    Written,
+    AlreadyInPartition,
     /// To be written to this partition.
     Partition(i32),
 }
 
 /// The partitions' ends, read as topics are first written to.
-pub struct WrittenRecords {
+pub struct PartitionEnds {
     reader: BaseConsumer,
     topics: HashMap<Arc<str>, Vec<PartitionEnd>>,
     timeout: Duration,
 }
 
-impl WrittenRecords {
+impl PartitionEnds {
     /// A reader with the producer's connection properties.
     pub fn new(properties: &ClientConfig, timeout: Duration) -> Result<Self, SinkError> {
         let mut config = properties.clone();
@@ -105,7 +105,7 @@ impl WrittenRecords {
         let state = &mut partitions[p];
         let partition = p as i32;
         if let Some(end) = &state.end {
-            let covered = end.covers(origin).map_err(|e| SinkError::Written {
+            let covered = end.covers(origin).map_err(|e| SinkError::ExactlyOnce {
                 topic: topic.to_string(),
                 partition,
                 message: format!(
@@ -115,7 +115,7 @@ impl WrittenRecords {
             })?;
             if covered {
                 state.skipped += 1;
-                return Ok(Placement::Written);
+                return Ok(Placement::AlreadyInPartition);
             }
             info!(%topic, partition, skipped = state.skipped, "exactly-once: past the records this partition already holds");
             state.end = None;
@@ -163,7 +163,7 @@ impl WrittenRecords {
                 Err(e) => e.to_string(),
             };
             if Instant::now() >= deadline {
-                return Err(Unreadable::Unavailable(SinkError::Written {
+                return Err(Unreadable::Unavailable(SinkError::ExactlyOnce {
                     topic: topic.into(),
                     partition: -1,
                     message: format!(
@@ -188,7 +188,7 @@ impl WrittenRecords {
         topic: &str,
     ) -> Result<Vec<PartitionEnd>, Unreadable> {
         let count = self.partition_count(client, topic)?;
-        let error = |partition: i32, message: String| SinkError::Written {
+        let error = |partition: i32, message: String| SinkError::ExactlyOnce {
             topic: topic.into(),
             partition,
             message,
