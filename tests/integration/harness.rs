@@ -12,6 +12,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use mwcdc_mediawiki::tables::{ARCHIVE, LOGGING, REVISION};
 use mysql_async::prelude::Queryable;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
@@ -85,20 +86,21 @@ pub async fn exec(conn: &mut mysql_async::Conn, sql: &str) {
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
-/// MediaWiki's revision, archive and logging tables (1.45 schema), plus a `page` table.
+/// MediaWiki's revision, archive and logging tables (as the workload generator creates them,
+/// from `mwcdc_mediawiki::tables`), plus [`SMALL_PAGE`].
 pub async fn create_wiki(conn: &mut mysql_async::Conn, db: &str) {
     exec(conn, &format!("CREATE DATABASE `{db}`")).await;
-    for ddl in WIKI_TABLES {
-        exec(conn, &ddl.replace("{db}", db)).await;
+    for table in [REVISION.name, ARCHIVE.name, LOGGING.name] {
+        let ddl = mwcdc_workload::create_statement(db, table)
+            .unwrap_or_else(|| panic!("the workload creates {table}"));
+        exec(conn, &ddl).await;
     }
+    exec(conn, &SMALL_PAGE.replace("{db}", db)).await;
 }
 
-const WIKI_TABLES: &[&str] = &[
-    "CREATE TABLE `{db}`.revision (rev_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, rev_page INT UNSIGNED NOT NULL, rev_comment_id BIGINT UNSIGNED NOT NULL DEFAULT 0, rev_actor BIGINT UNSIGNED NOT NULL DEFAULT 0, rev_timestamp BINARY(14) NOT NULL, rev_minor_edit TINYINT UNSIGNED NOT NULL DEFAULT 0, rev_deleted TINYINT UNSIGNED NOT NULL DEFAULT 0, rev_len INT UNSIGNED DEFAULT NULL, rev_parent_id BIGINT UNSIGNED DEFAULT NULL, rev_sha1 VARBINARY(32) NOT NULL DEFAULT '') ENGINE=InnoDB",
-    "CREATE TABLE `{db}`.archive (ar_id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, ar_namespace INT NOT NULL DEFAULT 0, ar_title VARBINARY(255) NOT NULL DEFAULT '', ar_comment_id BIGINT UNSIGNED NOT NULL, ar_actor BIGINT UNSIGNED NOT NULL, ar_timestamp BINARY(14) NOT NULL, ar_minor_edit TINYINT NOT NULL DEFAULT 0, ar_rev_id INT UNSIGNED NOT NULL, ar_deleted TINYINT UNSIGNED NOT NULL DEFAULT 0, ar_len INT UNSIGNED DEFAULT NULL, ar_page_id INT UNSIGNED DEFAULT NULL, ar_parent_id INT UNSIGNED DEFAULT NULL, ar_sha1 VARBINARY(32) NOT NULL DEFAULT '', UNIQUE KEY ar_revid_uniq (ar_rev_id)) ENGINE=InnoDB",
-    "CREATE TABLE `{db}`.logging (log_id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, log_type VARBINARY(32) NOT NULL DEFAULT '', log_action VARBINARY(32) NOT NULL DEFAULT '', log_timestamp BINARY(14) NOT NULL DEFAULT '19700101000000', log_actor BIGINT UNSIGNED NOT NULL, log_namespace INT NOT NULL DEFAULT 0, log_title VARBINARY(255) NOT NULL DEFAULT '', log_page INT UNSIGNED DEFAULT NULL, log_comment_id BIGINT UNSIGNED NOT NULL, log_params BLOB NOT NULL, log_deleted TINYINT UNSIGNED NOT NULL DEFAULT 0) ENGINE=InnoDB",
-    "CREATE TABLE `{db}`.page (page_id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, page_namespace INT NOT NULL, page_title VARBINARY(255) NOT NULL, page_latest INT UNSIGNED NOT NULL DEFAULT 0) ENGINE=InnoDB",
-];
+/// A `page` table of four columns, enough for the rows these tests write (not MediaWiki's:
+/// its NOT NULL columns without defaults would need every column in every INSERT).
+const SMALL_PAGE: &str = "CREATE TABLE `{db}`.page (page_id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, page_namespace INT NOT NULL, page_title VARBINARY(255) NOT NULL, page_latest INT UNSIGNED NOT NULL DEFAULT 0) ENGINE=InnoDB";
 
 /// A wiki database named for the test and a connector streaming it (with `source_extra` in
 /// its `[source]`), started.

@@ -22,3 +22,4 @@ mod workload;
 
 pub use cli::Args;
 pub use runner::{run, Summary};
+pub use schema::create_statement;

@@ -160,6 +160,15 @@ pub fn non_empty_tables(db: &str) -> String {
         .join(" UNION ALL ")
 }
 
+/// The statement that creates table `name` of database `db` as MediaWiki defines it, `None`
+/// for a table the generator does not write.
+pub fn create_statement(db: &str, name: &str) -> Option<String> {
+    TABLES
+        .iter()
+        .find(|(table, _)| *table == name)
+        .map(|(table, columns)| create_table(db, table, columns, ""))
+}
+
 fn create_table(db: &str, name: &str, columns: &str, if_not_exists: &str) -> String {
     format!(
         "CREATE TABLE {if_not_exists}`{db}`.`{name}` ({columns}) ENGINE=InnoDB DEFAULT CHARSET=binary"
