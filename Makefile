@@ -43,9 +43,11 @@ build: deps
 	$(CARGO) build --workspace --all-targets
 
 ## lint: no module circle in any crate (tests/structure/module_cycles.py, with its own tests),
-## rustfmt, clippy with warnings as errors.
+## every module's first line saying its job (module_docs.py), rustfmt, clippy with warnings as
+## errors.
 lint: deps
 	python3 tests/structure/module_cycles.py
+	python3 tests/structure/module_docs.py
 	python3 -m unittest discover -s tests/structure
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

@@ -1,3 +1,6 @@
+//! The tracker against a model (proptest): no interleaving of sends, acknowledgements,
+//! prepares and resolves ever covers a record that was not sent or not acknowledged.
+
 use proptest::prelude::*;
 
 use super::*;
