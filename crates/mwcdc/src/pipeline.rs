@@ -22,6 +22,7 @@
 //! SIGTERM or SIGINT: the source stops, in-flight records get up to 8 s to be acknowledged,
 //! the checkpoint is written, and the process exits 0.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -187,13 +188,7 @@ impl<S: Sink> Pipeline<S> {
                 // The tick limits checkpoint writes to one per interval.
                 _ = tick.tick() => {
                     if let Some(c) = progress.covered.take() {
-                        save(
-                            &self.store,
-                            checkpoint_at(&self.name, &self.settings, &c),
-                            &self.metrics,
-                            progress.tracker.is_idle(),
-                        )
-                        .await?;
+                        self.save(&c, progress.tracker.is_idle()).await?;
                     }
                     if let Some(age) = progress.tracker.oldest_hold() {
                         if age >= HOLD_WARNING && hold_reported.elapsed() >= HOLD_WARNING {
@@ -230,13 +225,7 @@ impl<S: Sink> Pipeline<S> {
         // After an internal error the tracker cannot be trusted: no checkpoint is written.
         let internal = matches!(&stop, Stop::Failed(e) if is_internal(e));
         if let Some(c) = progress.covered.take().filter(|_| !internal) {
-            save(
-                &self.store,
-                checkpoint_at(&self.name, &self.settings, &c),
-                &self.metrics,
-                progress.tracker.is_idle(),
-            )
-            .await?;
+            self.save(&c, progress.tracker.is_idle()).await?;
         }
         if !source.is_finished() {
             // Give the source a moment to leave the server cleanly.
@@ -338,6 +327,17 @@ impl<S: Sink> Pipeline<S> {
         Ok(Published::Done)
     }
 
+    /// Writes the checkpoint covering `c` ([`write_checkpoint`]); the write borrows nothing
+    /// of the pipeline while it waits.
+    fn save(&self, c: &Covered, complete: bool) -> impl Future<Output = Result<()>> + Send {
+        write_checkpoint(
+            self.store.clone(),
+            checkpoint_at(&self.name, &self.settings, c),
+            self.metrics.clone(),
+            complete,
+        )
+    }
+
     /// Waits up to [`DRAIN_TIMEOUT`] for the records in flight; an error is the delivery
     /// failure or internal error that ended the wait (already logged).
     async fn drain(
@@ -370,13 +370,13 @@ impl<S: Sink> Pipeline<S> {
 
 /// Writes `checkpoint` to `store` and reports it; `complete` when it covers every
 /// transaction read. The write and its fsync run on a blocking thread, not on the runtime's.
-async fn save(
-    store: &Arc<CheckpointStore>,
+async fn write_checkpoint(
+    store: Arc<CheckpointStore>,
     checkpoint: Checkpoint,
-    metrics: &Metrics,
+    metrics: Arc<Metrics>,
     complete: bool,
 ) -> Result<()> {
-    let (store, written) = (store.clone(), checkpoint.clone());
+    let written = checkpoint.clone();
     tokio::task::spawn_blocking(move || store.save(&written))
         .await
         .map_err(|e| anyhow!("internal error: the checkpoint write task failed: {e}"))?
