@@ -48,6 +48,7 @@ pub enum ConfigError {
     },
 }
 
+/// A [`ConfigError::Key`] about `key`.
 pub fn key_error(key: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::Key {
         key: key.to_string(),

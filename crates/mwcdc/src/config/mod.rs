@@ -1,7 +1,7 @@
 //! The TOML configuration, its defaults, and overrides from `MWCDC_*` environment variables.
 //!
 //! Every key can be overridden by an environment variable named from its path:
-//! `source.server_id` is `MWCDC_SOURCE_SERVER_ID`. [`KEYS`] lists them all, read from the
+//! `source.server_id` is `MWCDC_SOURCE_SERVER_ID`. [`keys::KEYS`] lists them all, read from the
 //! section types; it is the list `docs/configuration.md` documents (a test keeps the two in
 //! step). Values are parsed once, here: the rest of mwcdc reads typed values.
 
