@@ -343,7 +343,7 @@ async fn an_oversize_record_becomes_a_marker_when_skipping_is_configured() {
     assert_eq!(oversize["limit"], json!(4_000_000));
     assert!(oversize["size"].as_u64().expect("size") > 5_000_000);
     assert_eq!(oversize["id"], json!(marker.id));
-    crate::schemas::validate_oversize_marker(&marker.value);
+    mwcdc_test_support::schemas::validate_oversize_marker(&marker.value);
     assert!(
         changes.iter().any(|m| m.key == json!({"id": 3})),
         "later rows follow"

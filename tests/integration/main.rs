@@ -34,8 +34,6 @@
 mod harness;
 mod private;
 mod proxy;
-#[path = "../../crates/mwcdc-mediawiki/tests/schemas/mod.rs"]
-mod schemas;
 
 mod chaos;
 mod cluster;

@@ -9,8 +9,9 @@
 use std::path::Path;
 use std::process::Command;
 
+use mwcdc_test_support::schemas;
+
 use crate::harness::{db, gtid_position, mysql_url, repo_root, SERVER};
-use crate::schemas;
 use crate::truth::run_workload;
 
 /// Runs a Python script of `tests/mediawiki/` with `args`; its stdout, panicking with its

@@ -163,7 +163,7 @@ pub fn compare(truth: &Truth, msgs: &[Msg]) -> Comparison {
                     ));
                 }
             }
-            crate::schemas::validate_entity(&m.value);
+            mwcdc_test_support::schemas::validate_entity(&m.value);
         }
     }
     let extra = actual

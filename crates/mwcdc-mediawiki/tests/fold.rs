@@ -1,7 +1,6 @@
 //! Each entity action from the row changes MediaWiki writes for it, through the public API.
 
 mod fixtures;
-mod schemas;
 
 use std::sync::Arc;
 
@@ -9,6 +8,7 @@ use fixtures::*;
 use mwcdc_binlog::Value;
 use mwcdc_change::{ChangeBuffer, RowChange, SpillPolicy, TableSchema, Transaction};
 use mwcdc_record::BinaryMode;
+use mwcdc_test_support::schemas;
 use serde_json::{json, Value as Json};
 
 /// (topic, key, id, value) of every entity record, with `captured` as the table filter: the

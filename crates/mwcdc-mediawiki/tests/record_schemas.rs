@@ -3,13 +3,13 @@
 //! records that break the format do not.
 
 mod fixtures;
-mod schemas;
 
 use std::collections::BTreeSet;
 
 use fixtures::*;
 use mwcdc_binlog::Value;
 use mwcdc_record::BinaryMode;
+use mwcdc_test_support::schemas;
 use serde_json::{json, Value as Json};
 
 /// A page creation with a user group change in the same transaction: one record of each

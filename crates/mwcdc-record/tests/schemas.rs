@@ -2,16 +2,13 @@
 //! `row-key.schema.json` (key): every kind of record the encoder writes validates, and values
 //! that break the format do not.
 
-// The schema helper is shared with the entity record tests.
-#[path = "../../mwcdc-mediawiki/tests/schemas/mod.rs"]
-mod schemas;
-
 use std::sync::Arc;
 
 use mwcdc_binlog::Value;
 use mwcdc_change::{Op, RowChange, TableSchema, Transaction};
 use mwcdc_position::Position;
 use mwcdc_record::{BinaryMode, Record, RowEncoder, RowEncoderConfig, TopicTemplate};
+use mwcdc_test_support::schemas;
 use serde_json::{json, Value as Json};
 
 const GTID: &str = "0-1-42";

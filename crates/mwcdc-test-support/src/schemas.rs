@@ -1,15 +1,15 @@
-//! Validation of emitted records against the JSON Schemas in `docs/schemas`.
+//! Validates records against the JSON Schemas in `docs/schemas`.
 //!
-//! Shared by the tests of mwcdc-mediawiki (`mod schemas;`) and mwcdc-record (included by
-//! `#[path]`), so each uses only part of it.
-#![allow(dead_code)]
+//! The schema files are read once, checked against their meta-schema and compiled with one
+//! another registered (their relative references resolve without fetching anything). Used by
+//! the tests of mwcdc-record, mwcdc-mediawiki and the integration tests.
 
 use std::sync::OnceLock;
 
 use jsonschema::{Registry, Validator};
 use serde_json::Value;
 
-/// `docs/schemas`, from the manifest directory of either crate.
+/// `docs/schemas`, the directory of the schema files.
 pub const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/schemas");
 
 /// Every schema file in [`DIR`].
@@ -30,6 +30,7 @@ pub const FILES: [&str; 9] = [
 /// they would against the directory they are read from; nothing is fetched.
 const BASE: &str = "file:///mwcdc/docs/schemas/";
 
+/// The compiled schemas of the four kinds of record part.
 struct Validators {
     entity: Validator,
     row: Validator,
@@ -44,6 +45,7 @@ pub fn load(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// The validators, compiled on first use.
 fn validators() -> &'static Validators {
     static VALIDATORS: OnceLock<Validators> = OnceLock::new();
     VALIDATORS.get_or_init(|| {
@@ -80,6 +82,7 @@ fn validators() -> &'static Validators {
     })
 }
 
+/// The validator's messages for `value`, each with its place in the value and the schema.
 fn errors(validator: &Validator, value: &Value) -> Vec<String> {
     validator
         .iter_errors(value)
@@ -94,6 +97,7 @@ fn errors(validator: &Validator, value: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Panics with `errors`, naming `what` and showing `value`, unless there are none.
 fn check(what: &str, errors: Vec<String>, value: &Value) {
     if !errors.is_empty() {
         panic!(
