@@ -108,27 +108,22 @@ pub fn mysql_transaction_payload(body: &[u8]) -> Result<Vec<u8>, DecodeError> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use std::io::Write;
+    use mwcdc_test_support::binlog::events::{transaction_payload, PAYLOAD_ZSTD};
+    use mwcdc_test_support::binlog::values::mariadb_compressed;
 
-    fn zlib(data: &[u8]) -> Vec<u8> {
-        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-        enc.write_all(data).unwrap();
-        enc.finish().unwrap()
-    }
+    use super::*;
 
     #[test]
     fn mariadb_round_trip() {
         let data = vec![7u8; 1000];
-        let mut buf = vec![0x82, 0x03, 0xe8];
-        buf.extend(zlib(&data));
+        let buf = mariadb_compressed(&data, 1000);
         assert_eq!(mariadb_uncompress(&buf).unwrap(), data);
     }
 
     #[test]
     fn mariadb_rejects_bad_header_and_wrong_length() {
-        let mut buf = vec![0x02, 0x03, 0xe8];
-        buf.extend(zlib(&[1; 1000]));
+        let mut buf = mariadb_compressed(&[1; 1000], 1000);
+        buf[0] = 0x02;
         assert!(mariadb_uncompress(&buf).is_err());
         buf[0] = 0x82;
         buf[2] = 0xe9; // claims 1001 bytes
@@ -140,26 +135,15 @@ mod tests {
     fn a_size_near_1_gib_reserves_nothing_of_it_before_decompressing() {
         // A few bytes of zlib that claim 1 GiB - 1 uncompressed: an error without a
         // 1 GiB allocation (the fuzz test ran out of memory under `ulimit -v 1000000`).
-        let mut buf = vec![0x84];
-        buf.extend_from_slice(&((1u32 << 30) - 1).to_be_bytes());
-        buf.extend(zlib(b"x"));
+        let buf = mariadb_compressed(b"x", (1 << 30) - 1);
         let err = mariadb_uncompress(&buf).unwrap_err();
         assert!(
             err.to_string().contains("expected 1073741823 bytes, got 1"),
             "{err}"
         );
         // The same for a zstd payload.
-        let mut body = vec![
-            PAYLOAD_COMPRESSION_TYPE as u8,
-            1,
-            COMPRESSION_ZSTD as u8,
-            PAYLOAD_UNCOMPRESSED_SIZE as u8,
-            9,
-            0xfe, // a packed 8-byte integer: 0x3fffffff
-        ];
-        body.extend_from_slice(&((1u64 << 30) - 1).to_le_bytes());
-        body.push(PAYLOAD_END_MARK as u8);
-        body.extend(zstd::encode_all(&b"x"[..], 3).unwrap());
+        let x = zstd::encode_all(&b"x"[..], 3).unwrap();
+        let body = transaction_payload(PAYLOAD_ZSTD, (1 << 30) - 1, &[], &x);
         assert!(mysql_transaction_payload(&body).is_err());
     }
 
@@ -167,16 +151,7 @@ mod tests {
     fn mysql_payload_zstd_round_trip() {
         let data = b"some events".repeat(20);
         let compressed = zstd::encode_all(&data[..], 3).unwrap();
-        let mut body = vec![
-            PAYLOAD_COMPRESSION_TYPE as u8,
-            1,
-            COMPRESSION_ZSTD as u8,
-            PAYLOAD_UNCOMPRESSED_SIZE as u8,
-            1,
-            data.len() as u8,
-            PAYLOAD_END_MARK as u8,
-        ];
-        body.extend(&compressed);
+        let body = transaction_payload(PAYLOAD_ZSTD, data.len() as u64, &[], &compressed);
         assert_eq!(mysql_transaction_payload(&body).unwrap(), data);
         let mut corrupt = body.clone();
         let last = corrupt.len() - 3;

@@ -399,18 +399,19 @@ pub fn is_rows_event(type_code: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use mwcdc_test_support::binlog::events::{maria_gtid, maria_gtid_list, query, Xid};
+
     use super::*;
 
     #[test]
     fn parses_maria_gtid_with_xid() {
-        let mut body = Vec::new();
-        body.extend_from_slice(&42u64.to_le_bytes());
-        body.extend_from_slice(&3u32.to_le_bytes());
-        body.push(MARIA_FL_PREPARED_XA | MARIA_FL_GROUP_COMMIT_ID);
-        body.extend_from_slice(&9u64.to_le_bytes());
-        body.extend_from_slice(&1u32.to_le_bytes());
-        body.extend_from_slice(&[2, 1]);
-        body.extend_from_slice(b"x1b");
+        let xid = Xid {
+            format_id: 1,
+            gtrid: b"x1",
+            bqual: b"b",
+        };
+        let flags = MARIA_FL_PREPARED_XA | MARIA_FL_GROUP_COMMIT_ID;
+        let body = maria_gtid(42, 3, flags, 9, Some(&xid));
         let ev = MariaGtidEvent::parse(&body, 11).unwrap();
         assert_eq!(ev.gtid.to_string(), "3-11-42");
         let xid = ev.xid.unwrap();
@@ -422,13 +423,7 @@ mod tests {
 
     #[test]
     fn parses_gtid_list() {
-        let mut body = Vec::new();
-        body.extend_from_slice(&2u32.to_le_bytes());
-        for (d, s, n) in [(0u32, 1u32, 10u64), (1, 2, 5)] {
-            body.extend_from_slice(&d.to_le_bytes());
-            body.extend_from_slice(&s.to_le_bytes());
-            body.extend_from_slice(&n.to_le_bytes());
-        }
+        let body = maria_gtid_list(&[(0, 1, 10), (1, 2, 5)]);
         assert_eq!(
             parse_maria_gtid_list(&body).unwrap().to_string(),
             "0-1-10,1-2-5"
@@ -438,14 +433,8 @@ mod tests {
 
     #[test]
     fn parses_query_event() {
-        let mut body = Vec::new();
-        body.extend_from_slice(&1u32.to_le_bytes());
-        body.extend_from_slice(&0u32.to_le_bytes());
-        body.push(4);
-        body.extend_from_slice(&0u16.to_le_bytes());
-        body.extend_from_slice(&2u16.to_le_bytes());
-        body.extend_from_slice(&[0xaa, 0xbb]);
-        body.extend_from_slice(b"wiki\0BEGIN");
+        // Thread 1, database "wiki", two bytes of status variables.
+        let body = query(1, "wiki", &[0xaa, 0xbb], b"BEGIN");
         let q = Query::parse(&body, 13).unwrap();
         assert_eq!(q.db, "wiki");
         assert_eq!(q.sql, "BEGIN");

@@ -192,21 +192,19 @@ pub fn crc32(header: &EventHeader, body: &[u8]) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    use mwcdc_test_support::binlog::{self, Checksum, Header};
+
     use super::*;
 
+    /// A checksummed event from server 7 ending at 100.
     fn event(type_code: u8, body: &[u8]) -> Vec<u8> {
-        let header = EventHeader {
+        let header = Header {
             timestamp: 1,
-            type_code,
             server_id: 7,
-            event_size: (HEADER_LEN + body.len() + CHECKSUM_LEN) as u32,
             log_pos: 100,
-            flags: 0,
+            ..Header::new(type_code)
         };
-        let mut out = header.to_bytes().to_vec();
-        out.extend_from_slice(body);
-        out.extend_from_slice(&crc32(&header, body).to_le_bytes());
-        out
+        binlog::event(&header, body, Checksum::Crc32)
     }
 
     #[test]

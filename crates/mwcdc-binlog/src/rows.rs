@@ -181,32 +181,34 @@ fn decode_row(r: &mut Reader<'_>, table: &TableMap) -> Result<Vec<Value>, Decode
 
 #[cfg(test)]
 mod tests {
+    use mwcdc_test_support::binlog::table_map::column_names;
+    use mwcdc_test_support::binlog::{table_map, Present, Rows};
+
     use super::*;
     use crate::charset::Collations;
     use crate::table_map::column_type as ct;
-    use crate::table_map::tests::{names, table_map_body};
 
     fn table() -> TableMap {
-        let body = table_map_body(
+        let body = table_map(
             9,
             "w",
             "t",
             &[(ct::LONGLONG, &[], false), (ct::VARCHAR, &[20, 0], true)],
-            &[names(&["id", "title"]), (1, vec![0x80]), (2, vec![63])],
+            &[
+                column_names(&["id", "title"]),
+                (1, vec![0x80]),
+                (2, vec![63]),
+            ],
         );
         TableMap::parse(&body, 8, &Collations::default()).unwrap()
     }
 
-    fn rows_body(kind_after: bool, rows: &[u8], present: u8) -> Vec<u8> {
-        let mut b = 9u64.to_le_bytes()[..6].to_vec();
-        b.extend_from_slice(&STMT_END_F.to_le_bytes());
-        b.push(2);
-        b.push(present);
-        if kind_after {
-            b.push(present);
-        }
-        b.extend_from_slice(rows);
-        b
+    /// A rows event body of `type_code` on the two columns of [`table`], each bitmap
+    /// `present`.
+    fn rows_body(type_code: u8, rows: &[u8], present: u8) -> Vec<u8> {
+        Rows::new(type_code, 9, 2, rows)
+            .present(Present::Each(present))
+            .body()
     }
 
     #[test]
@@ -217,7 +219,7 @@ mod tests {
         rows.extend_from_slice(&[2, 0xff, b'x']);
         rows.push(0b10); // second row: title NULL
         rows.extend_from_slice(&7u64.to_le_bytes());
-        let body = rows_body(false, &rows, 0b11);
+        let body = rows_body(et::WRITE_ROWS_V1, &rows, 0b11);
         let ev = RowsEvent::parse(et::WRITE_ROWS_V1, &body, 8).unwrap();
         let images = ev.decode(&t).unwrap();
         assert_eq!(images.len(), 2);
@@ -232,7 +234,7 @@ mod tests {
         upd.push(0b00);
         upd.extend_from_slice(&7u64.to_le_bytes());
         upd.extend_from_slice(&[1, b'y']);
-        let body = rows_body(true, &upd, 0b11);
+        let body = rows_body(et::UPDATE_ROWS_V1, &upd, 0b11);
         let ev = RowsEvent::parse(et::UPDATE_ROWS_V1, &body, 8).unwrap();
         let images = ev.decode(&t).unwrap();
         assert_eq!(images[0].before, Some(vec![Value::UInt(7), Value::Null]));
@@ -244,11 +246,10 @@ mod tests {
 
     #[test]
     fn rows_of_a_table_without_columns_are_an_error_not_an_endless_loop() {
-        let body = table_map_body(9, "w", "t", &[], &[]);
+        let body = table_map(9, "w", "t", &[], &[]);
         let t = TableMap::parse(&body, 8, &Collations::default()).unwrap();
-        let mut body = 9u64.to_le_bytes()[..6].to_vec();
-        body.extend_from_slice(&STMT_END_F.to_le_bytes());
-        body.extend_from_slice(&[0, 0x2a]); // width 0, no bitmap, one byte of rows
+        // Width 0, no bitmap, one byte of rows.
+        let body = Rows::new(et::WRITE_ROWS_V1, 9, 0, &[0x2a]).body();
         let ev = RowsEvent::parse(et::WRITE_ROWS_V1, &body, 8).unwrap();
         assert!(matches!(ev.decode(&t), Err(DecodeError::Invalid(_))));
         let ev = RowsEvent::parse(et::WRITE_ROWS_V1, &body[..body.len() - 1], 8).unwrap();
@@ -258,14 +259,14 @@ mod tests {
     #[test]
     fn partial_image_and_truncation_are_errors() {
         let t = table();
-        let body = rows_body(false, &[0, 1, 0, 0, 0, 0, 0, 0, 0], 0b01);
+        let body = rows_body(et::DELETE_ROWS_V1, &[0, 1, 0, 0, 0, 0, 0, 0, 0], 0b01);
         let ev = RowsEvent::parse(et::DELETE_ROWS_V1, &body, 8).unwrap();
         assert!(!ev.is_full_image());
         assert!(ev.decode(&t).is_err());
         let mut rows = vec![0b00];
         rows.extend_from_slice(&7u64.to_le_bytes());
         rows.extend_from_slice(&[5, b'a']);
-        let body = rows_body(false, &rows, 0b11);
+        let body = rows_body(et::WRITE_ROWS_V1, &rows, 0b11);
         let ev = RowsEvent::parse(et::WRITE_ROWS_V1, &body, 8).unwrap();
         assert!(matches!(ev.decode(&t), Err(DecodeError::Truncated { .. })));
     }

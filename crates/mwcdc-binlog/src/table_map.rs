@@ -554,59 +554,14 @@ fn bit_msb(bits: &[u8], i: usize) -> bool {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
+    use mwcdc_test_support::binlog::table_map::{column_names, table_map};
+
     use super::*;
-
-    /// Builds a TABLE_MAP body for tests: `(type, metadata bytes, nullable)` per column, and the
-    /// optional metadata fields as `(field type, value)`.
-    pub(crate) fn table_map_body(
-        table_id: u64,
-        db: &str,
-        table: &str,
-        cols: &[(u8, &[u8], bool)],
-        optional: &[(u8, Vec<u8>)],
-    ) -> Vec<u8> {
-        let mut b = table_id.to_le_bytes()[..6].to_vec();
-        b.extend_from_slice(&1u16.to_le_bytes());
-        b.push(db.len() as u8);
-        b.extend_from_slice(db.as_bytes());
-        b.push(0);
-        b.push(table.len() as u8);
-        b.extend_from_slice(table.as_bytes());
-        b.push(0);
-        b.push(cols.len() as u8);
-        b.extend(cols.iter().map(|c| c.0));
-        let meta: Vec<u8> = cols.iter().flat_map(|c| c.1.iter().copied()).collect();
-        b.push(meta.len() as u8);
-        b.extend(meta);
-        let mut nulls = vec![0u8; cols.len().div_ceil(8)];
-        for (i, c) in cols.iter().enumerate() {
-            if c.2 {
-                nulls[i / 8] |= 1 << (i % 8);
-            }
-        }
-        b.extend(nulls);
-        for (field, value) in optional {
-            b.push(*field);
-            b.push(value.len() as u8);
-            b.extend(value);
-        }
-        b
-    }
-
-    /// Column-name metadata for the given names.
-    pub(crate) fn names(names: &[&str]) -> (u8, Vec<u8>) {
-        let mut v = Vec::new();
-        for n in names {
-            v.push(n.len() as u8);
-            v.extend_from_slice(n.as_bytes());
-        }
-        (META_COLUMN_NAME, v)
-    }
 
     #[test]
     fn parses_revision_like_table_with_full_metadata() {
-        let body = table_map_body(
+        let body = table_map(
             77,
             "enwiki",
             "revision",
@@ -620,7 +575,7 @@ pub(crate) mod tests {
             &[
                 (META_SIGNEDNESS, vec![0b1000_0000]),
                 (META_DEFAULT_CHARSET, vec![63, 2, 45]),
-                names(&[
+                column_names(&[
                     "rev_id",
                     "rev_timestamp",
                     "rev_sha1",
@@ -648,7 +603,7 @@ pub(crate) mod tests {
 
     #[test]
     fn resolves_enum_set_and_long_char() {
-        let body = table_map_body(
+        let body = table_map(
             1,
             "d",
             "t",
@@ -671,7 +626,7 @@ pub(crate) mod tests {
 
     #[test]
     fn truncated_table_map_is_an_error() {
-        let body = table_map_body(1, "d", "t", &[(ct::VARCHAR, &[10, 0], false)], &[]);
+        let body = table_map(1, "d", "t", &[(ct::VARCHAR, &[10, 0], false)], &[]);
         for cut in [3, 12, body.len() - 1] {
             assert!(TableMap::parse(&body[..cut], 8, &Collations::default()).is_err());
         }
@@ -679,7 +634,7 @@ pub(crate) mod tests {
 
     #[test]
     fn unsupported_type_names_the_column() {
-        let body = table_map_body(
+        let body = table_map(
             1,
             "d",
             "t",
