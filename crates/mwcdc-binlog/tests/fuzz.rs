@@ -37,15 +37,18 @@
 //! runs them for longer in a release build.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::{Arc, OnceLock};
 
-use mwcdc_binlog::header::{crc32, event_type as et, CHECKSUM_LEN, HEADER_LEN};
+use mwcdc_binlog::header::event_type as et;
 use mwcdc_binlog::table_map::{Column, ColumnKind};
 use mwcdc_binlog::{
     file_events, payload_events, Collations, DecodeError, Event, EventDecoder, EventHeader,
     RawEvent, RowsEvent, TableMap, TextEncoding, Value,
 };
+use mwcdc_test_support::binlog::events::{query, transaction_payload, PAYLOAD_NONE, PAYLOAD_ZSTD};
+use mwcdc_test_support::binlog::frame::{packed, packed_bytes};
+use mwcdc_test_support::binlog::values::{self, jsonb, Jsonb};
+use mwcdc_test_support::binlog::{self, table_map as opt, Checksum, Header, Present, Rows};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::FileFailurePersistence;
@@ -303,37 +306,23 @@ fn decoder_for(file: &File) -> EventDecoder {
 /// A complete event of `header`'s type around `body`: the size made right, and a CRC32
 /// appended (or, for a FORMAT_DESCRIPTION, its last four bytes made the CRC32) when
 /// `checksummed`.
-fn frame(mut header: EventHeader, body: &[u8], checksummed: bool) -> Vec<u8> {
-    let is_fde = header.type_code == et::FORMAT_DESCRIPTION;
-    let crc_len = if checksummed && !is_fde {
-        CHECKSUM_LEN
-    } else {
-        0
+fn frame(header: Header, body: &[u8], checksummed: bool) -> Vec<u8> {
+    let checksum = match (checksummed, header.type_code == et::FORMAT_DESCRIPTION) {
+        (false, _) => Checksum::None,
+        (true, true) => Checksum::InBody,
+        (true, false) => Checksum::Crc32,
     };
-    header.event_size = (HEADER_LEN + body.len() + crc_len) as u32;
-    let mut out = header.to_bytes().to_vec();
-    out.extend_from_slice(body);
-    if checksummed {
-        if is_fde {
-            if let Some(split) = body.len().checked_sub(CHECKSUM_LEN) {
-                let crc = crc32(&header, &body[..split]);
-                out[HEADER_LEN + split..].copy_from_slice(&crc.to_le_bytes());
-            }
-        } else {
-            out.extend_from_slice(&crc32(&header, body).to_le_bytes());
-        }
-    }
-    out
+    binlog::event(&header, body, checksum)
 }
 
-fn header(type_code: u8) -> EventHeader {
-    EventHeader {
-        timestamp: 1_700_000_000,
-        type_code,
-        server_id: 1,
-        event_size: 0,
-        log_pos: 0,
-        flags: 0,
+/// The header of a recorded event, to frame it again.
+fn recorded(header: &EventHeader) -> Header {
+    Header {
+        timestamp: header.timestamp,
+        type_code: header.type_code,
+        server_id: header.server_id,
+        log_pos: header.log_pos,
+        flags: header.flags,
     }
 }
 
@@ -503,7 +492,7 @@ fn mutate_event(
         return out;
     };
     // A FORMAT_DESCRIPTION's CRC32 is part of its body: `frame` makes it right again.
-    let mut header = raw.header;
+    let mut header = recorded(&raw.header);
     let mut body = raw.body.to_vec();
     mutations.iter().for_each(|m| apply(&mut body, m));
     if let Some(t) = retype {
@@ -579,41 +568,17 @@ fn col_spec() -> impl Strategy<Value = ColSpec> {
     (meta, any::<bool>()).prop_map(|((t, m), nullable)| (t, m, nullable))
 }
 
-fn packed(n: u64) -> Vec<u8> {
-    match n {
-        0..=250 => vec![n as u8],
-        251..=0xffff => {
-            let mut v = vec![0xfc];
-            v.extend_from_slice(&(n as u16).to_le_bytes());
-            v
-        }
-        0x1_0000..=0xff_ffff => {
-            let mut v = vec![0xfd];
-            v.extend_from_slice(&n.to_le_bytes()[..3]);
-            v
-        }
-        _ => {
-            let mut v = vec![0xfe];
-            v.extend_from_slice(&n.to_le_bytes());
-            v
-        }
-    }
-}
-
-fn packed_str(s: &[u8]) -> Vec<u8> {
-    let mut v = packed(s.len() as u64);
-    v.extend_from_slice(s);
-    v
-}
-
 /// An optional metadata field: its type and value.
 fn optional_field() -> impl Strategy<Value = (u8, Vec<u8>)> {
     let small = || prop::sample::select(vec![0u64, 1, 2, 3, 8, 33, 45, 54, 60, 63, 255, 70_000]);
     let name = || prop::collection::vec(any::<u8>(), 0..6);
     prop_oneof![
-        prop::collection::vec(any::<u8>(), 0..4).prop_map(|b| (1, b)),
+        prop::collection::vec(any::<u8>(), 0..4).prop_map(|b| (opt::SIGNEDNESS, b)),
         (
-            prop::sample::select(vec![2u8, 10]),
+            prop::sample::select(vec![
+                opt::DEFAULT_CHARSET,
+                opt::ENUM_AND_SET_DEFAULT_CHARSET
+            ]),
             small(),
             prop::collection::vec((small(), small()), 0..4)
         )
@@ -626,14 +591,16 @@ fn optional_field() -> impl Strategy<Value = (u8, Vec<u8>)> {
                 (f, v)
             }),
         (
-            prop::sample::select(vec![3u8, 11]),
+            prop::sample::select(vec![opt::COLUMN_CHARSET, opt::ENUM_AND_SET_COLUMN_CHARSET]),
             prop::collection::vec(small(), 0..8)
         )
             .prop_map(|(f, ids)| (f, ids.into_iter().flat_map(packed).collect())),
-        prop::collection::vec(name(), 0..8)
-            .prop_map(|names| (4, names.iter().flat_map(|n| packed_str(n)).collect())),
+        prop::collection::vec(name(), 0..8).prop_map(|names| (
+            opt::COLUMN_NAME,
+            names.iter().flat_map(|n| packed_bytes(n)).collect()
+        )),
         (
-            prop::sample::select(vec![5u8, 6]),
+            prop::sample::select(vec![opt::SET_STR_VALUE, opt::ENUM_STR_VALUE]),
             prop::collection::vec(prop::collection::vec(name(), 0..4), 0..4)
         )
             .prop_map(|(f, cols)| {
@@ -641,15 +608,17 @@ fn optional_field() -> impl Strategy<Value = (u8, Vec<u8>)> {
                 for members in cols {
                     v.extend(packed(members.len() as u64));
                     for m in members {
-                        v.extend(packed_str(&m));
+                        v.extend(packed_bytes(&m));
                     }
                 }
                 (f, v)
             }),
-        prop::collection::vec(0..10u64, 0..4)
-            .prop_map(|pk| (8, pk.into_iter().flat_map(packed).collect())),
+        prop::collection::vec(0..10u64, 0..4).prop_map(|pk| (
+            opt::SIMPLE_PRIMARY_KEY,
+            pk.into_iter().flat_map(packed).collect()
+        )),
         prop::collection::vec((0..10u64, 0..300u64), 0..4).prop_map(|pk| (
-            9,
+            opt::PRIMARY_KEY_WITH_PREFIX,
             pk.into_iter()
                 .flat_map(|(c, p)| [packed(c), packed(p)].concat())
                 .collect()
@@ -658,52 +627,16 @@ fn optional_field() -> impl Strategy<Value = (u8, Vec<u8>)> {
     ]
 }
 
+/// The body of a generated TABLE_MAP of `wiki.page`.
 fn table_map_body(table_id: u64, cols: &[ColSpec], optional: &[(u8, Vec<u8>)]) -> Vec<u8> {
-    let mut b = table_id.to_le_bytes()[..6].to_vec();
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(b"\x04wiki\0");
-    b.extend_from_slice(b"\x04page\0");
-    b.extend(packed(cols.len() as u64));
-    b.extend(cols.iter().map(|c| c.0));
-    let meta: Vec<u8> = cols.iter().flat_map(|c| c.1.iter().copied()).collect();
-    b.extend(packed_str(&meta));
-    let mut nulls = vec![0u8; cols.len().div_ceil(8)];
-    for (i, c) in cols.iter().enumerate() {
-        if c.2 {
-            nulls[i / 8] |= 1 << (i % 8);
-        }
-    }
-    b.extend(nulls);
-    for (field, value) in optional {
-        b.push(*field);
-        b.extend(packed_str(value));
-    }
-    b
+    let cols: Vec<(u8, &[u8], bool)> = cols.iter().map(|(t, m, n)| (*t, &m[..], *n)).collect();
+    binlog::table_map(table_id, "wiki", "page", &cols, optional)
 }
 
 // ---------------------------------------------------------------------------------------
 // Generated binary JSON.
 
-/// A binary JSON value to encode.
-#[derive(Debug, Clone)]
-enum Jv {
-    Literal(u8),
-    I16(i16),
-    U16(u16),
-    I32(i32),
-    U32(u32),
-    I64(i64),
-    U64(u64),
-    Double(f64),
-    Str(Vec<u8>),
-    Opaque(u8, Vec<u8>),
-    Array(bool, Vec<Jv>),
-    Object(bool, Vec<(Vec<u8>, Jv)>),
-    /// The value nested in this many one-element arrays.
-    Deep(u16, Box<Jv>),
-}
-
-fn jv() -> impl Strategy<Value = Jv> {
+fn jv() -> impl Strategy<Value = Jsonb> {
     let opaque = prop_oneof![
         (
             0..=70u8,
@@ -713,7 +646,7 @@ fn jv() -> impl Strategy<Value = Jv> {
             .prop_map(|(p, s, b)| {
                 let mut v = vec![p, s];
                 v.extend(b);
-                Jv::Opaque(246, v)
+                Jsonb::Opaque(246, v)
             }),
         (
             prop::sample::select(vec![7u8, 10, 11, 12]),
@@ -722,48 +655,48 @@ fn jv() -> impl Strategy<Value = Jv> {
         )
             .prop_map(|(t, v, len)| {
                 let bytes = v.to_le_bytes();
-                Jv::Opaque(t, bytes[..len.min(8)].to_vec())
+                Jsonb::Opaque(t, bytes[..len.min(8)].to_vec())
             }),
         (any::<u8>(), prop::collection::vec(any::<u8>(), 0..12))
-            .prop_map(|(t, b)| Jv::Opaque(t, b)),
+            .prop_map(|(t, b)| Jsonb::Opaque(t, b)),
     ];
     let leaf = prop_oneof![
-        (0..4u8).prop_map(Jv::Literal),
-        any::<i16>().prop_map(Jv::I16),
-        any::<u16>().prop_map(Jv::U16),
-        any::<i32>().prop_map(Jv::I32),
-        any::<u32>().prop_map(Jv::U32),
-        any::<i64>().prop_map(Jv::I64),
-        any::<u64>().prop_map(Jv::U64),
-        any::<f64>().prop_map(Jv::Double),
+        (0..4u8).prop_map(Jsonb::Literal),
+        any::<i16>().prop_map(Jsonb::I16),
+        any::<u16>().prop_map(Jsonb::U16),
+        any::<i32>().prop_map(Jsonb::I32),
+        any::<u32>().prop_map(Jsonb::U32),
+        any::<i64>().prop_map(Jsonb::I64),
+        any::<u64>().prop_map(Jsonb::U64),
+        any::<f64>().prop_map(Jsonb::Double),
         prop_oneof![
             "[a-z]{0,8}".prop_map(String::into_bytes),
             prop::collection::vec(any::<u8>(), 0..8)
         ]
-        .prop_map(Jv::Str),
+        .prop_map(Jsonb::Str),
         opaque,
     ];
     let tree = leaf.prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             (any::<bool>(), prop::collection::vec(inner.clone(), 0..6))
-                .prop_map(|(large, v)| Jv::Array(large, v)),
+                .prop_map(|(large, v)| Jsonb::Array(large, v)),
             (
                 any::<bool>(),
                 prop::collection::vec(("[a-z]{0,4}".prop_map(String::into_bytes), inner), 0..6)
             )
-                .prop_map(|(large, v)| Jv::Object(large, v)),
+                .prop_map(|(large, v)| Jsonb::Object(large, v)),
         ]
     });
     prop_oneof![
         6 => tree.clone(),
-        1 => (0..3000u16, tree).prop_map(|(depth, v)| Jv::Deep(depth, Box::new(v))),
+        1 => (0..3000u16, tree).prop_map(|(depth, v)| Jsonb::Deep(depth, Box::new(v))),
     ]
 }
 
 /// Well-formed documents as a server writes them (valid UTF-8, finite numbers, in-range
 /// DECIMAL digits and temporal fields, known opaque types), on which `mysql_common` is an
 /// oracle.
-fn jv_well_formed() -> impl Strategy<Value = Jv> {
+fn jv_well_formed() -> impl Strategy<Value = Jsonb> {
     let decimal = (
         1..=65u8,
         0..=30u8,
@@ -771,7 +704,7 @@ fn jv_well_formed() -> impl Strategy<Value = Jv> {
         any::<bool>(),
     )
         .prop_map(|(p, s, seed, negative)| {
-            Jv::Opaque(246, valid_decimal(p, s.min(p), &seed, negative))
+            Jsonb::Opaque(246, values::decimal(p, s.min(p), &seed, negative))
         });
     let datetime = (
         (0..=9999u64, 0..=12u64, 0..=31u64),
@@ -781,7 +714,7 @@ fn jv_well_formed() -> impl Strategy<Value = Jv> {
         .prop_map(|((y, mo, d), (h, mi, s, us), t)| {
             let ymd = ((y * 13 + mo) << 5) | d;
             let packed = (((ymd << 17) | (h << 12) | (mi << 6) | s) << 24) | us;
-            Jv::Opaque(t, packed.to_le_bytes().to_vec())
+            Jsonb::Opaque(t, packed.to_le_bytes().to_vec())
         });
     let time = (
         any::<bool>(),
@@ -792,24 +725,24 @@ fn jv_well_formed() -> impl Strategy<Value = Jv> {
     )
         .prop_map(|(neg, h, m, s, us)| {
             let packed = ((((h << 12) | (m << 6) | s) << 24) | us) * if neg { -1 } else { 1 };
-            Jv::Opaque(11, packed.to_le_bytes().to_vec())
+            Jsonb::Opaque(11, packed.to_le_bytes().to_vec())
         });
     let other = (
         prop::sample::select(vec![15u8, 16, 252, 253, 254, 255]),
         prop::collection::vec(any::<u8>(), 0..10),
     )
-        .prop_map(|(t, b)| Jv::Opaque(t, b));
+        .prop_map(|(t, b)| Jsonb::Opaque(t, b));
     let leaf = prop_oneof![
-        (0..3u8).prop_map(Jv::Literal),
-        any::<i16>().prop_map(Jv::I16),
-        any::<u16>().prop_map(Jv::U16),
-        any::<i32>().prop_map(Jv::I32),
-        any::<u32>().prop_map(Jv::U32),
-        any::<i64>().prop_map(Jv::I64),
-        any::<u64>().prop_map(Jv::U64),
+        (0..3u8).prop_map(Jsonb::Literal),
+        any::<i16>().prop_map(Jsonb::I16),
+        any::<u16>().prop_map(Jsonb::U16),
+        any::<i32>().prop_map(Jsonb::I32),
+        any::<u32>().prop_map(Jsonb::U32),
+        any::<i64>().prop_map(Jsonb::I64),
+        any::<u64>().prop_map(Jsonb::U64),
         (prop::num::f64::NORMAL | prop::num::f64::ZERO | prop::num::f64::SUBNORMAL)
-            .prop_map(Jv::Double),
-        "[a-zA-Z0-9 \"\\\\é€😀]{0,12}".prop_map(|s| Jv::Str(s.into_bytes())),
+            .prop_map(Jsonb::Double),
+        "[a-zA-Z0-9 \"\\\\é€😀]{0,12}".prop_map(|s| Jsonb::Str(s.into_bytes())),
         decimal,
         datetime,
         time,
@@ -818,149 +751,14 @@ fn jv_well_formed() -> impl Strategy<Value = Jv> {
     leaf.prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             (any::<bool>(), prop::collection::vec(inner.clone(), 0..6))
-                .prop_map(|(large, v)| Jv::Array(large, v)),
+                .prop_map(|(large, v)| Jsonb::Array(large, v)),
             (
                 any::<bool>(),
                 prop::collection::vec(("[a-z_é]{0,6}".prop_map(String::into_bytes), inner), 0..6)
             )
-                .prop_map(|(large, v)| Jv::Object(large, v)),
+                .prop_map(|(large, v)| Jsonb::Object(large, v)),
         ]
     })
-}
-
-/// A DECIMAL(p, s) in MySQL's binary form after its precision and scale, with digit groups
-/// taken from `seed`; never a negative zero (the server does not write one).
-fn valid_decimal(p: u8, s: u8, seed: &[u32], negative: bool) -> Vec<u8> {
-    const DIG2BYTES: [usize; 10] = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4];
-    let (intg, frac) = (usize::from(p - s), usize::from(s));
-    let mut groups = Vec::new();
-    if intg % 9 > 0 {
-        groups.push(intg % 9);
-    }
-    groups.extend(std::iter::repeat_n(9, intg / 9 + frac / 9));
-    if frac % 9 > 0 {
-        groups.push(frac % 9);
-    }
-    let mut bytes = Vec::new();
-    let mut zero = true;
-    for (i, &digits) in groups.iter().enumerate() {
-        let v = u64::from(seed[i % seed.len()]) % 10u64.pow(digits as u32);
-        zero &= v == 0;
-        let n = DIG2BYTES[digits];
-        bytes.extend_from_slice(&v.to_be_bytes()[8 - n..]);
-    }
-    if negative && !zero {
-        bytes.iter_mut().for_each(|b| *b = !*b);
-    }
-    bytes[0] ^= 0x80;
-    let mut out = vec![p, s];
-    out.extend(bytes);
-    out
-}
-
-fn varlen(mut n: usize, out: &mut Vec<u8>) {
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-/// The type byte and the bytes of a value (without its type byte).
-fn encode_jv(v: &Jv) -> (u8, Vec<u8>) {
-    match v {
-        Jv::Literal(l) => (4, vec![*l]),
-        Jv::I16(x) => (5, x.to_le_bytes().to_vec()),
-        Jv::U16(x) => (6, x.to_le_bytes().to_vec()),
-        Jv::I32(x) => (7, x.to_le_bytes().to_vec()),
-        Jv::U32(x) => (8, x.to_le_bytes().to_vec()),
-        Jv::I64(x) => (9, x.to_le_bytes().to_vec()),
-        Jv::U64(x) => (10, x.to_le_bytes().to_vec()),
-        Jv::Double(x) => (11, x.to_le_bytes().to_vec()),
-        Jv::Str(s) => {
-            let mut out = Vec::new();
-            varlen(s.len(), &mut out);
-            out.extend_from_slice(s);
-            (12, out)
-        }
-        Jv::Opaque(t, data) => {
-            let mut out = vec![*t];
-            varlen(data.len(), &mut out);
-            out.extend_from_slice(data);
-            (15, out)
-        }
-        Jv::Array(large, items) => {
-            let values: Vec<_> = items.iter().map(encode_jv).collect();
-            container(*large, None, &values)
-        }
-        Jv::Object(large, entries) => {
-            let keys: Vec<_> = entries.iter().map(|(k, _)| k.clone()).collect();
-            let values: Vec<_> = entries.iter().map(|(_, v)| encode_jv(v)).collect();
-            container(*large, Some(&keys), &values)
-        }
-        Jv::Deep(depth, inner) => {
-            let mut value = encode_jv(inner);
-            for _ in 0..*depth {
-                value = container(false, None, &[value]);
-            }
-            value
-        }
-    }
-}
-
-/// An array (no keys) or object in the small or large storage format.
-fn container(large: bool, keys: Option<&[Vec<u8>]>, values: &[(u8, Vec<u8>)]) -> (u8, Vec<u8>) {
-    let off = if large { 4 } else { 2 };
-    let put = |out: &mut Vec<u8>, v: usize| out.extend_from_slice(&v.to_le_bytes()[..off]);
-    let n = values.len();
-    let key_entries = keys.map_or(0, |_| n * (off + 2));
-    let header = 2 * off + key_entries + n * (off + 1);
-    let inlined = |t: u8| matches!(t, 4..=6) || (large && matches!(t, 7 | 8));
-    let mut tail = Vec::new();
-    let mut key_entry_bytes = Vec::new();
-    if let Some(keys) = keys {
-        for k in keys {
-            put(&mut key_entry_bytes, header + tail.len());
-            key_entry_bytes.extend_from_slice(&(k.len() as u16).to_le_bytes());
-            tail.extend_from_slice(k);
-        }
-    }
-    let mut value_entry_bytes = Vec::new();
-    for (t, bytes) in values {
-        value_entry_bytes.push(*t);
-        if inlined(*t) {
-            let mut field = bytes.clone();
-            field.resize(off, 0);
-            value_entry_bytes.extend_from_slice(&field[..off]);
-        } else {
-            put(&mut value_entry_bytes, header + tail.len());
-            tail.extend_from_slice(bytes);
-        }
-    }
-    let mut out = Vec::new();
-    put(&mut out, n);
-    put(&mut out, header + tail.len());
-    out.extend(key_entry_bytes);
-    out.extend(value_entry_bytes);
-    out.extend(tail);
-    let type_code = match (keys.is_some(), large) {
-        (true, false) => 0,
-        (true, true) => 1,
-        (false, false) => 2,
-        (false, true) => 3,
-    };
-    (type_code, out)
-}
-
-fn jsonb(v: &Jv) -> Vec<u8> {
-    let (t, bytes) = encode_jv(v);
-    let mut out = vec![t];
-    out.extend(bytes);
-    out
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1025,7 +823,7 @@ fn plausible_value(column: &Column, e: &mut Entropy<'_>, json: &[Vec<u8>], out: 
                     .map(|_| u32::from_le_bytes([e.byte(), e.byte(), e.byte(), e.byte()]))
                     .collect();
                 out.extend_from_slice(
-                    &valid_decimal(precision, scale, &seed, e.byte() & 1 == 1)[2..],
+                    &values::decimal(precision, scale, &seed, e.byte() & 1 == 1)[2..],
                 );
             } else {
                 e.fill(decimal_size(precision, scale), out);
@@ -1090,61 +888,9 @@ fn plausible_rows(map: &TableMap, images: usize, e: &mut Entropy<'_>, json: &[Ve
     out
 }
 
-/// A rows event body of `type_code` for `width` columns around `rows` (compressed for
-/// MariaDB's compressed types).
-fn rows_body(
-    type_code: u8,
-    table_id: u64,
-    width: usize,
-    present: Option<u8>,
-    rows: &[u8],
-    v2_extra: &[u8],
-) -> Vec<u8> {
-    let v2 = matches!(type_code, 30..=32 | 169..=171);
-    let compressed = matches!(type_code, 166..=171);
-    let update = matches!(type_code, 24 | 31 | 167 | 170);
-    let mut b = table_id.to_le_bytes()[..6].to_vec();
-    b.extend_from_slice(&1u16.to_le_bytes());
-    if v2 {
-        b.extend_from_slice(&((v2_extra.len() + 2) as u16).to_le_bytes());
-        b.extend_from_slice(v2_extra);
-    }
-    b.extend(packed(width as u64));
-    let bitmap = |b: &mut Vec<u8>| {
-        let mut bits = vec![present.unwrap_or(0xff); width.div_ceil(8)];
-        if present.is_none() && !width.is_multiple_of(8) {
-            if let Some(last) = bits.last_mut() {
-                *last = (1 << (width % 8)) - 1;
-            }
-        }
-        b.extend(bits);
-    };
-    bitmap(&mut b);
-    if update {
-        bitmap(&mut b);
-    }
-    if compressed {
-        b.extend(maria_compress(rows, 0));
-    } else {
-        b.extend_from_slice(rows);
-    }
-    b
-}
-
-fn zlib(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
-    enc.write_all(data).expect("zlib");
-    enc.finish().expect("zlib")
-}
-
-/// MariaDB's compressed form: `0x80 | n`, the length in `n` big-endian bytes, zlib. `skew`
-/// is added to the stored length.
+/// MariaDB's compressed form of `data`, `skew` added to the stored length.
 fn maria_compress(data: &[u8], skew: i64) -> Vec<u8> {
-    let len = (data.len() as i64 + skew).max(0) as u64;
-    let mut out = vec![0x84];
-    out.extend_from_slice(&(len as u32).to_be_bytes());
-    out.extend(zlib(data));
-    out
+    values::mariadb_compressed(data, (data.len() as i64 + skew).max(0) as u64)
 }
 
 fn rows_kind_type() -> impl Strategy<Value = u8> {
@@ -1178,7 +924,7 @@ fn decode_json(doc: &[u8]) -> Result<serde_json::Value, DecodeError> {
     let mut rows = vec![0u8];
     rows.extend_from_slice(&(doc.len() as u32).to_le_bytes());
     rows.extend_from_slice(doc);
-    let body = rows_body(et::WRITE_ROWS_V1, 1, 1, None, &rows, &[]);
+    let body = Rows::new(et::WRITE_ROWS_V1, 1, 1, &rows).body();
     let images = RowsEvent::parse(et::WRITE_ROWS_V1, &body, 8)?.decode(&map)?;
     match images.into_iter().next().and_then(|i| i.after).as_deref() {
         Some([Value::Json(v)]) => Ok(v.clone()),
@@ -1215,7 +961,7 @@ proptest! {
         exercise(&mut dec, &mut maps, &body, true);
         exercise(&mut dec, &mut maps, &body, false);
         // Framed as an event of type `t`, reaching the body parser.
-        let mut h = header(t);
+        let mut h = Header::new(t);
         h.flags = flags;
         let mut dec = decoder_for(file);
         exercise(&mut dec, &mut maps, &frame(h, &body, file.checksummed), true);
@@ -1346,7 +1092,11 @@ proptest! {
         let per_row = if matches!(t, 24 | 31 | 167 | 170) { 2 } else { 1 };
         let mut rows = plausible_rows(&map, images * per_row, &mut e, &json);
         mutations.iter().for_each(|m| apply(&mut rows, m));
-        let mut body = rows_body(t, 7, map.columns.len(), present, &rows, &v2_extra);
+        let present = present.map_or(Present::All, Present::Each);
+        let mut body = Rows::new(t, 7, map.columns.len(), &rows)
+            .present(present)
+            .extra(&v2_extra)
+            .body();
         if post_header_len == 6 {
             body.drain(4..6);
         }
@@ -1360,7 +1110,7 @@ proptest! {
         }).expect("a MariaDB fixture");
         let mut dec = decoder_for(maria);
         let mut maps = HashMap::from([(map.table_id, map)]);
-        exercise(&mut dec, &mut maps, &frame(header(t), &body, maria.checksummed), true);
+        exercise(&mut dec, &mut maps, &frame(Header::new(t), &body, maria.checksummed), true);
     }
 
     #[test]
@@ -1404,11 +1154,9 @@ proptest! {
             compressed[0] = h;
         }
         mutations.iter().for_each(|m| apply(&mut compressed, m));
-        let mut body = vec![1, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0];
-        body.extend_from_slice(b"wiki\0");
-        body.extend_from_slice(&compressed);
+        let body = query(1, "wiki", &[], &compressed);
         let mut dec = decoder_for(maria);
-        exercise(&mut dec, &mut maps, &frame(header(et::MARIA_QUERY_COMPRESSED), &body, true), true);
+        exercise(&mut dec, &mut maps, &frame(Header::new(et::MARIA_QUERY_COMPRESSED), &body, true), true);
         // A recorded rows event, compressed as MariaDB does it.
         let samples = rows_samples();
         let sample = &samples[rows.index(samples.len())];
@@ -1438,29 +1186,21 @@ proptest! {
             let Ok(raw) = RawEvent::split(bytes, file.checksummed) else { continue };
             let mut body = raw.body.to_vec();
             mutations.iter().for_each(|m| apply(&mut body, m));
-            events.extend(frame(raw.header, &body, false));
+            events.extend(frame(recorded(&raw.header), &body, false));
         }
         let (compression, payload) = match zstd_level {
-            Some(level) => (0u64, zstd::encode_all(&events[..], level).expect("zstd")),
-            None => (255, events.clone()),
+            Some(level) => (PAYLOAD_ZSTD, zstd::encode_all(&events[..], level).expect("zstd")),
+            None => (PAYLOAD_NONE, events.clone()),
         };
-        let mut body = vec![2];
-        body.extend(packed_str(&packed(compression)));
         let size = (events.len() as i64 + skew).max(0) as u64;
-        body.push(3);
-        body.extend(packed_str(&packed(size)));
-        for (field, value) in &fields {
-            body.extend(packed(*field + 1));
-            body.extend(packed_str(value));
-        }
-        body.push(0);
-        body.extend(payload);
+        let fields: Vec<_> = fields.iter().map(|(f, v)| (f + 1, v.clone())).collect();
+        let mut body = transaction_payload(compression, size, &fields, &payload);
         mutations.iter().for_each(|m| apply(&mut body, m));
         let mysql = corpus.files.iter().find(|f| {
             f.payload_events.len() > 1
         }).expect("a fixture with a TRANSACTION_PAYLOAD");
         let mut dec = decoder_for(mysql);
-        exercise(&mut dec, &mut maps, &frame(header(et::TRANSACTION_PAYLOAD), &body, mysql.checksummed), true);
+        exercise(&mut dec, &mut maps, &frame(Header::new(et::TRANSACTION_PAYLOAD), &body, mysql.checksummed), true);
     }
 }
 
@@ -1540,11 +1280,11 @@ fn corpus_reaches_every_kind_of_event() {
         );
     }
     // The generated JSON encoder writes what the decoder reads.
-    let doc = jsonb(&Jv::Object(
+    let doc = jsonb(&Jsonb::Object(
         false,
         vec![(
             b"a".to_vec(),
-            Jv::Array(true, vec![Jv::I32(7), Jv::Str(b"x".to_vec())]),
+            Jsonb::Array(true, vec![Jsonb::I32(7), Jsonb::Str(b"x".to_vec())]),
         )],
     ));
     decode_json(&doc).expect("generated JSON decodes");
