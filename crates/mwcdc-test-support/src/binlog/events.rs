@@ -224,3 +224,39 @@ pub fn transaction_payload(
     body.extend_from_slice(payload);
     body
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_post_header_lengths_are_those_a_recorded_mariadb_announces() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../mwcdc-binlog/tests/fixtures/binlogs/mariadb-bin.000001"
+        );
+        let file = std::fs::read(path).expect("the recorded MariaDB binlog");
+        // The magic, the FDE's header, binlog version, server version, created, header length.
+        let table = &file[4 + HEADER_LEN + 57..][..171];
+        assert_eq!(table, mariadb_post_header_lens());
+        let body = format_description(MARIADB_10_11, 0, &mariadb_post_header_lens(), 1);
+        assert_eq!(body[57..57 + 171], *table);
+        assert_eq!(body.len(), 57 + 171 + 1);
+    }
+
+    #[test]
+    fn a_maria_gtid_is_padded_to_its_post_header() {
+        assert_eq!(maria_gtid(1, 0, TRX, 0, None).len(), 19);
+        assert_eq!(
+            maria_gtid(1, 0, TRX | FL_GROUP_COMMIT_ID, 5, None).len(),
+            21
+        );
+        let xid = Xid {
+            format_id: 1,
+            gtrid: b"x1",
+            bqual: b"",
+        };
+        let xa = maria_gtid(1, 0, XA_PREPARED, 0, Some(&xid));
+        assert_eq!(xa.len(), 13 + 6 + 2);
+    }
+}
