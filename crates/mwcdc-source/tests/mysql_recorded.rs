@@ -89,10 +89,7 @@ fn with_gtid(bytes: &[u8], checksummed: bool, gno: &mut u64) -> Vec<u8> {
     ]);
     out[36..44].copy_from_slice(&gno.to_le_bytes());
     if checksummed {
-        let end = out.len() - 4;
-        let header = mwcdc_binlog::EventHeader::parse(&out).expect("header");
-        let crc = mwcdc_binlog::header::crc32(&header, &out[19..end]);
-        out[end..].copy_from_slice(&crc.to_le_bytes());
+        mwcdc_test_support::binlog::frame::reseal(&mut out);
     }
     out
 }

@@ -1,5 +1,6 @@
 //! The assembler fed MariaDB 10.11 event bytes (CRC32 on, V1 rows events, full optional
-//! metadata) built by the [`build`] module, one test per scenario:
+//! metadata) built by mwcdc-test-support's binlog stream around the [`build`] module's table
+//! layout, one test per scenario:
 //!
 //! 1. `insert_update_delete_make_one_transaction`: three rows events on a captured table
 //!    give one transaction of three changes with their ops, images, indexes and origin, and
@@ -39,36 +40,27 @@ use crate::{DefiniteError, SourceError, TableFilter, UnusableError};
 
 use build::*;
 
-/// Builders for the events of a MariaDB 10.11 binlog stream.
+/// The scenarios' table layout and its events, in a MariaDB 10.11 dump built by
+/// mwcdc-test-support.
 mod build {
-    use mwcdc_binlog::header::{crc32, event_type as et, EventHeader, CHECKSUM_LEN, HEADER_LEN};
+    use std::ops::{Deref, DerefMut};
+
+    use mwcdc_binlog::header::event_type as et;
     use mwcdc_binlog::table_map::column_type as ct;
     use mwcdc_binlog::Value;
+    use mwcdc_test_support::binlog::frame::TIMESTAMP;
+    use mwcdc_test_support::binlog::table_map::{
+        column_names, DEFAULT_CHARSET, SIGNEDNESS, SIMPLE_PRIMARY_KEY,
+    };
+    use mwcdc_test_support::binlog::{table_map, Present, Rows, Stream};
+
+    pub use mwcdc_test_support::binlog::events::{
+        DDL, FL_ALLOW_PARALLEL, FL_GROUP_COMMIT_ID, TRX, XA_COMPLETED, XA_PREPARED,
+    };
 
     pub const SERVER_ID: u32 = 1;
     pub const FILE: &str = "mariadb-bin.000003";
-    pub const TS: u32 = 1_700_000_000;
-
-    /// GTID event flags2.
-    pub const FL_STANDALONE: u8 = 1;
-    pub const FL_GROUP_COMMIT_ID: u8 = 2;
-    pub const FL_TRANSACTIONAL: u8 = 4;
-    pub const FL_ALLOW_PARALLEL: u8 = 8;
-    pub const FL_DDL: u8 = 32;
-    pub const FL_PREPARED_XA: u8 = 64;
-    pub const FL_COMPLETED_XA: u8 = 128;
-    /// An InnoDB transaction (0x0c).
-    pub const TRX: u8 = FL_TRANSACTIONAL | FL_ALLOW_PARALLEL;
-    /// DDL (0x29).
-    pub const DDL: u8 = FL_STANDALONE | FL_ALLOW_PARALLEL | FL_DDL;
-    /// The prepare part of an XA transaction (0x4c).
-    pub const XA_PREPARED: u8 = FL_TRANSACTIONAL | FL_ALLOW_PARALLEL | FL_PREPARED_XA;
-    /// `XA COMMIT` / `XA ROLLBACK` of a prepared transaction (0x8d).
-    pub const XA_COMPLETED: u8 =
-        FL_STANDALONE | FL_TRANSACTIONAL | FL_ALLOW_PARALLEL | FL_COMPLETED_XA;
-
-    const LOG_EVENT_ARTIFICIAL_F: u16 = 0x20;
-    const STMT_END_F: u16 = 1;
+    pub const TS: u32 = TIMESTAMP;
 
     /// A table of the fixed layout `(rev_id BIGINT UNSIGNED, rev_page INT,
     /// rev_title VARCHAR(60) CHARACTER SET utf8mb4 NULL)`.
@@ -93,6 +85,24 @@ mod build {
                 names: true,
                 pk: true,
             }
+        }
+
+        /// Its TABLE_MAP body: rev_id unsigned, rev_page signed, rev_title nullable, of
+        /// utf8mb4_general_ci, the default character set.
+        fn map(&self) -> Vec<u8> {
+            let mut optional = vec![(SIGNEDNESS, vec![0b1000_0000]), (DEFAULT_CHARSET, vec![45])];
+            if self.names {
+                optional.push(column_names(&COLUMNS));
+            }
+            if self.pk {
+                optional.push((SIMPLE_PRIMARY_KEY, vec![0])); // rev_id
+            }
+            let columns: [(u8, &[u8], bool); 3] = [
+                (ct::LONGLONG, &[], false),
+                (ct::LONG, &[], false),
+                (ct::VARCHAR, &240u16.to_le_bytes(), true), // VARCHAR(60) utf8mb4: 240 bytes
+            ];
+            table_map(self.id, self.db, self.name, &columns, &optional)
         }
     }
 
@@ -119,57 +129,22 @@ mod build {
         ]
     }
 
-    /// The post-header lengths of MariaDB 10.11 (types 1..=171).
-    fn post_header_lens() -> Vec<u8> {
-        let mut t = vec![0u8; 171];
-        let mut set = |types: &[u8], len: u8| {
-            for &ty in types {
-                t[usize::from(ty) - 1] = len;
-            }
-        };
-        set(&[1], 56); // START_V3
-        set(&[et::QUERY, et::MARIA_QUERY_COMPRESSED], 13);
-        set(&[et::ROTATE], 8);
-        set(&[6, 12], 18); // LOAD, NEW_LOAD
-        set(&[8, 9, 10, 11, 17], 4); // file blocks, BEGIN_LOAD_QUERY
-        set(&[18], 26); // EXECUTE_LOAD_QUERY
-        set(&[et::FORMAT_DESCRIPTION], 56 + 1 + 171);
-        set(&[et::TABLE_MAP], 8);
-        set(&[20, 21, 22], 8); // pre-GA rows events
-        set(
-            &[et::WRITE_ROWS_V1, et::UPDATE_ROWS_V1, et::DELETE_ROWS_V1],
-            8,
-        );
-        set(&[et::INCIDENT], 2);
-        set(&[et::WRITE_ROWS, et::UPDATE_ROWS, et::DELETE_ROWS], 10);
-        set(&[et::MARIA_BINLOG_CHECKPOINT], 4);
-        set(&[et::MARIA_GTID], 19);
-        set(&[et::MARIA_GTID_LIST], 4);
-        set(
-            &[
-                et::MARIA_WRITE_ROWS_COMPRESSED_V1,
-                et::MARIA_UPDATE_ROWS_COMPRESSED_V1,
-                et::MARIA_DELETE_ROWS_COMPRESSED_V1,
-            ],
-            8,
-        );
-        set(
-            &[
-                et::MARIA_WRITE_ROWS_COMPRESSED,
-                et::MARIA_UPDATE_ROWS_COMPRESSED,
-                et::MARIA_DELETE_ROWS_COMPRESSED,
-            ],
-            10,
-        );
-        t
+    /// A dump of [`FILE`] from server [`SERVER_ID`]: the MariaDB stream of
+    /// mwcdc-test-support (its events through `Deref`), and the events of the fixed layout.
+    pub struct Binlog(Stream);
+
+    impl Deref for Binlog {
+        type Target = Stream;
+
+        fn deref(&self) -> &Stream {
+            &self.0
+        }
     }
 
-    /// A binlog file being streamed: tracks the position of the next event.
-    pub struct Binlog {
-        /// Where the next event starts.
-        pub pos: u32,
-        /// Timestamp of the next events.
-        pub ts: u32,
+    impl DerefMut for Binlog {
+        fn deref_mut(&mut self) -> &mut Stream {
+            &mut self.0
+        }
     }
 
     impl Binlog {
@@ -180,172 +155,17 @@ mod build {
 
         /// A stream resumed at `pos`.
         pub fn at(pos: u32) -> Self {
-            Self { pos, ts: TS }
-        }
-
-        fn encode(&self, type_code: u8, log_pos: u32, flags: u16, body: &[u8]) -> Vec<u8> {
-            let header = EventHeader {
-                timestamp: self.ts,
-                type_code,
+            Self(Stream {
                 server_id: SERVER_ID,
-                event_size: (HEADER_LEN + body.len() + CHECKSUM_LEN) as u32,
-                log_pos,
-                flags,
-            };
-            let mut out = header.to_bytes().to_vec();
-            out.extend_from_slice(body);
-            out.extend_from_slice(&crc32(&header, body).to_le_bytes());
-            out
+                ts: TS,
+                ..Stream::new(FILE, pos)
+            })
         }
 
-        /// An event at the current position; advances it.
-        fn event(&mut self, type_code: u8, body: &[u8]) -> Vec<u8> {
-            self.pos += (HEADER_LEN + body.len() + CHECKSUM_LEN) as u32;
-            self.encode(type_code, self.pos, 0, body)
-        }
-
-        /// What the server sends before the file's events: the artificial ROTATE, the
-        /// FORMAT_DESCRIPTION, the GTID_LIST (artificial when resuming inside the file) and
-        /// a BINLOG_CHECKPOINT.
-        pub fn preamble(&mut self, gtid_list: &[(u32, u32, u64)]) -> Vec<Vec<u8>> {
-            let resumed = self.pos > 4;
-            let mut out = vec![self.rotate(FILE), self.fde()];
-            if resumed {
-                let body = gtid_list_body(gtid_list);
-                out.push(self.encode(et::MARIA_GTID_LIST, self.pos, LOG_EVENT_ARTIFICIAL_F, &body));
-            } else {
-                out.push(self.gtid_list(gtid_list));
-                let mut body = (FILE.len() as u32).to_le_bytes().to_vec();
-                body.extend_from_slice(FILE.as_bytes());
-                out.push(self.event(et::MARIA_BINLOG_CHECKPOINT, &body));
-            }
-            out
-        }
-
-        /// The artificial ROTATE a dump starts with (log_pos 0).
-        pub fn rotate(&self, file: &str) -> Vec<u8> {
-            let mut body = 4u64.to_le_bytes().to_vec();
-            body.extend_from_slice(file.as_bytes());
-            self.encode(et::ROTATE, 0, LOG_EVENT_ARTIFICIAL_F, &body)
-        }
-
-        /// The FORMAT_DESCRIPTION of "10.11.6-MariaDB-log" with CRC32. Sent with log_pos 0
-        /// when the dump resumes inside the file, as the server does.
-        pub fn fde(&mut self) -> Vec<u8> {
-            let mut body = 4u16.to_le_bytes().to_vec();
-            let mut version = b"10.11.6-MariaDB-log".to_vec();
-            version.resize(50, 0);
-            body.extend_from_slice(&version);
-            body.extend_from_slice(&0u32.to_le_bytes());
-            body.push(HEADER_LEN as u8);
-            body.extend_from_slice(&post_header_lens());
-            body.push(1); // BINLOG_CHECKSUM_ALG_CRC32
-            if self.pos == 4 {
-                self.event(et::FORMAT_DESCRIPTION, &body)
-            } else {
-                self.encode(et::FORMAT_DESCRIPTION, 0, 0, &body)
-            }
-        }
-
-        pub fn gtid_list(&mut self, gtids: &[(u32, u32, u64)]) -> Vec<u8> {
-            self.event(et::MARIA_GTID_LIST, &gtid_list_body(gtids))
-        }
-
-        /// A GTID event `domain-1-seq`; `xa_gtrid` for the XA flags (format id 1, no bqual).
-        pub fn gtid(
-            &mut self,
-            domain: u32,
-            seq: u64,
-            flags: u8,
-            xa_gtrid: Option<&[u8]>,
-        ) -> Vec<u8> {
-            assert_eq!(
-                flags & (FL_PREPARED_XA | FL_COMPLETED_XA) != 0,
-                xa_gtrid.is_some(),
-                "XA flags and XID go together"
-            );
-            let mut b = seq.to_le_bytes().to_vec();
-            b.extend_from_slice(&domain.to_le_bytes());
-            b.push(flags);
-            if flags & FL_GROUP_COMMIT_ID != 0 {
-                b.extend_from_slice(&77u64.to_le_bytes());
-            }
-            if let Some(gtrid) = xa_gtrid {
-                b.extend_from_slice(&1u32.to_le_bytes());
-                b.push(gtrid.len() as u8);
-                b.push(0);
-                b.extend_from_slice(gtrid);
-            }
-            if b.len() < 19 {
-                b.resize(19, 0);
-            }
-            self.event(et::MARIA_GTID, &b)
-        }
-
-        fn query_event(&mut self, db: &str, sql: &str, xid: Option<u64>) -> Vec<u8> {
-            // Q_FLAGS2, Q_SQL_MODE, Q_CATALOG_NZ "std", Q_CHARSET, as the server writes them.
-            let mut status = vec![0, 0, 0, 0, 0];
-            status.extend_from_slice(&[1, 0, 0, 0x20, 0x54, 0, 0, 0, 0]);
-            status.extend_from_slice(&[6, 3, b's', b't', b'd']);
-            status.extend_from_slice(&[4, 0x21, 0, 0x21, 0, 8, 0]);
-            if let Some(xid) = xid {
-                status.push(0x81); // Q_XID
-                status.extend_from_slice(&xid.to_le_bytes());
-            }
-            let mut b = 16u32.to_le_bytes().to_vec(); // thread id
-            b.extend_from_slice(&0u32.to_le_bytes()); // exec time
-            b.push(db.len() as u8);
-            b.extend_from_slice(&0u16.to_le_bytes()); // error code
-            b.extend_from_slice(&(status.len() as u16).to_le_bytes());
-            b.extend_from_slice(&status);
-            b.extend_from_slice(db.as_bytes());
-            b.push(0);
-            b.extend_from_slice(sql.as_bytes());
-            self.event(et::QUERY, &b)
-        }
-
-        /// A QUERY event in session database `db`.
-        pub fn query(&mut self, db: &str, sql: &str) -> Vec<u8> {
-            self.query_event(db, sql, None)
-        }
-
-        /// A DDL QUERY event (with its Q_XID status variable).
-        pub fn ddl(&mut self, db: &str, sql: &str) -> Vec<u8> {
-            self.query_event(db, sql, Some(56))
-        }
-
+        /// The TABLE_MAP of `t`.
         pub fn table_map(&mut self, t: &Table) -> Vec<u8> {
-            let mut b = t.id.to_le_bytes()[..6].to_vec();
-            b.extend_from_slice(&1u16.to_le_bytes());
-            for name in [t.db, t.name] {
-                b.push(name.len() as u8);
-                b.extend_from_slice(name.as_bytes());
-                b.push(0);
-            }
-            b.push(3);
-            b.extend_from_slice(&[ct::LONGLONG, ct::LONG, ct::VARCHAR]);
-            b.push(2);
-            b.extend_from_slice(&240u16.to_le_bytes()); // VARCHAR(60) utf8mb4: 240 bytes
-            b.push(0b100); // rev_title is nullable
-            let mut field = |code: u8, value: &[u8]| {
-                b.push(code);
-                b.push(value.len() as u8);
-                b.extend_from_slice(value);
-            };
-            field(1, &[0b1000_0000]); // SIGNEDNESS: rev_id unsigned, rev_page signed
-            field(2, &[45]); // DEFAULT_CHARSET utf8mb4_general_ci
-            if t.names {
-                let mut names = Vec::new();
-                for n in COLUMNS {
-                    names.push(n.len() as u8);
-                    names.extend_from_slice(n.as_bytes());
-                }
-                field(4, &names);
-            }
-            if t.pk {
-                field(8, &[0]); // SIMPLE_PRIMARY_KEY (rev_id)
-            }
-            self.event(et::TABLE_MAP, &b)
+            let body = t.map();
+            self.0.table_map(&body)
         }
 
         /// A rows event with the given columns-present bitmaps (two for UPDATE).
@@ -356,16 +176,14 @@ mod build {
             bitmaps: &[u8],
             rows: &[u8],
         ) -> Vec<u8> {
-            let mut b = table_id.to_le_bytes()[..6].to_vec();
-            b.extend_from_slice(&STMT_END_F.to_le_bytes());
-            b.push(3);
-            b.extend_from_slice(bitmaps);
-            b.extend_from_slice(rows);
-            self.event(type_code, &b)
+            let present = Present::Bitmaps(bitmaps.to_vec());
+            self.0
+                .rows(&Rows::new(type_code, table_id, 3, rows).present(present))
         }
 
         pub fn write(&mut self, table_id: u64, rows: &[Vec<u8>]) -> Vec<u8> {
-            self.rows(et::WRITE_ROWS_V1, table_id, &[0b111], &rows.concat())
+            self.0
+                .rows(&Rows::new(et::WRITE_ROWS_V1, table_id, 3, &rows.concat()))
         }
 
         pub fn update(&mut self, table_id: u64, pairs: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
@@ -373,36 +191,14 @@ mod build {
                 .iter()
                 .flat_map(|(b, a)| [b.clone(), a.clone()].concat())
                 .collect();
-            self.rows(et::UPDATE_ROWS_V1, table_id, &[0b111, 0b111], &data)
+            self.0
+                .rows(&Rows::new(et::UPDATE_ROWS_V1, table_id, 3, &data))
         }
 
         pub fn delete(&mut self, table_id: u64, rows: &[Vec<u8>]) -> Vec<u8> {
-            self.rows(et::DELETE_ROWS_V1, table_id, &[0b111], &rows.concat())
+            self.0
+                .rows(&Rows::new(et::DELETE_ROWS_V1, table_id, 3, &rows.concat()))
         }
-
-        pub fn xid(&mut self, xid: u64) -> Vec<u8> {
-            self.event(et::XID, &xid.to_le_bytes())
-        }
-
-        /// XA_PREPARE (two-phase) of format id 1, no bqual.
-        pub fn xa_prepare(&mut self, gtrid: &[u8]) -> Vec<u8> {
-            let mut b = vec![0];
-            b.extend_from_slice(&1u32.to_le_bytes());
-            b.extend_from_slice(&(gtrid.len() as u32).to_le_bytes());
-            b.extend_from_slice(&0u32.to_le_bytes());
-            b.extend_from_slice(gtrid);
-            self.event(et::XA_PREPARE, &b)
-        }
-    }
-
-    fn gtid_list_body(gtids: &[(u32, u32, u64)]) -> Vec<u8> {
-        let mut b = (gtids.len() as u32).to_le_bytes().to_vec();
-        for &(domain, server, seq) in gtids {
-            b.extend_from_slice(&domain.to_le_bytes());
-            b.extend_from_slice(&server.to_le_bytes());
-            b.extend_from_slice(&seq.to_le_bytes());
-        }
-        b
     }
 }
 
