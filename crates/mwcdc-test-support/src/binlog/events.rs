@@ -7,8 +7,6 @@ use super::frame::{event_type as et, packed, packed_bytes, HEADER_LEN};
 /// The server version MariaDB 10.11's FORMAT_DESCRIPTION names.
 pub const MARIADB_10_11: &str = "10.11.6-MariaDB-log";
 
-/// `binlog_checksum` algorithm byte of a FORMAT_DESCRIPTION: none.
-pub const CHECKSUM_ALG_OFF: u8 = 0;
 /// `binlog_checksum` algorithm byte of a FORMAT_DESCRIPTION: CRC32.
 pub const CHECKSUM_ALG_CRC32: u8 = 1;
 

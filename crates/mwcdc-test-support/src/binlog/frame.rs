@@ -139,7 +139,7 @@ pub fn reseal(event: &mut [u8]) {
 /// CRC32 of an event's header and body as servers compute it: with a FORMAT_DESCRIPTION's
 /// [`LOG_EVENT_BINLOG_IN_USE_F`] cleared, since the server clears the flag in place when it
 /// closes the file, without writing the checksum again.
-pub fn crc32(header_and_body: &[u8]) -> u32 {
+fn crc32(header_and_body: &[u8]) -> u32 {
     let mut hasher = crc32fast::Hasher::new();
     if header_and_body.len() >= HEADER_LEN && header_and_body[4] == event_type::FORMAT_DESCRIPTION {
         let flags_low = header_and_body[17] & !(LOG_EVENT_BINLOG_IN_USE_F as u8);
