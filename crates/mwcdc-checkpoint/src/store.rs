@@ -73,9 +73,13 @@ impl CheckpointStore {
             .map_err(|e| self.storage("begin a write transaction")(e.into()))?;
         let version = self.version(&txn)?;
         if version == Some(CURRENT) {
-            return Ok(());
+            return txn
+                .abort()
+                .map_err(|e| self.storage("end a read of the format version")(e.into()));
         }
         if let Some(found) = version.filter(|v| *v > CURRENT) {
+            // Nothing was written; the refusal is the error to report.
+            let _ = txn.abort();
             return Err(CheckpointError::NewerFormat {
                 path: self.path.clone(),
                 found,
