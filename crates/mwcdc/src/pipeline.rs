@@ -376,13 +376,12 @@ async fn write_checkpoint(
     metrics: Arc<Metrics>,
     complete: bool,
 ) -> Result<()> {
-    let written = checkpoint.clone();
-    tokio::task::spawn_blocking(move || store.save(&written))
+    let (gtid, commit_ts) = (checkpoint.position.to_string(), checkpoint.commit_ts);
+    tokio::task::spawn_blocking(move || store.save(&checkpoint))
         .await
         .map_err(|e| anyhow!("internal error: the checkpoint write task failed: {e}"))?
         .context("writing the checkpoint")?;
-    let gtid = checkpoint.position.to_string();
-    metrics.checkpoint_saved(&gtid, checkpoint.commit_ts, complete);
+    metrics.checkpoint_saved(&gtid, commit_ts, complete);
     tracing::debug!(%gtid, "checkpoint written");
     Ok(())
 }

@@ -31,7 +31,7 @@ pub fn run(path: &Path, stop_at: Option<String>) -> Result<()> {
 }
 
 async fn run_async(config: Config, password: Option<String>) -> Result<()> {
-    let store = Arc::new(CheckpointStore::open(&config.checkpoint.dir)?);
+    let store = Arc::new(setup::open_store(&config)?);
     let progress = Arc::new(StreamProgress::default());
     let metrics = Arc::new(Metrics::new(
         progress.clone(),

@@ -4,7 +4,7 @@
 //! the kind its type reads (no second list to keep in step).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::LazyLock;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, Visitor};
@@ -111,9 +111,8 @@ enum Found {
 /// for is kept.
 fn probe_keys() -> Vec<(String, KeyKind)> {
     let mut keys = Vec::new();
-    let mut paths = vec![Vec::<&'static str>::new()];
-    while let Some(path) = paths.first().cloned() {
-        paths.remove(0);
+    let mut paths = VecDeque::from([Vec::<&'static str>::new()]);
+    while let Some(path) = paths.pop_front() {
         let found = RefCell::new(Found::Other);
         let _ = Config::deserialize(Probe {
             rest: &path,
@@ -151,6 +150,7 @@ impl de::Error for Probed {
 }
 
 /// A deserializer standing for the value at `rest` below the current section.
+#[derive(Clone, Copy)]
 struct Probe<'a> {
     rest: &'a [&'static str],
     found: &'a RefCell<Found>,
@@ -251,9 +251,6 @@ impl<'de, 'a> MapAccess<'de> for OneField<'a> {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Probed> {
         self.field = None;
-        seed.deserialize(Probe {
-            rest: self.value.rest,
-            found: self.value.found,
-        })
+        seed.deserialize(self.value)
     }
 }
