@@ -5,7 +5,7 @@ SERVICES := tests/services
 
 .PHONY: test deps chart services mediawiki services-stop build lint fuzz chaos bench demo clean-services
 
-## test: install what is missing, check the Helm chart, start MariaDB, the broker and MediaWiki,
+## test: install what is missing, check the Helm chart, start MariaDB, Apache Kafka and MediaWiki,
 ## run every check and every test (unit, recorded-binlog fixtures, and integration against the
 ## real services).
 test: deps chart services mediawiki lint
@@ -59,9 +59,10 @@ fuzz: deps
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p mwcdc-binlog --test fuzz
 
 ## chaos: the full fault-injection schedule (tests/integration/chaos.rs) in both delivery modes:
-## 24 SIGKILLs, 3 MariaDB restarts, 5 to 30 s cuts and stalls of the MariaDB and Kafka
-## connections, a lagging replica and a promoted one; prints the figures (`make test` runs a
-## small schedule). It starts its own MariaDB pair and broker; the shared services serve the rest.
+## 24 SIGKILLs, 3 MariaDB restarts, 4 broker restarts (stopped or killed), 5 to 30 s cuts and
+## stalls of the MariaDB and Kafka connections, a lagging replica and a promoted one; prints the
+## figures (`make test` runs a small schedule). It starts its own MariaDB pair and Apache Kafka;
+## the shared services serve the rest.
 chaos: deps services
 	source <($(SERVICES)/mariadb.sh env) && source <($(SERVICES)/kafka.sh env) && \
 	  MWCDC_CHAOS=full $(CARGO) test -p mwcdc --test integration chaos -- --nocapture --test-threads 1

@@ -216,8 +216,10 @@ def timed(cmd: list, env: dict, log: Path) -> dict:
     return {"wall": float(wall), "cpu": float(user) + float(system), "rss_mb": int(rss) / 1024}
 
 
-def restart_broker() -> None:
-    for action in ("stop", "start"):
+def empty_broker() -> None:
+    """Restarts the broker with empty storage, so that every run writes to a log of the same
+    size (a broker's append and fetch costs grow with its log)."""
+    for action in ("wipe", "start"):
         subprocess.run([str(SERVICES / "kafka.sh"), action], check=True, capture_output=True)
 
 
@@ -259,7 +261,7 @@ def run_tool(tool: str, segment: dict, work: Path, round_: int) -> dict:
         sink, delivery = {"null": ("null", "at-least-once"), "kafka-alo": ("kafka", "at-least-once"),
                           "kafka-eo": ("kafka", "exactly-once")}[tool]
         if sink == "kafka":
-            restart_broker()  # tansu keeps everything in memory: start each run empty
+            empty_broker()
         config = mwcdc_config(work, name, segment, sink, delivery, 9300 + round_)
         result = timed([str(MWCDC), "run", "--config", str(config)], env, log)
         if "stopped at the stop position" not in log.read_text():
@@ -271,7 +273,7 @@ def run_tool(tool: str, segment: dict, work: Path, round_: int) -> dict:
 
 
 def latency(work: Path, rate: int, seconds: int) -> dict:
-    restart_broker()
+    empty_broker()
     sql(f"CREATE DATABASE IF NOT EXISTS {DB}")
     sql(f"CREATE TABLE IF NOT EXISTS {DB}.latency (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, commit_us BIGINT NOT NULL) ENGINE=InnoDB")
     name = f"bench-latency-{os.getpid()}"

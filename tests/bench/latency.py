@@ -19,8 +19,6 @@ def consume(brokers: str, topic: str, expected: int, deadline: float, ready, out
             "bootstrap.servers": brokers,
             "group.id": f"latency-{time.time_ns()}",
             "enable.auto.commit": False,
-            # The broker waits out the fetch wait: keep it short.
-            "fetch.wait.max.ms": 5,
             "fetch.min.bytes": 1,
         }
     )

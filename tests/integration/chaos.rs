@@ -2,6 +2,8 @@
 //! the broker, and a seeded schedule injects faults at random moments:
 //! - SIGKILL of mwcdc and a restart;
 //! - MariaDB stopped and started again;
+//! - the Kafka broker stopped (a controlled shutdown) or killed (SIGKILL), and started again
+//!   after up to 5 seconds;
 //! - mwcdc's connection to MariaDB cut or stalled, and its connection to Kafka cut (or, in
 //!   at-least-once mode, stalled), for 5 to 30 seconds, through [`crate::proxy`];
 //! - a switch to a replica that is still behind mwcdc's position (the server refuses with
@@ -42,6 +44,8 @@ struct Scale {
     kafka_faults: usize,
     /// MariaDB restarts (between primary phases).
     restarts: usize,
+    /// Broker restarts, at random moments.
+    broker_restarts: usize,
     /// Shortest and longest connection fault, seconds.
     fault_secs: (u64, u64),
 }
@@ -56,6 +60,7 @@ const SMALL: Scale = Scale {
     mysql_faults: 2,
     kafka_faults: 2,
     restarts: 1,
+    broker_restarts: 1,
     fault_secs: (5, 6),
 };
 
@@ -69,6 +74,7 @@ const FULL: Scale = Scale {
     mysql_faults: 5,
     kafka_faults: 5,
     restarts: 3,
+    broker_restarts: 4,
     fault_secs: (5, 30),
 };
 
@@ -94,6 +100,9 @@ enum Fault {
     Mysql(Mode, u64),
     /// The Kafka connection: cut or stalled for this many seconds.
     Kafka(Mode, u64),
+    /// The broker stopped (killed with SIGKILL when `killed`), then started again after this
+    /// many milliseconds.
+    Broker { killed: bool, down_ms: u64 },
 }
 
 /// The seeded schedule: per phase, faults at offsets (seconds) from its start.
@@ -129,6 +138,12 @@ fn schedule(
             Mode::Cut
         };
         faults.push(Fault::Kafka(mode, secs(&mut rng)));
+    }
+    for _ in 0..scale.broker_restarts {
+        faults.push(Fault::Broker {
+            killed: rng.random_bool(0.5),
+            down_ms: rng.random_range(500..5_000),
+        });
     }
     for fault in faults {
         let phase = rng.random_range(0..phases.len());
@@ -181,6 +196,17 @@ impl Run {
                 tokio::time::sleep(Duration::from_millis(down_ms)).await;
                 self.mwcdc.spawn();
                 *self.counts.entry("kill").or_default() += 1;
+            }
+            Fault::Broker { killed, down_ms } => {
+                self.cluster
+                    .restart_broker(killed, Duration::from_millis(down_ms))
+                    .await;
+                let label = if killed {
+                    "broker killed"
+                } else {
+                    "broker stopped"
+                };
+                *self.counts.entry(label).or_default() += 1;
             }
             Fault::Mysql(mode, secs) | Fault::Kafka(mode, secs) => {
                 let (proxy, label) = match (fault, mode) {
@@ -583,14 +609,18 @@ fn the_schedule_has_every_fault_and_exactly_once_never_stalls_kafka() {
         assert_eq!(count(|f| matches!(f, Fault::Kill(_))), scale.kills);
         assert_eq!(count(|f| matches!(f, Fault::Mysql(..))), scale.mysql_faults);
         assert_eq!(count(|f| matches!(f, Fault::Kafka(..))), scale.kafka_faults);
+        assert_eq!(
+            count(|f| matches!(f, Fault::Broker { .. })),
+            scale.broker_restarts
+        );
         if exactly_once {
             assert_eq!(count(|f| matches!(f, Fault::Kafka(Mode::Stall, _))), 0);
         }
         assert!(all.iter().all(|f| match f {
             Fault::Mysql(_, s) | Fault::Kafka(_, s) =>
                 (scale.fault_secs.0..=scale.fault_secs.1).contains(s),
-            Fault::Kill(_) => true,
+            Fault::Kill(_) | Fault::Broker { .. } => true,
         }));
     }
-    const { assert!(FULL.kills >= 20 && FULL.restarts >= 3) };
+    const { assert!(FULL.kills >= 20 && FULL.restarts >= 3 && FULL.broker_restarts >= 3) };
 }

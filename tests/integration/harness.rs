@@ -535,7 +535,6 @@ pub fn read_topics_from(
         .set("bootstrap.servers", brokers)
         .set("group.id", format!("{prefix}-reader"))
         .set("enable.auto.commit", "false")
-        .set("fetch.wait.max.ms", "10")
         .set("topic.metadata.refresh.interval.ms", "500")
         .create()
         .expect("consumer");
@@ -596,7 +595,6 @@ pub fn read_to_end(brokers: &str, prefix: &str, timeout: Duration) -> Vec<Msg> {
             .set("group.id", format!("{prefix}-final-reader"))
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "true")
-            .set("fetch.wait.max.ms", "10")
             .create::<BaseConsumer>()
             .expect("consumer")
     };

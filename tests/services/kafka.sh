@@ -2,16 +2,19 @@
 # Private single-node Apache Kafka (KRaft, broker and controller in one process) for mwcdc
 # tests, the demo and the benchmark.
 #
-# Usage: tests/services/kafka.sh {start|stop|restart|status|env|logs|wipe}
+# Usage: tests/services/kafka.sh {start|stop|kill|restart|status|env|logs|wipe|consume}
 #
 #   start    fetch the jars if needed, format the storage if new, start and wait until the
 #            broker serves metadata
 #   stop     SIGTERM (a controlled shutdown), SIGKILL after 30 s
+#   kill     SIGKILL at once (a crash: the next start recovers the log)
 #   restart  stop, then start (the data stays: storage is on disk)
 #   status   running or not (exit 1 when not)
 #   env      the MWCDC_TEST_KAFKA line the tests read
 #   logs     the last 100 lines of the broker's log
 #   wipe     stop and delete the storage (the next start formats an empty one)
+#   consume  ARGS...: Kafka's console consumer on this broker (--bootstrap-server is given),
+#            e.g. consume --include 'demo\..*' --from-beginning --timeout-ms 5000
 #
 # Listens on 127.0.0.1:${MWCDC_KAFKA_PORT:-19092} and advertises
 # 127.0.0.1:${MWCDC_KAFKA_ADVERTISED_PORT:-<the same port>} (a fault-injecting proxy in front of
@@ -20,7 +23,7 @@
 #
 # The jars are those of tests/services/kafka/pom.xml (the version is pinned there), copied by
 # `mvn dependency:copy-dependencies` from Maven Central into ${MWCDC_KAFKA_JARS:-<repo>/.services/
-# kafka-jars} once and shared by every instance. Java 17 and Maven are installed with apt when
+# kafka-jars}/<the pom's hash> once and shared by every instance. Java 17 and Maven are installed with apt when
 # missing. The storage, configuration, pid file and log live under
 # ${MWCDC_SERVICES_DIR:-<repo>/.services}/kafka.
 set -euo pipefail
@@ -34,7 +37,8 @@ CONFIG="$STATE/server.properties"
 PIDFILE="$STATE/kafka.pid"
 LOGFILE="$STATE/kafka.log"
 POM="$SCRIPT_DIR/kafka/pom.xml"
-JARS="${MWCDC_KAFKA_JARS:-$REPO_ROOT/.services/kafka-jars}"
+# One directory per version of the pom, so that a running broker's jars are never replaced.
+JARS="${MWCDC_KAFKA_JARS:-$REPO_ROOT/.services/kafka-jars}/$(sha256sum "$POM" | cut -c1-12)"
 PORT="${MWCDC_KAFKA_PORT:-19092}"
 ADVERTISED_PORT="${MWCDC_KAFKA_ADVERTISED_PORT:-$PORT}"
 CONTROLLER_PORT="${MWCDC_KAFKA_CONTROLLER_PORT:-$((PORT + 1000))}"
@@ -57,22 +61,23 @@ ensure_java() {
     fi
 }
 
-# Copies the pom's jars into $JARS unless the copy there was made from the same pom.
+# Copies the pom's jars into $JARS unless they are there (one instance at a time fetches).
 ensure_jars() {
-    local stamp="$JARS/.pom.sha256" want
-    want="$(sha256sum "$POM" | cut -d' ' -f1)"
-    if [[ -f $stamp && "$(cat "$stamp")" == "$want" ]]; then return; fi
+    if [[ -f $JARS/.complete ]]; then return; fi
+    mkdir -p "$(dirname "$JARS")"
+    exec {lock}>"$JARS.lock"
+    flock "$lock"
+    if [[ -f $JARS/.complete ]]; then exec {lock}>&-; return; fi
     log "fetching the Kafka jars with Maven into $JARS"
     rm -rf "$JARS.tmp"
-    mkdir -p "$(dirname "$JARS")"
     if ! mvn -B -f "$POM" dependency:copy-dependencies -DoutputDirectory="$JARS.tmp" \
         >"$JARS.mvn.log" 2>&1; then
         tail -n 30 "$JARS.mvn.log" >&2
         die "mvn dependency:copy-dependencies failed for $POM (log: $JARS.mvn.log)"
     fi
-    rm -rf "$JARS"
+    touch "$JARS.tmp/.complete"
     mv "$JARS.tmp" "$JARS"
-    echo "$want" >"$stamp"
+    exec {lock}>&-
 }
 
 # The JVM and its options, for the storage tool and the broker.
@@ -149,7 +154,19 @@ cmd_start() {
         fi
         sleep 0.2
     done
+    warm_up
     log "up (pid $pid)"
+}
+
+# One acknowledged write by an idempotent producer: the first producer id a fresh or restarted
+# broker hands out waits for its transaction coordinator to load ("Coordinator load in
+# progress"), so that wait is over before a test's client connects.
+warm_up() {
+    echo warm | timeout 60 "${JAVA[@]}" -Dmwcdc.log.level=warn -Dmwcdc.log.target=SYSTEM_ERR \
+        org.apache.kafka.tools.ConsoleProducer --bootstrap-server "127.0.0.1:$PORT" \
+        --topic kafka-sh-warm-up --producer-property enable.idempotence=true \
+        --producer-property acks=all >>"$LOGFILE" 2>&1 \
+        || { tail -n 20 "$LOGFILE" >&2; die "the warm-up write failed"; }
 }
 
 cmd_stop() {
@@ -168,12 +185,29 @@ cmd_stop() {
     log "stopped"
 }
 
+cmd_kill() {
+    local pid
+    if ! pid="$(broker_pid)"; then
+        log "not running"; rm -f "$PIDFILE"; return 0
+    fi
+    log "killing (pid $pid)"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    rm -f "$PIDFILE"
+}
+
 cmd_status() {
     if is_running; then
         echo "kafka running (pid $(broker_pid), 127.0.0.1:$PORT)"
     else
         echo "kafka not running"; return 1
     fi
+}
+
+cmd_consume() {
+    ensure_jars
+    "${JAVA[@]}" -Dmwcdc.log.level=warn -Dmwcdc.log.target=SYSTEM_ERR org.apache.kafka.tools.consumer.ConsoleConsumer \
+        --bootstrap-server "127.0.0.1:$ADVERTISED_PORT" "$@"
 }
 
 cmd_env() { echo "export MWCDC_TEST_KAFKA=127.0.0.1:$ADVERTISED_PORT"; }
@@ -183,10 +217,12 @@ cmd_wipe() { cmd_stop; rm -rf "$DATA"; log "storage removed"; }
 case "${1:-}" in
     start)   cmd_start ;;
     stop)    cmd_stop ;;
+    kill)    cmd_kill ;;
     restart) cmd_stop; cmd_start ;;
     status)  cmd_status ;;
     env)     cmd_env ;;
     logs)    tail -n 100 "$LOGFILE" ;;
     wipe)    cmd_wipe ;;
-    *) echo "usage: $0 {start|stop|restart|status|env|logs|wipe}" >&2; exit 2 ;;
+    consume) shift; cmd_consume "$@" ;;
+    *) echo "usage: $0 {start|stop|kill|restart|status|env|logs|wipe|consume}" >&2; exit 2 ;;
 esac
