@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -257,6 +258,10 @@ def run_tool(tool: str, segment: dict, work: Path, round_: int) -> dict:
         ]
         result = timed(cmd, {}, log)
         rows = int(log.read_text().split()[-2])
+    elif tool == "debezium":
+        restart_broker()  # as for mwcdc to the broker
+        result = run_debezium(segment, work, name, round_)
+        rows = segment["rows"]
     else:
         sink, delivery = {"null": ("null", "at-least-once"), "kafka-alo": ("kafka", "at-least-once"),
                           "kafka-eo": ("kafka", "exactly-once")}[tool]
@@ -269,6 +274,255 @@ def run_tool(tool: str, segment: dict, work: Path, round_: int) -> dict:
         rows = segment["rows"]
     result["rows"] = rows
     result["rate"] = rows / result["wall"]
+    return result
+
+
+# Debezium: its MariaDB connector (tests/bench/debezium/pom.xml) in Kafka Connect's standalone
+# worker, the way the Kafka distribution's connect-standalone.sh runs it (the same class, heap
+# and GC options; the jars come from Maven instead of the distribution's libs/). That is how
+# users run Debezium on Kafka, and it needs no code of ours: the worker takes a properties file
+# and a connector file, and its REST API sets the starting offset (KIP-875) before the
+# connector runs (KIP-980: created stopped).
+DEBEZIUM_JARS = ROOT / ".services" / "debezium"
+DEBEZIUM_LOG4J = ROOT / "tests" / "bench" / "debezium" / "log4j2.properties"
+DEBEZIUM_REST = "127.0.0.1:18083"
+DEBEZIUM_JVM = ["-Xms256M", "-Xmx2G", "-server", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+                "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent",
+                "-Djava.awt.headless=true"]
+DEBEZIUM_STALL_S = 120  # no new record for this long: the run fails
+
+
+def debezium_worker(work: Path, name: str) -> Path:
+    """The Connect worker's properties: JSON without schemas, the offsets in a file, and the
+    producer settings of mwcdc's sink (crates/mwcdc-sink/src/kafka.rs: idempotent, acks=all,
+    zstd, linger 5 ms, librdkafka's default batch of 1,000,000 bytes and at most 5 requests in
+    flight, librdkafka's limit with idempotence)."""
+    path = work / f"{name}.worker.properties"
+    path.write_text(
+        f"bootstrap.servers={BROKERS}\n"
+        f"listeners=http://{DEBEZIUM_REST}\n"
+        "key.converter=org.apache.kafka.connect.json.JsonConverter\n"
+        "value.converter=org.apache.kafka.connect.json.JsonConverter\n"
+        "key.converter.schemas.enable=false\n"
+        "value.converter.schemas.enable=false\n"
+        f"offset.storage.file.filename={work / name}.offsets\n"
+        "producer.acks=all\n"
+        "producer.enable.idempotence=true\n"
+        "producer.compression.type=zstd\n"
+        "producer.linger.ms=5\n"
+        "producer.batch.size=1000000\n"
+        "producer.max.in.flight.requests.per.connection=5\n"
+    )
+    return path
+
+
+def debezium_connector(work: Path, name: str, table: str, snapshot: str, server_id: int) -> Path:
+    """The connector's file (the body of Connect's POST /connectors), created stopped so that
+    its offset can be set first.
+
+    - `snapshot.mode`: `recovery` when an offset is seeded: Debezium's `no_data` (schema only,
+      no rows) with a seeded offset stops with "The db history topic is missing. You may attempt
+      to recover it by reconfiguring the connector to recovery"; `recovery` is `no_data` that
+      also takes the tables' schema at the stored offset and streams from it. `no_data` when
+      the connector starts at the server's current position (the latency run).
+    - `snapshot.locking.mode = none`: the schema is read without FLUSH TABLES WITH READ LOCK
+      (the cdc user has no RELOAD; nothing alters the tables meanwhile).
+    - Throughput, per Debezium's MariaDB connector reference (advanced properties):
+      `max.batch.size` 8192 (default 2048, the events handed to Connect per poll),
+      `max.queue.size` 32768 (default 8192; "always set max.queue.size to a value that is
+      larger than the value of max.batch.size"), `poll.interval.ms` 5 (default 500: how long the
+      task waits for new events before it hands over a batch; 5 ms as mwcdc's linger.ms).
+    - The schema history on the same Kafka, in a topic of the run's own.
+    """
+    config = {
+        "connector.class": "io.debezium.connector.mariadb.MariaDbConnector",
+        "tasks.max": "1",
+        "database.hostname": "127.0.0.1",
+        "database.port": str(PORT),
+        "database.user": USER,
+        "database.password": PASSWORD,
+        "database.server.id": str(server_id),
+        "topic.prefix": name,
+        "table.include.list": re.escape(table),
+        "snapshot.mode": snapshot,
+        "snapshot.locking.mode": "none",
+        "schema.history.internal.kafka.bootstrap.servers": BROKERS,
+        "schema.history.internal.kafka.topic": f"{name}.schema-history",
+        "schema.history.internal.store.only.captured.tables.ddl": "true",
+        "max.batch.size": "8192",
+        "max.queue.size": "32768",
+        "poll.interval.ms": "5",
+    }
+    path = work / f"{name}.connector.json"
+    path.write_text(json.dumps({"name": name, "config": config, "initial_state": "STOPPED"}))
+    return path
+
+
+def connect_rest(method: str, path: str, body=None):
+    """A request to the Connect worker's REST API: the decoded JSON answer, or None for 404 or
+    a worker not listening yet."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"http://{DEBEZIUM_REST}{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            text = answer.read().decode()
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            return None
+        raise SystemExit(f"Connect {method} {path}: {e.code} {e.read().decode()[:1000]}")
+    except (ConnectionError, urllib.error.URLError):
+        return None
+    return json.loads(text) if text else {}
+
+
+def worker_errors(log: Path) -> str:
+    """The ERROR lines of a Connect worker's log (the cause of a failed run; its tail is the
+    shutdown), or its tail when there are none."""
+    lines = log.read_text().splitlines()
+    errors = [line for line in lines if "] ERROR " in line]
+    return "\n".join((errors or lines)[-20:])[-3000:]
+
+
+def start_debezium(work: Path, name: str, table: str, server_id: int, offset=None):
+    """Starts the Connect worker with the connector stopped, stores `offset` (the MariaDB
+    connector's: binlog file, position, GTID position) if given, resumes the connector.
+    Returns the worker process and its log path."""
+    snapshot = "recovery" if offset else "no_data"
+    log = work / f"{name}.log"
+    cmd = ["java", *DEBEZIUM_JVM, f"-Dlog4j2.configurationFile={DEBEZIUM_LOG4J}", "-cp", f"{DEBEZIUM_JARS}/*",
+           "org.apache.kafka.connect.cli.ConnectStandalone", str(debezium_worker(work, name)),
+           str(debezium_connector(work, name, table, snapshot, server_id))]
+    with open(log, "w") as out:
+        worker = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.time() + 120
+    while (connect_rest("GET", f"/connectors/{name}/status") or {}).get("connector", {}).get("state") != "STOPPED":
+        if time.time() > deadline or worker.poll() is not None:
+            raise SystemExit(f"Debezium's worker did not start; see {log}:\n{worker_errors(log)}")
+        time.sleep(0.1)
+    if offset:
+        connect_rest("PATCH", f"/connectors/{name}/offsets",
+                     {"offsets": [{"partition": {"server": name}, "offset": offset}]})
+    connect_rest("PUT", f"/connectors/{name}/resume")
+    return worker, log
+
+
+def stop_debezium(worker) -> None:
+    """Stops the Connect worker (SIGTERM: it stops the connector and flushes its offsets)."""
+    worker.terminate()
+    try:
+        worker.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+def jvm_usage(pid: int) -> dict:
+    """CPU seconds (user + system, every thread) and peak RSS (MB) of a running process, from
+    /proc: what GNU time would report had the process exited now."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    hwm = re.search(r"^VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.MULTILINE)
+    return {"cpu": (int(fields[11]) + int(fields[12])) / ticks, "rss_mb": int(hwm.group(1)) / 1024}
+
+
+def create_topic(topic: str) -> None:
+    """Creates `topic` with one partition and LogAppendTime: each record carries the broker's
+    time of its append, the end of the timed run."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": BROKERS})
+    new = NewTopic(topic, num_partitions=1, replication_factor=1,
+                   config={"message.timestamp.type": "LogAppendTime"})
+    admin.create_topics([new])[topic].result(timeout=30)
+
+
+def await_records(topic: str, expected: int, worker, log: Path) -> int:
+    """Waits until `topic` (one partition) holds `expected` records, by its high watermark:
+    no consumer competes with Debezium for the CPU. Returns the append time (ms) of the last.
+    Fails when the worker exits or no record arrives for DEBEZIUM_STALL_S."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": BROKERS, "group.id": f"bench-{topic}", "enable.auto.commit": False})
+    partition = TopicPartition(topic, 0)
+    seen, progress = 0, time.time()
+    while True:
+        high = consumer.get_watermark_offsets(partition, timeout=10, cached=False)[1]
+        if high >= expected:
+            break
+        if high > seen:
+            seen, progress = high, time.time()
+        if worker.poll() is not None or time.time() - progress > DEBEZIUM_STALL_S:
+            raise SystemExit(f"Debezium delivered {seen:,} of {expected:,} records to {topic}; see {log}:\n"
+                             f"{worker_errors(log)}")
+        time.sleep(0.05)
+    consumer.assign([TopicPartition(topic, 0, expected - 1)])
+    msg = None
+    while msg is None or msg.error():
+        msg = consumer.poll(10)
+    consumer.close()
+    return msg.timestamp()[1]
+
+
+def check_records(topic: str, segment: dict) -> dict:
+    """Reads every record of `topic` (after the run, untimed) and fails unless they are exactly
+    the segment's row changes: INSERT_ROWS creates then UPDATES updates, each of a GTID inside
+    the segment, the first of its first transaction and the last of its last. Returns the
+    first record's value."""
+    from confluent_kafka import Consumer, TopicPartition, OFFSET_BEGINNING
+
+    consumer = Consumer({"bootstrap.servers": BROKERS, "group.id": f"bench-check-{topic}", "enable.auto.commit": False})
+    high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10, cached=False)[1]
+    consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+    ops = {b'"op":"c"': 0, b'"op":"u"': 0}
+    first = last = None
+    read = 0
+    while read < high:
+        batch = consumer.consume(10_000, timeout=10)
+        if not batch:
+            break
+        for msg in batch:
+            if msg.error():
+                continue
+            read += 1
+            value = msg.value()
+            for op in ops:
+                if op in value:
+                    ops[op] += 1
+            first = first or value
+            last = value
+    consumer.close()
+    counts = {"records": read, "creates": ops[b'"op":"c"'], "updates": ops[b'"op":"u"']}
+    want = {"records": SEGMENT_ROWS, "creates": INSERT_ROWS, "updates": UPDATES}
+    first_gtid, last_gtid = (json.loads(v)["source"]["gtid"] if v else None for v in (first, last))
+    prefix, start = segment["start"].rsplit("-", 1)
+    if counts != want or first_gtid != f"{prefix}-{int(start) + 1}" or last_gtid != segment["end"]:
+        raise SystemExit(f"Debezium's records in {topic} are not the segment's: {counts} (want {want}), "
+                         f"GTIDs {first_gtid} to {last_gtid} (want after {segment['start']} to {segment['end']})")
+    return json.loads(first)
+
+
+def binlog_start(segment: dict) -> dict:
+    """The MariaDB connector's offset at the segment's start: the beginning of its first file
+    and the GTID position before its first transaction."""
+    return {"file": segment["files"][0], "pos": 4, "gtids": segment["start"]}
+
+
+def run_debezium(segment: dict, work: Path, name: str, round_: int) -> dict:
+    """Debezium on the segment: from the worker's start to the append of the segment's last row
+    change; CPU and peak RSS of the JVM at that moment. The records are checked afterwards."""
+    topic = f"{name}.{DB}.revision"
+    create_topic(topic)
+    start = time.time()
+    worker, log = start_debezium(work, name, f"{DB}.revision", 9500 + round_, binlog_start(segment))
+    try:
+        last_ms = await_records(topic, SEGMENT_ROWS, worker, log)
+        result = {"wall": last_ms / 1000 - start, **jvm_usage(worker.pid)}
+    finally:
+        stop_debezium(worker)
+    first = check_records(topic, segment)
+    if round_ == 1:
+        print(f"debezium: first record of {topic}: {json.dumps(first)}", file=sys.stderr)
     return result
 
 
@@ -364,6 +618,7 @@ LABELS = {
     "null": "mwcdc, null sink (decode, fold, encode, CRC check)",
     "kafka-alo": "mwcdc to the broker, at-least-once",
     "kafka-eo": "mwcdc to the broker, exactly-once",
+    "debezium": "Debezium 3.5 MariaDB connector, Kafka Connect standalone, to the broker",
 }
 
 
@@ -433,7 +688,7 @@ def report(segments: dict, results: dict, lat: dict, runs: int, counts: dict) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--tools", default="wire,python,null,kafka-alo,kafka-eo")
+    parser.add_argument("--tools", default="wire,python,null,kafka-alo,kafka-eo,debezium")
     parser.add_argument("--segments", default="revision,mix", help="revision, mix (the realistic variant)")
     parser.add_argument("--latency-rate", type=int, default=1000)
     parser.add_argument("--latency-seconds", type=int, default=60)
@@ -444,8 +699,10 @@ def main() -> None:
     generators = {"revision": generate_segment, "mix": generate_mix_segment}
     segments = {name: generators[name]() for name in args.segments.split(",")}
     tools = args.tools.split(",")
-    # python-mysql-replication reads only the revision segment (its reader knows that table).
-    plan = [(name, tool) for name in segments for tool in tools if tool != "python" or name == "revision"]
+    # python-mysql-replication and Debezium read only the revision segment (the reader and the
+    # record check know that table).
+    plan = [(name, tool) for name in segments for tool in tools
+            if tool not in ("python", "debezium") or name == "revision"]
     results = {name: {} for name in segments}
     with tempfile.TemporaryDirectory(prefix="mwcdc-bench-") as tmp:
         work = Path(tmp)
