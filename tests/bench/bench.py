@@ -259,7 +259,7 @@ def run_tool(tool: str, segment: dict, work: Path, round_: int) -> dict:
         result = timed(cmd, {}, log)
         rows = int(log.read_text().split()[-2])
     elif tool == "debezium":
-        restart_broker()  # as for mwcdc to the broker
+        empty_broker()
         result = run_debezium(segment, work, name, round_)
         rows = segment["rows"]
     else:
