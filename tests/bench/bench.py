@@ -526,15 +526,38 @@ def run_debezium(segment: dict, work: Path, name: str, round_: int) -> dict:
     return result
 
 
-def latency(work: Path, rate: int, seconds: int) -> dict:
-    empty_broker()
+def latency_table() -> str:
+    """Creates the latency run's table (id, commit time in µs); returns its name."""
     sql(f"CREATE DATABASE IF NOT EXISTS {DB}")
     sql(f"CREATE TABLE IF NOT EXISTS {DB}.latency (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, commit_us BIGINT NOT NULL) ENGINE=InnoDB")
+    return f"{DB}.latency"
+
+
+def measure_latency(table: str, topic: str, rate: int, seconds: int) -> dict:
+    """Commits `rate` rows a second into `table` for `seconds` and times each from its commit to
+    its record in `topic` (latency.py); the tool writing `topic` must be streaming already."""
+    match = re.match(r"mysql://([^:]+):([^@]+)@([^:]+):(\d+)", ENV["MWCDC_TEST_MYSQL_URL"])
+    out = subprocess.run(
+        [
+            str(ROOT / ".services" / "bench-venv" / "bin" / "python"), str(ROOT / "tests" / "bench" / "latency.py"),
+            match.group(3), match.group(4), match.group(1), match.group(2), table,
+            BROKERS, topic, str(rate), str(seconds),
+        ],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def latency(work: Path, rate: int, seconds: int) -> dict:
+    """mwcdc's commit-to-consumer latency (row records, the default settings), with its own part
+    from its histogram."""
+    empty_broker()
+    table = latency_table()
     name = f"bench-latency-{os.getpid()}"
     config = work / f"{name}.toml"
     config.write_text(
         f'name = "{name}"\n[source]\nurl = "mysql://{USER}@127.0.0.1:{PORT}"\nserver_id = 9400\n'
-        f'include = ["{DB}.latency"]\nstart = "latest"\n[sink]\nbrokers = "{BROKERS}"\ntopic_prefix = "{name}"\n'
+        f'include = ["{table}"]\nstart = "latest"\n[sink]\nbrokers = "{BROKERS}"\ntopic_prefix = "{name}"\n'
         f'[checkpoint]\ndir = "{work / name}"\n[output]\nentities = false\n[http]\nlisten = "{METRICS}"\n'
     )
     log = open(work / f"{name}.log", "w")
@@ -548,20 +571,29 @@ def latency(work: Path, rate: int, seconds: int) -> dict:
         if time.time() > deadline or connector.poll() is not None:
             raise SystemExit(f"the latency connector did not start; see {work / f'{name}.log'}")
         time.sleep(0.2)
-    admin = ENV["MWCDC_TEST_MYSQL_URL"]
-    match = re.match(r"mysql://([^:]+):([^@]+)@([^:]+):(\d+)", admin)
-    out = subprocess.run(
-        [
-            str(ROOT / ".services" / "bench-venv" / "bin" / "python"), str(ROOT / "tests" / "bench" / "latency.py"),
-            match.group(3), match.group(4), match.group(1), match.group(2), f"{DB}.latency",
-            BROKERS, f"{name}.{DB}.latency", str(rate), str(seconds),
-        ],
-        check=True, capture_output=True, text=True,
-    ).stdout
+    measured = measure_latency(table, f"{name}.{table}", rate, seconds)
     own = pipeline_latency()
     connector.terminate()
     connector.wait(timeout=30)
-    return {**json.loads(out.strip().splitlines()[-1]), **own}
+    return {**measured, **own}
+
+
+def debezium_latency(work: Path, rate: int, seconds: int) -> dict:
+    """Debezium's commit-to-consumer latency on the same table, from the current position
+    (`snapshot.mode = no_data`)."""
+    empty_broker()
+    table = latency_table()
+    name = f"bench-latency-dbz-{os.getpid()}"
+    worker, log = start_debezium(work, name, table, 9401)
+    deadline = time.time() + 120
+    while "Keepalive thread is running" not in log.read_text():
+        if time.time() > deadline or worker.poll() is not None:
+            raise SystemExit(f"Debezium did not start streaming; see {log}:\n{worker_errors(log)}")
+        time.sleep(0.2)
+    try:
+        return measure_latency(table, f"{name}.{table}", rate, seconds)
+    finally:
+        stop_debezium(worker)
 
 
 def instructions(work: Path, segment: dict) -> dict:
@@ -644,7 +676,7 @@ def table(title: str, results: dict) -> list:
     return lines
 
 
-def report(segments: dict, results: dict, lat: dict, runs: int, counts: dict) -> str:
+def report(segments: dict, results: dict, lat: dict, dbz_lat: dict, runs: int, counts: dict) -> str:
     machine = f"{os.cpu_count()} cores ({platform.processor() or platform.machine()})"
     lines = []
     if "revision" in segments:
@@ -674,6 +706,13 @@ def report(segments: dict, results: dict, lat: dict, runs: int, counts: dict) ->
             "p50/p99 ms: " + ", ".join(
                 f"{w['from_s']}-{w['from_s'] + 10} s {w['p50_ms']:.0f}/{w['p99_ms']:.0f}" for w in lat.get("windows", [])
             ) + ".",
+        ]
+    if dbz_lat:
+        lines += [
+            "",
+            f"Debezium's latency, same table and rate ({dbz_lat['received']:,} of {dbz_lat['sent']:,} received): "
+            f"p50 {dbz_lat.get('p50_ms', 0):.1f} ms, p99 {dbz_lat.get('p99_ms', 0):.1f} ms, "
+            f"p99.9 {dbz_lat.get('p999_ms', 0):.1f} ms, max {dbz_lat.get('max_ms', 0):.1f} ms.",
         ]
     if counts:
         lines += [
@@ -712,11 +751,15 @@ def main() -> None:
                 results[name].setdefault(tool, []).append(r)
                 print(f"round {round_} {name} {tool}: {r['wall']:.2f} s, {r['rate']:,.0f} rows/s, "
                       f"cpu {r['cpu']:.2f} s, rss {r['rss_mb']:.0f} MB", file=sys.stderr, flush=True)
-        lat = latency(work, args.latency_rate, args.latency_seconds) if args.latency_seconds > 0 else {}
-        if lat:
+        lat, dbz_lat = {}, {}
+        if args.latency_seconds > 0:
+            lat = latency(work, args.latency_rate, args.latency_seconds)
             print(f"latency: {lat}", file=sys.stderr)
+            if "debezium" in tools:
+                dbz_lat = debezium_latency(work, args.latency_rate, args.latency_seconds)
+                print(f"Debezium latency: {dbz_lat}", file=sys.stderr)
         counts = instructions(work, segments["revision"]) if args.callgrind and "revision" in segments else {}
-    text = report(segments, results, lat, args.runs, counts)
+    text = report(segments, results, lat, dbz_lat, args.runs, counts)
     print(text)
     if args.write:
         doc = Path(args.write)
