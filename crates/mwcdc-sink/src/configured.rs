@@ -37,4 +37,22 @@ impl Sink for ConfiguredSink {
             ConfiguredSink::Null(sink) => sink.flush(timeout).await,
         }
     }
+
+    fn transactional(&self) -> bool {
+        matches!(self, ConfiguredSink::Kafka(sink) if sink.transactional())
+    }
+
+    async fn commit(&mut self) -> Result<(), SinkError> {
+        match self {
+            ConfiguredSink::Kafka(sink) => sink.commit().await,
+            ConfiguredSink::Stdout(_) | ConfiguredSink::Null(_) => Ok(()),
+        }
+    }
+
+    async fn abort(&mut self) -> Result<(), SinkError> {
+        match self {
+            ConfiguredSink::Kafka(sink) => sink.abort().await,
+            ConfiguredSink::Stdout(_) | ConfiguredSink::Null(_) => Ok(()),
+        }
+    }
 }

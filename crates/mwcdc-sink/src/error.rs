@@ -1,4 +1,5 @@
-//! Why a sink failed: its setup, a delivery, a record too large, the exactly-once replay.
+//! Why a sink failed: its setup, a delivery, a record too large, the exactly-once replay, a
+//! Kafka transaction.
 
 use thiserror::Error;
 
@@ -34,6 +35,23 @@ pub enum SinkError {
         /// Partition.
         partition: i32,
         /// What went wrong, and what to do.
+        message: String,
+    },
+    /// Another producer with the same `transactional.id` took over (transactional delivery).
+    #[error(
+        "another instance with transactional.id {transactional_id} took over (this producer \
+         is fenced): this instance stops; run one instance per connector name"
+    )]
+    Fenced {
+        /// The producer's `transactional.id`.
+        transactional_id: String,
+    },
+    /// A Kafka transaction could not be committed (transactional delivery).
+    #[error("Kafka transaction of transactional.id {transactional_id}: {message}; its records are not committed and the checkpoint stays before them")]
+    Transaction {
+        /// The producer's `transactional.id`.
+        transactional_id: String,
+        /// What went wrong.
         message: String,
     },
     /// Writing to stdout failed.

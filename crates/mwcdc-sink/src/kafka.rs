@@ -1,7 +1,8 @@
 //! The Kafka sink: librdkafka's idempotent producer with `acks=all`, deliveries reported
 //! from its delivery callback. Every record carries the headers `mwcdc.id`,
-//! `mwcdc.position` and `mwcdc.index`; in exactly-once mode the sink also sets each record's
-//! partition and skips, during a replay, the records a partition already holds.
+//! `mwcdc.position` and `mwcdc.index`; in both exactly-once modes the sink also sets each
+//! record's partition and skips, during a replay, the records a partition already holds; in
+//! transactional mode its records go in Kafka transactions that the pipeline commits.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -18,7 +19,8 @@ use tracing::{debug, error, info, warn};
 use crate::headers::{message_bytes, with_headers};
 use crate::metrics::{count_delivery_error, OVERSIZE_SKIPPED};
 use crate::oversize::{key_text, marker};
-use crate::partition_ends::{PartitionEnds, Placement};
+use crate::partition_ends::{Isolation, PartitionEnds, Placement};
+use crate::transaction::{is_fenced, transactional_id, Transactions};
 use crate::{Ack, AckSender, Delivery, Origin, Oversize, Sent, Sink, SinkError, TooLargeRecord};
 
 /// librdkafka's default `message.max.bytes`.
@@ -26,6 +28,11 @@ const DEFAULT_MESSAGE_MAX_BYTES: usize = 1_000_000;
 
 /// How long reading a partition's end may take in exactly-once mode.
 const END_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// mwcdc's `transaction.timeout.ms` in transactional mode: 5 minutes, what the longest
+/// transaction may take from its first record to its commit before the broker aborts it
+/// (at most the broker's `transaction.max.timeout.ms`, 15 minutes by default).
+pub const DEFAULT_TRANSACTION_TIMEOUT_MS: u64 = 300_000;
 
 /// Settings of the Kafka sink.
 #[derive(Debug, Clone)]
@@ -38,6 +45,8 @@ pub struct KafkaSinkConfig {
     pub delivery: Delivery,
     /// What to do with a record larger than `message.max.bytes`.
     pub oversize: Oversize,
+    /// The connector's name: the `transactional.id` derives from it.
+    pub name: String,
 }
 
 impl KafkaSinkConfig {
@@ -60,17 +69,37 @@ impl KafkaSinkConfig {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        if self.delivery == Delivery::ExactlyOnce {
+        match self.delivery {
+            Delivery::AtLeastOnce => {}
             // A batch that fails for good stops the producer instead of leaving a gap that
             // a later record of the partition would hide from the next run.
-            props.insert("enable.gapless.guarantee".into(), "true".into());
+            Delivery::ExactlyOnce => {
+                props.insert("enable.gapless.guarantee".into(), "true".into());
+            }
+            // librdkafka needs message.timeout.ms <= transaction.timeout.ms: a record is
+            // retried for as long as its transaction may stay open.
+            Delivery::Transactional => {
+                let timeout = self.transaction_timeout_ms().to_string();
+                props.insert("transactional.id".into(), transactional_id(&self.name));
+                props.insert("transaction.timeout.ms".into(), timeout.clone());
+                props.insert("message.timeout.ms".into(), timeout);
+            }
         }
         props.extend(self.properties.clone());
         props
     }
 
+    /// The `transaction.timeout.ms` of transactional mode.
+    fn transaction_timeout_ms(&self) -> u64 {
+        self.properties
+            .get("transaction.timeout.ms")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(DEFAULT_TRANSACTION_TIMEOUT_MS)
+    }
+
     /// Properties that exactly-once delivery needs with the values it needs, which the
-    /// user's properties must not change: `(property, required value, why)`.
+    /// user's properties must not change: `(property, required value, why)`. Transactional
+    /// delivery needs the first two.
     pub const EXACTLY_ONCE_REQUIRES: [(&'static str, &'static str, &'static str); 4] = [
         (
             "enable.idempotence",
@@ -94,17 +123,59 @@ impl KafkaSinkConfig {
         ),
     ];
 
-    /// The first user property that conflicts with exactly-once delivery, with the value it
-    /// needs and why.
-    pub fn exactly_once_conflict(&self) -> Option<(String, &'static str, &'static str)> {
-        Self::EXACTLY_ONCE_REQUIRES
-            .iter()
-            .find_map(|&(name, needed, why)| {
-                let value = self.properties.get(name)?;
-                let same =
-                    value.eq_ignore_ascii_case(needed) || (name == "acks" && value.trim() == "-1");
-                (!same).then(|| (name.to_string(), needed, why))
+    /// The first user property that conflicts with the delivery mode: its name and what is
+    /// wrong with it.
+    pub fn delivery_conflict(&self) -> Option<(String, String)> {
+        if self.properties.contains_key("transactional.id") {
+            return Some((
+                "transactional.id".into(),
+                "must not be set: transactional delivery derives it from the connector's name \
+                 (\"mwcdc-<name>\"), and the other modes produce without transactions"
+                    .into(),
+            ));
+        }
+        let required = match self.delivery {
+            Delivery::AtLeastOnce => return None,
+            Delivery::ExactlyOnce => &Self::EXACTLY_ONCE_REQUIRES[..],
+            Delivery::Transactional => &Self::EXACTLY_ONCE_REQUIRES[..2],
+        };
+        let mode = match self.delivery {
+            Delivery::ExactlyOnce => "exactly-once",
+            _ => "transactional",
+        };
+        let conflict = required.iter().find_map(|&(name, needed, why)| {
+            let value = self.properties.get(name)?;
+            let same =
+                value.eq_ignore_ascii_case(needed) || (name == "acks" && value.trim() == "-1");
+            (!same).then(|| {
+                let message =
+                    format!("must be {needed} (or left unset) with delivery = \"{mode}\": {why}");
+                (name.to_string(), message)
             })
+        });
+        conflict.or_else(|| self.transaction_timeout_conflict())
+    }
+
+    /// In transactional mode, a `message.timeout.ms` that librdkafka would refuse.
+    fn transaction_timeout_conflict(&self) -> Option<(String, String)> {
+        if self.delivery != Delivery::Transactional {
+            return None;
+        }
+        let limit = self.transaction_timeout_ms();
+        let value = self.properties.get("message.timeout.ms")?;
+        let ok = value
+            .trim()
+            .parse::<u64>()
+            .is_ok_and(|ms| ms > 0 && ms <= limit);
+        (!ok).then(|| {
+            (
+                "message.timeout.ms".into(),
+                format!(
+                    "must be between 1 and transaction.timeout.ms ({limit}) with delivery = \
+                     \"transactional\", or left unset (it then equals transaction.timeout.ms)"
+                ),
+            )
+        })
     }
 
     /// The producer's `message.max.bytes`.
@@ -119,6 +190,8 @@ impl KafkaSinkConfig {
 /// Routes librdkafka's logs to `tracing` and its deliveries to the acknowledgement channel.
 struct AckContext {
     acks: AckSender,
+    /// Transactional mode: the producer's `transactional.id`, named when it is fenced.
+    transactional_id: Option<String>,
 }
 
 impl ClientContext for AckContext {
@@ -162,7 +235,12 @@ impl ProducerContext for AckContext {
                                 .map(|v| String::from_utf8_lossy(v).into_owned())
                         })
                         .unwrap_or_default(),
-                    message: e.to_string(),
+                    message: match &self.transactional_id {
+                        Some(id) if e.rdkafka_error_code().is_some_and(is_fenced) => {
+                            format!("{e}: another instance with transactional.id {id} took over")
+                        }
+                        _ => e.to_string(),
+                    },
                 }
             }),
         };
@@ -176,8 +254,10 @@ pub struct KafkaSink {
     producer: ThreadedProducer<AckContext>,
     oversize: Oversize,
     limit: usize,
-    /// Exactly-once mode: what the partitions already hold.
+    /// Both exactly-once modes: what the partitions already hold.
     partition_ends: Option<PartitionEnds>,
+    /// Transactional mode: the open Kafka transaction.
+    transactions: Option<Transactions>,
 }
 
 impl KafkaSink {
@@ -187,15 +267,27 @@ impl KafkaSink {
         for (k, v) in config.client_properties() {
             client.set(k, v);
         }
+        let transactional_id =
+            (config.delivery == Delivery::Transactional).then(|| transactional_id(&config.name));
+        let context = AckContext {
+            acks,
+            transactional_id: transactional_id.clone(),
+        };
         let producer = client
-            .create_with_context(AckContext { acks })
+            .create_with_context(context)
             .map_err(|e| SinkError::Setup {
                 sink: "kafka",
                 message: e.to_string(),
             })?;
-        let partition_ends = match config.delivery {
+        let isolation = match config.delivery {
             Delivery::AtLeastOnce => None,
-            Delivery::ExactlyOnce => {
+            Delivery::ExactlyOnce => Some(Isolation::ReadUncommitted),
+            // Only committed transactions count: an aborted one is written again.
+            Delivery::Transactional => Some(Isolation::ReadCommitted),
+        };
+        let partition_ends = match isolation {
+            None => None,
+            Some(isolation) => {
                 let mut reader = ClientConfig::new();
                 // The connection settings (security included), not the producer's own.
                 for (k, v) in config.client_properties() {
@@ -203,7 +295,7 @@ impl KafkaSink {
                         reader.set(k, v);
                     }
                 }
-                Some(PartitionEnds::new(&reader, END_READ_TIMEOUT)?)
+                Some(PartitionEnds::new(&reader, END_READ_TIMEOUT, isolation)?)
             }
         };
         Ok(Self {
@@ -211,7 +303,23 @@ impl KafkaSink {
             oversize: config.oversize,
             limit: config.message_max_bytes(),
             partition_ends,
+            transactions: transactional_id.map(Transactions::new),
         })
+    }
+
+    /// Transactional mode: registers the `transactional.id`, which fences a previous
+    /// instance and aborts its open transaction; must come before the first record (whose
+    /// topic's partition ends are read only then, once that transaction is resolved).
+    /// Nothing to do in the other modes.
+    pub fn init_transactions(&self) -> Result<(), SinkError> {
+        match &self.transactions {
+            Some(t) => {
+                t.init(&self.producer)?;
+                info!(transactional_id = t.id(), "Kafka transactions initialised: a previous instance with this transactional.id is fenced");
+                Ok(())
+            }
+            None => Ok(()),
+        }
     }
 
     /// Checks that the brokers answer, within `timeout`.
@@ -275,6 +383,8 @@ fn is_producer_only(name: &str) -> bool {
         "linger.ms",
         "queue.buffering.max.messages",
         "message.timeout.ms",
+        "transactional.id",
+        "transaction.timeout.ms",
     ]
     .contains(&name)
 }
@@ -363,6 +473,9 @@ impl Sink for KafkaSink {
                 }
             }
         };
+        if let Some(transactions) = &mut self.transactions {
+            transactions.begin(&self.producer)?;
+        }
         match self.produce(&record, &origin, partition, ticket).await {
             Err(SinkError::TooLarge(too_large)) if self.oversize == Oversize::Skip => {
                 let TooLargeRecord { size, limit, .. } = *too_large;
@@ -383,6 +496,24 @@ impl Sink for KafkaSink {
             .map_err(|e| SinkError::Internal(format!("the Kafka flush task failed: {e}")))?
             .map_err(|_| SinkError::FlushTimeout(self.producer.in_flight_count().max(0) as usize))
     }
+
+    fn transactional(&self) -> bool {
+        self.transactions.is_some()
+    }
+
+    async fn commit(&mut self) -> Result<(), SinkError> {
+        match &mut self.transactions {
+            Some(t) => tokio::task::block_in_place(|| t.commit(&self.producer)),
+            None => Ok(()),
+        }
+    }
+
+    async fn abort(&mut self) -> Result<(), SinkError> {
+        match &mut self.transactions {
+            Some(t) => tokio::task::block_in_place(|| t.abort(&self.producer)),
+            None => Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -396,6 +527,7 @@ mod tests {
             properties: [("compression.type".to_string(), "lz4".to_string())].into(),
             delivery: Delivery::AtLeastOnce,
             oversize: Oversize::Fail,
+            name: "c".into(),
         };
         let props = config.client_properties();
         assert_eq!(props["compression.type"], "lz4");
@@ -405,29 +537,79 @@ mod tests {
         assert_eq!(props["bootstrap.servers"], "127.0.0.1:9092");
         assert_eq!(props["message.timeout.ms"], "0");
         assert!(!props.contains_key("enable.gapless.guarantee"));
-        assert_eq!(config.exactly_once_conflict(), None);
+        assert!(!props.contains_key("transactional.id"));
+        assert_eq!(config.delivery_conflict(), None);
+    }
+
+    fn configured(delivery: Delivery, properties: &[(&str, &str)]) -> KafkaSinkConfig {
+        KafkaSinkConfig {
+            brokers: "127.0.0.1:9092".into(),
+            properties: properties
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            delivery,
+            oversize: Oversize::Fail,
+            name: "enwiki".into(),
+        }
+    }
+
+    #[test]
+    fn transactional_mode_derives_its_id_and_bounds_message_timeouts_by_the_transactions() {
+        let props = configured(Delivery::Transactional, &[]).client_properties();
+        assert_eq!(props["transactional.id"], "mwcdc-enwiki");
+        assert_eq!(props["transaction.timeout.ms"], "300000");
+        assert_eq!(props["message.timeout.ms"], "300000");
+        assert!(!props.contains_key("enable.gapless.guarantee"));
+        let longer = [("transaction.timeout.ms", "600000")];
+        let props = configured(Delivery::Transactional, &longer).client_properties();
+        assert_eq!(props["message.timeout.ms"], "600000");
+        let conflict = |delivery, props: &[(&str, &str)]| {
+            configured(delivery, props).delivery_conflict().map(|c| c.0)
+        };
+        assert_eq!(conflict(Delivery::Transactional, &longer), None);
+        for props in [
+            [("message.timeout.ms", "0")],
+            [("message.timeout.ms", "300001")],
+            [("acks", "1")],
+            [("enable.idempotence", "false")],
+        ] {
+            assert_eq!(
+                conflict(Delivery::Transactional, &props),
+                Some(props[0].0.to_string()),
+                "{props:?}"
+            );
+        }
+        assert_eq!(
+            conflict(
+                Delivery::Transactional,
+                &[("enable.gapless.guarantee", "false")]
+            ),
+            None
+        );
+        for delivery in [Delivery::AtLeastOnce, Delivery::Transactional] {
+            assert_eq!(
+                conflict(delivery, &[("transactional.id", "mine")]),
+                Some("transactional.id".to_string())
+            );
+        }
     }
 
     #[test]
     fn exactly_once_refuses_properties_that_could_leave_gaps() {
-        let with = |k: &str, v: &str| KafkaSinkConfig {
-            brokers: "127.0.0.1:9092".into(),
-            properties: [(k.to_string(), v.to_string())].into(),
-            delivery: Delivery::ExactlyOnce,
-            oversize: Oversize::Fail,
-        };
+        let with = |k: &str, v: &str| configured(Delivery::ExactlyOnce, &[(k, v)]);
         assert_eq!(
             with("linger.ms", "1").client_properties()["enable.gapless.guarantee"],
             "true"
         );
-        assert_eq!(with("acks", "-1").exactly_once_conflict(), None);
+        assert_eq!(with("acks", "-1").delivery_conflict(), None);
         for (k, v) in [
             ("acks", "1"),
             ("enable.idempotence", "false"),
             ("message.timeout.ms", "30000"),
             ("enable.gapless.guarantee", "false"),
         ] {
-            let conflict = with(k, v).exactly_once_conflict();
+            let conflict = with(k, v).delivery_conflict();
             assert_eq!(conflict.map(|c| c.0), Some(k.to_string()), "{k}={v}");
         }
     }

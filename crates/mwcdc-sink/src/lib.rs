@@ -8,6 +8,9 @@
 //! among that transaction's records. The Kafka sink writes both as headers, and in
 //! exactly-once mode compares them with the last record of each partition to skip, during a
 //! replay, what is already written (see `docs/adr/0005-exactly-once-without-broker-transactions.md`).
+//! In transactional mode the records go in Kafka transactions, which the pipeline commits
+//! between binlog transactions ([`Sink::commit`]); the partition ends are then read
+//! `read_committed` (see `docs/adr/0007-transactional-delivery.md`).
 
 #![warn(missing_docs)]
 
@@ -26,16 +29,21 @@ mod sink;
 mod stdout;
 #[cfg(test)]
 mod test_record;
+mod transaction;
 
 pub use ack::{Ack, AckSender};
 pub use configured::ConfiguredSink;
 pub use error::{SinkError, TooLargeRecord};
 pub use headers::{INDEX_HEADER, POSITION_HEADER};
 pub use kafka::{KafkaSink, KafkaSinkConfig, TopicHealth};
-pub use metrics::{DELIVERY_ERRORS, NULL_BYTES_DROPPED, NULL_RECORDS_DROPPED, OVERSIZE_SKIPPED};
+pub use metrics::{
+    DELIVERY_ERRORS, NULL_BYTES_DROPPED, NULL_RECORDS_DROPPED, OVERSIZE_SKIPPED,
+    TRANSACTIONS_ABORTED, TRANSACTIONS_COMMITTED, TRANSACTION_COMMIT_SECONDS,
+};
 pub use null::NullSink;
 pub use options::{Delivery, Oversize};
 pub use oversize::marker as oversize_marker;
 pub use partition::{murmur2, partition_for};
 pub use sink::{Origin, Sent, Sink};
 pub use stdout::StdoutSink;
+pub use transaction::transactional_id;

@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use prometheus::{IntCounter, IntCounterVec, Opts};
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, Opts};
 use rdkafka::error::KafkaError;
 
 /// `mwcdc_oversize_records_skipped_total`: records replaced by a marker.
@@ -37,6 +37,37 @@ pub static NULL_BYTES_DROPPED: LazyLock<IntCounter> = LazyLock::new(|| {
     register(IntCounter::new(
         "mwcdc_null_bytes_dropped_total",
         "Bytes of keys, values and headers of the records the null sink dropped",
+    ))
+});
+
+/// `mwcdc_kafka_transactions_committed_total`: Kafka transactions committed (transactional
+/// delivery).
+pub static TRANSACTIONS_COMMITTED: LazyLock<IntCounter> = LazyLock::new(|| {
+    register(IntCounter::new(
+        "mwcdc_kafka_transactions_committed_total",
+        "Kafka transactions committed (delivery = \"transactional\")",
+    ))
+});
+
+/// `mwcdc_kafka_transactions_aborted_total`: Kafka transactions aborted.
+pub static TRANSACTIONS_ABORTED: LazyLock<IntCounter> = LazyLock::new(|| {
+    register(IntCounter::new(
+        "mwcdc_kafka_transactions_aborted_total",
+        "Kafka transactions aborted (delivery = \"transactional\"): after an error or at a stop inside a binlog transaction",
+    ))
+});
+
+/// `mwcdc_kafka_transaction_commit_seconds`: how long each commit took, the flush of its
+/// records included.
+pub static TRANSACTION_COMMIT_SECONDS: LazyLock<Histogram> = LazyLock::new(|| {
+    register(Histogram::with_opts(
+        HistogramOpts::new(
+            "mwcdc_kafka_transaction_commit_seconds",
+            "Time of each Kafka transaction commit, the flush of its records included",
+        )
+        .buckets(vec![
+            0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+        ]),
     ))
 });
 

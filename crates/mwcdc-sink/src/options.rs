@@ -12,6 +12,17 @@ pub enum Delivery {
     AtLeastOnce,
     /// Every change exactly once: a restart skips what the partitions already hold.
     ExactlyOnce,
+    /// Every change exactly once for `read_committed` consumers, through Kafka transactions
+    /// that fence a previous instance (`docs/adr/0007-transactional-delivery.md`).
+    Transactional,
+}
+
+impl Delivery {
+    /// Whether a replay compares records with what the partitions hold (both exactly-once
+    /// modes): the sink sets partitions itself and skips what is already written.
+    pub fn compares_partition_ends(self) -> bool {
+        matches!(self, Delivery::ExactlyOnce | Delivery::Transactional)
+    }
 }
 
 /// What happens to a record larger than the producer may send (`[sink] oversize`).

@@ -7,6 +7,10 @@
 //! read. A replayed record is already written when that last record's position covers the
 //! record's transaction (or is the same transaction at the same or a later index); the first
 //! record past the end is written, and so is everything after it in that partition.
+//!
+//! Transactional delivery reads the ends `read_committed`: an aborted transaction's records
+//! do not count, and the offsets before a partition's end may be transaction markers or
+//! aborted records, which are read past (from further back) until a committed record is found.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -60,6 +64,31 @@ pub enum Placement {
     Partition(i32),
 }
 
+/// Which records count as written when the ends are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// Every record the partition holds (exactly-once mode: there are no transactions).
+    ReadUncommitted,
+    /// Records of committed transactions only (transactional mode).
+    ReadCommitted,
+}
+
+impl Isolation {
+    fn property(self) -> &'static str {
+        match self {
+            Isolation::ReadUncommitted => "read_uncommitted",
+            Isolation::ReadCommitted => "read_committed",
+        }
+    }
+}
+
+/// The offset to read a partition from in the next round, after a round from `from` found no
+/// record before the end `high`: twice as far back, not before `low`. `None` when `from` was
+/// already `low` (the partition holds no record that counts).
+fn further_back(low: i64, high: i64, from: i64) -> Option<i64> {
+    (from > low).then(|| (high - 2 * (high - from)).max(low))
+}
+
 /// The partitions' ends, read as topics are first written to.
 pub struct PartitionEnds {
     reader: BaseConsumer,
@@ -68,14 +97,18 @@ pub struct PartitionEnds {
 }
 
 impl PartitionEnds {
-    /// A reader with the producer's connection properties.
-    pub fn new(properties: &ClientConfig, timeout: Duration) -> Result<Self, SinkError> {
+    /// A reader with the producer's connection properties, reading at `isolation`.
+    pub fn new(
+        properties: &ClientConfig,
+        timeout: Duration,
+        isolation: Isolation,
+    ) -> Result<Self, SinkError> {
         let mut config = properties.clone();
         config
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "true")
             .set("group.id", "mwcdc-partition-ends")
-            .set("isolation.level", "read_uncommitted");
+            .set("isolation.level", isolation.property());
         let reader = config.create().map_err(|e| SinkError::Setup {
             sink: "kafka",
             message: format!("the reader of partition ends: {e}"),
@@ -181,7 +214,9 @@ impl PartitionEnds {
     ///
     /// Reading goes on from each listed end offset until the fetch reports the end of the
     /// partition: a broker may list an end offset short of the real one (tansu lists the
-    /// base offset of its last batch plus one), never past it.
+    /// base offset of its last batch plus one), never past it. A partition whose last
+    /// offsets hold no record that counts (transaction markers, aborted records) is read
+    /// again from twice as far back, until a record is found or its start is reached.
     fn try_read_ends<C: ClientContext>(
         &self,
         client: &Client<C>,
@@ -193,8 +228,8 @@ impl PartitionEnds {
             partition,
             message,
         };
-        let mut assignment = TopicPartitionList::new();
-        let mut reading = HashSet::new();
+        // Per partition still to read: (low, high, where the next round reads from).
+        let mut reading: HashMap<i32, (i64, i64, i64)> = HashMap::new();
         for partition in 0..count {
             let (low, high) = self
                 .reader
@@ -206,24 +241,63 @@ impl PartitionEnds {
                     ))
                 })?;
             if high > low {
-                assignment
-                    .add_partition_offset(topic, partition, Offset::Offset(high - 1))
-                    .map_err(|e| Unreadable::Definite(error(partition, e.to_string())))?;
-                reading.insert(partition);
+                reading.insert(partition, (low, high, high - 1));
             }
         }
         // Only each partition's last record matters.
         let mut last: HashMap<i32, Result<End, String>> = HashMap::new();
-        if !reading.is_empty() {
-            self.reader.assign(&assignment).map_err(|e| {
-                Unreadable::Unavailable(error(
-                    -1,
-                    format!("its last records could not be read: {e}"),
-                ))
-            })?;
-        }
         let deadline = Instant::now() + self.timeout;
         while !reading.is_empty() {
+            let found = self.read_round(topic, &reading, deadline, &error)?;
+            for (partition, end) in found {
+                last.insert(partition, end);
+            }
+            reading = reading
+                .into_iter()
+                .filter(|(partition, _)| !last.contains_key(partition))
+                .filter_map(|(partition, (low, high, from))| {
+                    further_back(low, high, from).map(|from| (partition, (low, high, from)))
+                })
+                .collect();
+        }
+        (0..count)
+            .map(|partition| {
+                let end = match last.remove(&partition) {
+                    None => None,
+                    Some(Ok(end)) => Some(end),
+                    Some(Err(message)) => {
+                        return Err(Unreadable::Definite(error(partition, message)))
+                    }
+                };
+                Ok(PartitionEnd { end, skipped: 0 })
+            })
+            .collect()
+    }
+
+    /// Reads every partition of `reading` from its offset to its end; returns the last record
+    /// of each partition in which one was read.
+    fn read_round(
+        &self,
+        topic: &str,
+        reading: &HashMap<i32, (i64, i64, i64)>,
+        deadline: Instant,
+        error: &impl Fn(i32, String) -> SinkError,
+    ) -> Result<HashMap<i32, Result<End, String>>, Unreadable> {
+        let mut assignment = TopicPartitionList::new();
+        for (&partition, &(_, _, from)) in reading {
+            assignment
+                .add_partition_offset(topic, partition, Offset::Offset(from))
+                .map_err(|e| Unreadable::Definite(error(partition, e.to_string())))?;
+        }
+        self.reader.assign(&assignment).map_err(|e| {
+            Unreadable::Unavailable(error(
+                -1,
+                format!("its last records could not be read: {e}"),
+            ))
+        })?;
+        let mut open: HashSet<i32> = reading.keys().copied().collect();
+        let mut last = HashMap::new();
+        while !open.is_empty() {
             if Instant::now() >= deadline {
                 return Err(Unreadable::Unavailable(error(
                     -1,
@@ -238,13 +312,7 @@ impl PartitionEnds {
                     last.insert(m.partition(), parse_end(&m));
                 }
                 Some(Err(KafkaError::PartitionEOF(partition))) => {
-                    if !last.contains_key(&partition) {
-                        return Err(Unreadable::Definite(error(
-                            partition,
-                            "the partition is not empty but no record was read at its end".into(),
-                        )));
-                    }
-                    reading.remove(&partition);
+                    open.remove(&partition);
                 }
                 Some(Err(e)) => {
                     return Err(Unreadable::Unavailable(error(
@@ -255,18 +323,7 @@ impl PartitionEnds {
                 None => {}
             }
         }
-        (0..count)
-            .map(|partition| {
-                let end = match last.remove(&partition) {
-                    None => None,
-                    Some(Ok(end)) => Some(end),
-                    Some(Err(message)) => {
-                        return Err(Unreadable::Definite(error(partition, message)))
-                    }
-                };
-                Ok(PartitionEnd { end, skipped: 0 })
-            })
-            .collect()
+        Ok(last)
     }
 }
 
@@ -343,6 +400,16 @@ mod tests {
                 "{position} #{index}"
             );
         }
+    }
+
+    #[test]
+    fn a_partition_without_a_record_at_its_end_is_read_from_twice_as_far_back() {
+        assert_eq!(further_back(0, 100, 99), Some(98));
+        assert_eq!(further_back(0, 100, 98), Some(96));
+        assert_eq!(further_back(0, 100, 68), Some(36));
+        assert_eq!(further_back(0, 100, 36), Some(0));
+        assert_eq!(further_back(0, 100, 0), None);
+        assert_eq!(further_back(40, 100, 50), Some(40));
     }
 
     #[test]

@@ -45,4 +45,22 @@ pub trait Sink: Send {
         &mut self,
         timeout: Duration,
     ) -> impl std::future::Future<Output = Result<(), SinkError>> + Send;
+
+    /// Whether records are final only once [`Sink::commit`] returns (Kafka transactions):
+    /// the pipeline then lets the checkpoint cover a transaction only after a commit.
+    fn transactional(&self) -> bool {
+        false
+    }
+
+    /// Makes every record sent since the last commit final (commits the Kafka transaction).
+    /// Called only between transactions; nothing to do for sinks that are not transactional.
+    fn commit(&mut self) -> impl std::future::Future<Output = Result<(), SinkError>> + Send {
+        async { Ok(()) }
+    }
+
+    /// Drops every record sent since the last commit (aborts the Kafka transaction), at a stop
+    /// inside a transaction or after an error; nothing to do for other sinks.
+    fn abort(&mut self) -> impl std::future::Future<Output = Result<(), SinkError>> + Send {
+        async { Ok(()) }
+    }
 }

@@ -30,6 +30,7 @@ fn sink(mock: &Mock, delivery: Delivery) -> (KafkaSink, mpsc::UnboundedReceiver<
         properties: [("linger.ms".to_string(), "0".to_string())].into(),
         delivery,
         oversize: Oversize::Fail,
+        name: "exactly-once-test".into(),
     };
     (KafkaSink::new(&config, tx).expect("sink"), rx)
 }

@@ -3,6 +3,7 @@
 //! Exit codes: 0 clean stop; 2 invalid configuration or usage; 3 the server cannot be used
 //! as configured (a setting, a grant, a purged or refused position); 1 anything else.
 
+mod batch;
 mod check;
 mod checkpoint;
 mod config;

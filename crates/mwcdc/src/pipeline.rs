@@ -9,6 +9,13 @@
 //! mode the sink skips those the partitions already hold (`Sent::AlreadyWritten`, never in
 //! flight). Each record goes with its `Origin`: its transaction's position and its index.
 //!
+//! # Kafka transactions
+//! With a transactional sink, the records of one or more binlog transactions go in one Kafka
+//! transaction, committed between binlog transactions ([`Batch`]); a transaction's unit is
+//! closed only once its Kafka transaction is committed, so the checkpoint never covers a
+//! record a `read_committed` consumer cannot see. A stop inside a binlog transaction, or after
+//! an error, aborts the open Kafka transaction.
+//!
 //! # Stopping at a position
 //! With `source.stop` (`--stop-at`), a transaction past the stop position is not published
 //! and reading ends; once everything before it is acknowledged (or the stop position itself
@@ -36,6 +43,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
+use crate::batch::Batch;
 use crate::encoders::Encoders;
 use crate::metrics::Metrics;
 use crate::tracker::{Covered, Tracker, TrackerError};
@@ -86,6 +94,8 @@ struct Progress {
     covered: Option<Covered>,
     /// The position after the last transaction delivered in full.
     delivered: Position,
+    /// The units published since the last commit of the sink.
+    batch: Batch,
     metrics: Arc<Metrics>,
 }
 
@@ -95,6 +105,7 @@ impl Progress {
             tracker: Tracker::default(),
             covered: None,
             delivered: start,
+            batch: Batch::default(),
             metrics,
         }
     }
@@ -150,7 +161,8 @@ impl Progress {
 
 /// How publishing a transaction ended.
 enum Published {
-    Done,
+    /// Every record is sent; the units to close once the sink commits them.
+    Done(Vec<usize>),
     /// The signal came while waiting for room in flight.
     Interrupted,
 }
@@ -168,6 +180,8 @@ impl<S: Sink> Pipeline<S> {
     ) -> Result<()> {
         let mut progress = Progress::new(self.start.clone(), self.metrics.clone());
         let mut past_stop = false;
+        // Stopped inside a binlog transaction: the open Kafka transaction is aborted.
+        let mut partial = false;
         let mut tick = tokio::time::interval(self.interval);
         let mut hold_reported = tokio::time::Instant::now();
         let stop = loop {
@@ -198,10 +212,27 @@ impl<S: Sink> Pipeline<S> {
                     }
                 },
                 txn = transactions.recv(), if !past_stop && progress.tracker.in_flight() < self.max_in_flight => match txn {
-                    Some(txn) if self.is_past_stop(&txn)? => past_stop = true,
+                    Some(txn) if self.is_past_stop(&txn)? => {
+                        past_stop = true;
+                        if let Err(e) = self.commit(&mut progress).await {
+                            break Stop::Failed(e);
+                        }
+                    }
                     Some(txn) => match self.publish(&mut progress, &txn, &mut acks, &mut signal).await {
-                        Ok(Published::Done) => progress.advance(),
-                        Ok(Published::Interrupted) => break Stop::Shutdown,
+                        Ok(Published::Done(units)) => {
+                            let now = std::time::Instant::now();
+                            progress.batch.add(units, now);
+                            let waiting = self.sink.transactional() && !transactions.is_empty();
+                            if progress.batch.due(waiting, now) {
+                                if let Err(e) = self.commit(&mut progress).await {
+                                    break Stop::Failed(e);
+                                }
+                            }
+                        }
+                        Ok(Published::Interrupted) => {
+                            partial = true;
+                            break Stop::Shutdown;
+                        }
                         Err(e) => break Stop::Failed(e),
                     },
                     // The source ended and every transaction it completed was published: its
@@ -222,6 +253,21 @@ impl<S: Sink> Pipeline<S> {
                 _ => stop,
             },
         };
+        // What was published in full is committed, unless the run failed or the open Kafka
+        // transaction holds part of a binlog transaction.
+        let stop = match stop {
+            Stop::Failed(e) => Stop::Failed(e),
+            stop if partial => stop,
+            stop => match self.commit(&mut progress).await {
+                Ok(()) => stop,
+                Err(e) => Stop::Failed(e),
+            },
+        };
+        if !progress.batch.is_empty() || partial {
+            if let Err(e) = self.sink.abort().await {
+                warn!(error = %e, "the open Kafka transaction could not be aborted; the next start aborts it");
+            }
+        }
         // After an internal error the tracker cannot be trusted: no checkpoint is written.
         let internal = matches!(&stop, Stop::Failed(e) if is_internal(e));
         if let Some(c) = progress.covered.take().filter(|_| !internal) {
@@ -318,13 +364,30 @@ impl<S: Sink> Pipeline<S> {
                 progress.sent(records_ticket)?;
             }
         }
-        // Only now may the units complete: before, an acknowledgement applied while waiting
-        // for room in flight could complete a unit whose remaining records were not sent.
-        progress.close(records_ticket)?;
+        // Only after the sink's commit may the units complete: before, an acknowledgement
+        // applied while waiting for room in flight could complete a unit whose remaining
+        // records were not sent (or, in a Kafka transaction, not committed).
+        let mut units = vec![records_ticket];
         if records_ticket != ticket {
-            progress.close(ticket)?;
+            units.push(ticket);
         }
-        Ok(Published::Done)
+        Ok(Published::Done(units))
+    }
+
+    /// Commits what the sink was sent since its last commit (a Kafka transaction), then
+    /// closes the units of the transactions it held: the checkpoint may now cover them.
+    async fn commit(&mut self, progress: &mut Progress) -> Result<()> {
+        if progress.batch.is_empty() {
+            return Ok(());
+        }
+        self.sink.commit().await.context(
+            "the Kafka transaction could not be committed; the checkpoint stays before it",
+        )?;
+        for unit in progress.batch.take() {
+            progress.close(unit)?;
+        }
+        progress.advance();
+        Ok(())
     }
 
     /// Writes the checkpoint covering `c` ([`write_checkpoint`]); the write borrows nothing

@@ -160,6 +160,7 @@ fn start(
             properties: [("linger.ms".to_string(), "0".to_string())].into(),
             delivery: mwcdc_sink::Delivery::AtLeastOnce,
             oversize: mwcdc_sink::Oversize::Fail,
+            name: "pipeline-test".into(),
         },
         ack_tx,
     )

@@ -49,7 +49,7 @@ fn changed(stored: &Value, current: &Value) -> Vec<String> {
 }
 
 /// Compares the settings stored with `checkpoint` with `current`. A change stops an
-/// exactly-once run (unless `sink.topic_prefix` changed too: new topics hold nothing to
+/// exactly-once or transactional run (unless `sink.topic_prefix` changed too: new topics hold nothing to
 /// compare with) and is a warning in at-least-once mode.
 pub fn check(
     checkpoint: &Checkpoint,
@@ -67,10 +67,12 @@ pub fn check(
     let list = changed.join(", ");
     let new_topics = changed.iter().any(|k| k == "sink.topic_prefix");
     match delivery {
-        Delivery::ExactlyOnce if !new_topics => Err(ConfigError::SettingsChanged {
-            name: checkpoint.name.clone(),
-            changed: list,
-        }),
+        Delivery::ExactlyOnce | Delivery::Transactional if !new_topics => {
+            Err(ConfigError::SettingsChanged {
+                name: checkpoint.name.clone(),
+                changed: list,
+            })
+        }
         _ => {
             warn!(changed = %list, "output settings changed since the checkpoint was written: records after it follow the new settings (a record already written under the old ones is not produced again, and ids of records that now come out differently differ)");
             Ok(())

@@ -91,7 +91,7 @@ pub async fn source(
 }
 
 /// The sink of `sink.type`, acknowledging on `acks`. Brokers that do not answer yet are
-/// waited for.
+/// waited for; in transactional mode the producer's transactions are initialised.
 pub async fn sink(config: &Config, acks: AckSender) -> Result<ConfiguredSink> {
     Ok(match config.sink.kind {
         SinkType::Kafka => {
@@ -106,6 +106,8 @@ pub async fn sink(config: &Config, acks: AckSender) -> Result<ConfiguredSink> {
                 },
             )
             .await?;
+            // Transactional mode: fences a previous instance before anything is read back.
+            tokio::task::block_in_place(|| sink.init_transactions())?;
             ConfiguredSink::Kafka(sink)
         }
         SinkType::Stdout => ConfiguredSink::Stdout(StdoutSink::new(acks)),

@@ -32,10 +32,10 @@ pub enum ConfigError {
         message: String,
     },
     /// Settings that decide the records and their indexes changed since the checkpoint was
-    /// written, in exactly-once mode.
+    /// written, in the exactly-once modes (exactly-once, transactional).
     #[error(
-        "{changed} changed since the checkpoint of `{name}` was written: in exactly-once mode \
-         the record indexes that tell what the partitions already hold would shift, and records \
+        "{changed} changed since the checkpoint of `{name}` was written: in the exactly-once \
+         modes the record indexes that tell what the partitions already hold would shift, and records \
          could be skipped or written twice. Restore the settings, or start over: a new \
          sink.topic_prefix (new topics), or `mwcdc checkpoint reset` (then source.start decides \
          where the run begins)"

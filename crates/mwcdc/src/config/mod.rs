@@ -234,20 +234,22 @@ impl Config {
                 "must be longer than source.heartbeat, or an idle server looks like a dead connection",
             ));
         }
-        if self.sink.delivery == mwcdc_sink::Delivery::ExactlyOnce {
-            if self.sink.kind != SinkType::Kafka {
-                return Err(key_error(
-                    "sink.delivery",
-                    "\"exactly-once\" needs sink.type = \"kafka\": it reads back what the topics hold",
-                ));
-            }
-            if let Some((name, needed, why)) = self.kafka_sink().exactly_once_conflict() {
-                return Err(key_error(
-                    &format!("sink.properties.{name}"),
-                    format!(
-                        "must be {needed} (or left unset) with delivery = \"exactly-once\": {why}"
-                    ),
-                ));
+        let mode = match self.sink.delivery {
+            mwcdc_sink::Delivery::AtLeastOnce => None,
+            mwcdc_sink::Delivery::ExactlyOnce => Some("exactly-once"),
+            mwcdc_sink::Delivery::Transactional => Some("transactional"),
+        };
+        if let Some(mode) = mode.filter(|_| self.sink.kind != SinkType::Kafka) {
+            return Err(key_error(
+                "sink.delivery",
+                format!(
+                    "\"{mode}\" needs sink.type = \"kafka\": it reads back what the topics hold"
+                ),
+            ));
+        }
+        if self.sink.kind == SinkType::Kafka {
+            if let Some((name, message)) = self.kafka_sink().delivery_conflict() {
+                return Err(key_error(&format!("sink.properties.{name}"), message));
             }
         }
         for (k, v) in &self.sink.properties {
@@ -285,6 +287,7 @@ impl Config {
             properties: self.kafka_properties(),
             delivery: self.sink.delivery,
             oversize: self.sink.oversize,
+            name: self.name.clone(),
         }
     }
 
@@ -445,6 +448,44 @@ mod tests {
         );
         let err = parse(MINIMAL, &[("MWCDC_SINK_DELIVERY", "twice")]).unwrap_err();
         assert!(err.to_string().contains("sink.delivery"), "{err}");
+    }
+
+    #[test]
+    fn transactional_needs_kafka_and_leaves_the_transactional_id_to_the_name() {
+        let tx = format!("{MINIMAL}[sink]\ndelivery = \"transactional\"\n");
+        let c = parse(&tx, &[]).unwrap();
+        assert_eq!(c.sink.delivery, mwcdc_sink::Delivery::Transactional);
+        assert_eq!(
+            c.kafka_sink().client_properties()["transactional.id"],
+            mwcdc_sink::transactional_id(&c.name)
+        );
+        let err = parse(&format!("{tx}type = \"null\"\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("sink.delivery"), "{err}");
+        for (property, value) in [
+            ("transactional.id", "\"other\""),
+            ("message.timeout.ms", "0"),
+            ("acks", "1"),
+        ] {
+            let err = parse(
+                &format!("{tx}[sink.properties]\n\"{property}\" = {value}\n"),
+                &[],
+            )
+            .unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains(&format!("sink.properties.{property}")),
+                "{err}"
+            );
+        }
+        let err = parse(
+            &format!("{MINIMAL}[sink.properties]\n\"transactional.id\" = \"x\"\n"),
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("sink.properties.transactional.id"),
+            "{err}"
+        );
     }
 
     #[test]
