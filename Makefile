@@ -58,7 +58,7 @@ FUZZ_CASES ?= 200000
 fuzz: deps
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p mwcdc-binlog --test fuzz
 
-## chaos: the full fault-injection schedule (tests/integration/chaos.rs) in both delivery modes:
+## chaos: the full fault-injection schedule (tests/integration/chaos.rs) in all three delivery modes:
 ## 24 SIGKILLs, 3 MariaDB restarts, 4 broker restarts (stopped or killed), 5 to 30 s cuts and
 ## stalls of the MariaDB and Kafka connections, a lagging replica and a promoted one; prints the
 ## figures (`make test` runs a small schedule). It starts its own MariaDB pair and Apache Kafka;

@@ -264,7 +264,8 @@ def run_tool(tool: str, segment: dict, work: Path, round_: int) -> dict:
         rows = segment["rows"]
     else:
         sink, delivery = {"null": ("null", "at-least-once"), "kafka-alo": ("kafka", "at-least-once"),
-                          "kafka-eo": ("kafka", "exactly-once")}[tool]
+                          "kafka-eo": ("kafka", "exactly-once"),
+                          "kafka-tx": ("kafka", "transactional")}[tool]
         if sink == "kafka":
             empty_broker()
         config = mwcdc_config(work, name, segment, sink, delivery, 9300 + round_)
@@ -650,6 +651,7 @@ LABELS = {
     "null": "mwcdc, null sink (decode, fold, encode, CRC check)",
     "kafka-alo": "mwcdc to the broker, at-least-once",
     "kafka-eo": "mwcdc to the broker, exactly-once",
+    "kafka-tx": "mwcdc to the broker, transactional",
     "debezium": "Debezium 3.5 MariaDB connector, Kafka Connect standalone, to the broker",
 }
 
@@ -727,7 +729,7 @@ def report(segments: dict, results: dict, lat: dict, dbz_lat: dict, runs: int, c
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--tools", default="wire,python,null,kafka-alo,kafka-eo,debezium")
+    parser.add_argument("--tools", default="wire,python,null,kafka-alo,kafka-eo,kafka-tx,debezium")
     parser.add_argument("--segments", default="revision,mix", help="revision, mix (the realistic variant)")
     parser.add_argument("--latency-rate", type=int, default=1000)
     parser.add_argument("--latency-seconds", type=int, default=60)

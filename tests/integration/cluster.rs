@@ -136,7 +136,10 @@ impl Cluster {
     /// Stops the broker (a controlled shutdown, or SIGKILL when `killed`), waits `down`, and
     /// starts it again on the same storage.
     pub async fn restart_broker(&self, killed: bool, down: std::time::Duration) {
-        eprintln!("chaos: broker {}", if killed { "killed" } else { "stopped" });
+        eprintln!(
+            "chaos: broker {}",
+            if killed { "killed" } else { "stopped" }
+        );
         self.script("kafka.sh", &[if killed { "kill" } else { "stop" }]);
         tokio::time::sleep(down).await;
         self.script("kafka.sh", &["start"]);
