@@ -37,6 +37,9 @@ pub struct RowEncoder {
     config: RowEncoderConfig,
     /// Rendered topics by database, then table.
     topics: HashMap<String, HashMap<String, Arc<str>>>,
+    /// The table of the last change encoded and its topic: consecutive changes are mostly of
+    /// one table, whose topic is then not looked up by name.
+    last_topic: Option<(Arc<TableSchema>, Arc<str>)>,
     version: &'static str,
     reserved: Vec<String>,
     /// The length of the last value written: the next one is given room for it and a
@@ -52,6 +55,7 @@ impl RowEncoder {
         Self {
             config,
             topics: HashMap::new(),
+            last_topic: None,
             version: env!("CARGO_PKG_VERSION"),
             reserved: Vec::new(),
             last_value_len: 256,
@@ -85,6 +89,19 @@ impl RowEncoder {
         topic
     }
 
+    /// The topic of `table`'s records, by [`RowEncoder::topic`] unless `table` is the last one
+    /// asked for.
+    fn table_topic(&mut self, table: &Arc<TableSchema>) -> Arc<str> {
+        if let Some((last, topic)) = &self.last_topic {
+            if Arc::ptr_eq(last, table) {
+                return topic.clone();
+            }
+        }
+        let topic = self.topic(&table.db, &table.table);
+        self.last_topic = Some((table.clone(), topic.clone()));
+        topic
+    }
+
     /// Encodes every change of a transaction, in order. `now_ms` is the processing time.
     pub fn encode(&mut self, txn: &Transaction, now_ms: u64) -> Result<Vec<Record>, SpillError> {
         self.records(txn, now_ms).collect()
@@ -110,7 +127,7 @@ impl RowEncoder {
         now_ms: u64,
         out: &mut std::collections::VecDeque<Record>,
     ) {
-        let topic = self.topic(&change.table.db, &change.table.table);
+        let topic = self.table_topic(&change.table);
         let id = change.id();
         let key_changed = change.op == Op::Update
             && !change.table.key.is_empty()
@@ -161,25 +178,26 @@ impl RowEncoder {
             Op::Delete => self.key(change, change.before.as_deref()),
             Op::Create | Op::Update => self.key(change, change.after.as_deref()),
         };
+        let value = self.value(
+            change,
+            change.op,
+            change.before.as_deref(),
+            change.after.as_deref(),
+            order,
+            now_ms,
+        );
+        // A tombstone only means something under a key: compaction removes that key.
+        let tombstone = (change.op == Op::Delete && self.config.tombstones && key.is_some())
+            .then(|| tombstone(&topic, key.clone(), &id, &change.table));
         out.push_back(Record {
             key_encoding: KeyEncoding::Json,
-            topic: topic.clone(),
-            key: key.clone(),
-            value: Some(self.value(
-                change,
-                change.op,
-                change.before.as_deref(),
-                change.after.as_deref(),
-                order,
-                now_ms,
-            )),
-            id: id.clone(),
+            topic,
+            key,
+            value: Some(value),
+            id,
             table: change.table.clone(),
         });
-        // A tombstone only means something under a key: compaction removes that key.
-        if change.op == Op::Delete && self.config.tombstones && key.is_some() {
-            out.push_back(tombstone(&topic, key, &id, &change.table));
-        }
+        out.extend(tombstone);
     }
 
     fn key(&self, change: &RowChange, row: Option<&[Value]>) -> Option<Vec<u8>> {

@@ -1,7 +1,7 @@
 //! The records of a transaction: its row change records, then its entity change records.
 
 use mwcdc_change::{SpillError, Transaction};
-use mwcdc_mediawiki::EntityEncoder;
+use mwcdc_mediawiki::{Entity, EntityEncoder};
 use mwcdc_record::{Record, RowEncoder};
 
 use crate::metrics::Metrics;
@@ -28,8 +28,16 @@ impl Encoders {
             Some(e) => Some(e.records(txn)?),
             None => None,
         };
-        for (entity, action) in entities.iter().flat_map(|e| e.changes()) {
-            metrics.entity_change(entity, action);
+        // Counted per kind and action, not one by one: the label lookup is the cost.
+        let mut counts: Vec<((Entity, &'static str), u64)> = Vec::new();
+        for change in entities.iter().flat_map(|e| e.changes()) {
+            match counts.iter_mut().find(|(c, _)| *c == change) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((change, 1)),
+            }
+        }
+        for ((entity, action), n) in counts {
+            metrics.entity_changes(entity, action, n);
         }
         Ok(rows
             .into_iter()

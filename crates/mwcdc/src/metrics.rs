@@ -196,11 +196,11 @@ impl Metrics {
             .get_or_insert_with(Instant::now);
     }
 
-    /// Counts an entity change produced.
-    pub fn entity_change(&self, entity: Entity, action: &str) {
+    /// Counts `n` entity changes produced of one entity kind and action.
+    pub fn entity_changes(&self, entity: Entity, action: &str, n: u64) {
         self.entity_changes
             .with_label_values(&[entity.name(), action])
-            .inc();
+            .inc_by(n);
     }
 
     /// Records how long a transaction took from its commit event to its last acknowledgement.

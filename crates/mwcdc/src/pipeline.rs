@@ -127,6 +127,31 @@ impl Progress {
 
     /// Counts one acknowledgement; a failed delivery is the error that stops the pipeline.
     fn apply(&mut self, ack: Option<Ack>) -> Result<()> {
+        let counted = self.count(ack);
+        self.settle();
+        counted
+    }
+
+    /// Counts `first` and every acknowledgement already waiting in `acks`, then moves what
+    /// the checkpoint would cover once for all of them; a failed delivery is the error that
+    /// stops the pipeline (those before it are counted).
+    fn apply_waiting(
+        &mut self,
+        first: Option<Ack>,
+        acks: &mut mpsc::UnboundedReceiver<Ack>,
+    ) -> Result<()> {
+        let counted = self.count(first).and_then(|()| {
+            while let Ok(ack) = acks.try_recv() {
+                self.count(Some(ack))?;
+            }
+            Ok(())
+        });
+        self.settle();
+        counted
+    }
+
+    /// Counts one acknowledgement in the tracker.
+    fn count(&mut self, ack: Option<Ack>) -> Result<()> {
         match ack {
             Some(Ack {
                 ticket,
@@ -135,14 +160,18 @@ impl Progress {
                 if let Some(received) = self.tracker.acked(ticket)? {
                     self.metrics.delivered(received);
                 }
-                self.metrics.set_in_flight(self.tracker.in_flight());
-                self.advance();
                 Ok(())
             }
             Some(Ack { result: Err(e), .. }) => Err(anyhow!(e)
                 .context("a record could not be delivered; the checkpoint stays before it")),
             None => Err(anyhow!("the sink stopped reporting deliveries")),
         }
+    }
+
+    /// Publishes the count in flight and advances to the longest delivered prefix.
+    fn settle(&mut self) {
+        self.metrics.set_in_flight(self.tracker.in_flight());
+        self.advance();
     }
 
     fn advance(&mut self) {
@@ -194,7 +223,7 @@ impl<S: Sink> Pipeline<S> {
             tokio::select! {
                 biased;
                 ack = acks.recv() => {
-                    if let Err(e) = progress.apply(ack) {
+                    if let Err(e) = progress.apply_waiting(ack, &mut acks) {
                         break Stop::Failed(e);
                     }
                 }
@@ -352,7 +381,7 @@ impl<S: Sink> Pipeline<S> {
             while progress.tracker.in_flight() >= *max_in_flight {
                 tokio::select! {
                     biased;
-                    ack = acks.recv() => progress.apply(ack)?,
+                    ack = acks.recv() => progress.apply_waiting(ack, acks)?,
                     _ = &mut *signal => return Ok(Published::Interrupted),
                 }
             }
