@@ -213,8 +213,7 @@ impl PartitionEnds {
     /// an empty one), all partitions read at once.
     ///
     /// Reading goes on from each listed end offset until the fetch reports the end of the
-    /// partition: a broker may list an end offset short of the real one (tansu lists the
-    /// base offset of its last batch plus one), never past it. A partition whose last
+    /// partition, so that whatever was appended after the listing is seen too. A partition whose last
     /// offsets hold no record that counts (transaction markers, aborted records) is read
     /// again from twice as far back, until a record is found or its start is reached.
     fn try_read_ends<C: ClientContext>(
