@@ -2,15 +2,21 @@
 //! tracker units to close once it commits, and when to commit it.
 //!
 //! A binlog transaction is never split: the pipeline asks [`Batch::due`] only after the last
-//! record of one. The Kafka transaction is committed as soon as no further binlog transaction
-//! is ready to be published (low latency when the source is quiet), and otherwise once it is
-//! [`COMMIT_INTERVAL`] old (few commits when a backlog is read). Sinks that are not
-//! transactional commit after every transaction, which closes its units at once.
+//! record of one. The Kafka transaction is committed once it is [`QUIET_DELAY`] old and no
+//! further binlog transaction is ready to be published (the pipeline's timer commits it then
+//! when the source stays quiet), and in any case once it is [`COMMIT_INTERVAL`] old. A commit
+//! flushes and waits for the broker, so committing whenever the source channel is empty for
+//! a moment made a backlog of small transactions ten times slower (one commit each).
+//! Sinks that are not transactional commit after every transaction, which closes its units
+//! at once.
 
 use std::time::{Duration, Instant};
 
 /// The longest a Kafka transaction stays open while binlog transactions keep coming.
 pub const COMMIT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How long a Kafka transaction stays open at least, for the binlog transactions that follow.
+pub const QUIET_DELAY: Duration = Duration::from_millis(50);
 
 /// The units published since the last commit.
 #[derive(Debug, Default)]
@@ -32,8 +38,16 @@ impl Batch {
     pub fn due(&self, waiting: bool, now: Instant) -> bool {
         match self.since {
             None => false,
-            Some(since) => !waiting || now.duration_since(since) >= COMMIT_INTERVAL,
+            Some(since) => {
+                let age = now.duration_since(since);
+                age >= COMMIT_INTERVAL || (!waiting && age >= QUIET_DELAY)
+            }
         }
+    }
+
+    /// When the pipeline's timer commits the open Kafka transaction if nothing else did.
+    pub fn quiet_deadline(&self) -> Option<Instant> {
+        self.since.map(|since| since + QUIET_DELAY)
     }
 
     /// Whether no unit waits for a commit.
@@ -57,8 +71,11 @@ mod tests {
         let start = Instant::now();
         let mut batch = Batch::default();
         assert!(!batch.due(false, start), "nothing to commit");
+        assert_eq!(batch.quiet_deadline(), None);
         batch.add([3], start);
-        assert!(batch.due(false, start), "the source is quiet");
+        assert!(!batch.due(false, start), "too young");
+        assert_eq!(batch.quiet_deadline(), Some(start + QUIET_DELAY));
+        assert!(batch.due(false, start + QUIET_DELAY), "the source is quiet");
         assert!(!batch.due(true, start + Duration::from_millis(99)));
         batch.add([4, 2], start + Duration::from_millis(50));
         assert!(batch.due(true, start + COMMIT_INTERVAL), "old enough");

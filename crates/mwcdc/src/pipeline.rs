@@ -228,6 +228,12 @@ impl<S: Sink> Pipeline<S> {
                     }
                 }
                 _ = &mut signal => break Stop::Shutdown,
+                // A quiet source: the open Kafka transaction is committed when due.
+                _ = sleep_until(progress.batch.quiet_deadline()), if !progress.batch.is_empty() => {
+                    if let Err(e) = self.commit(&mut progress).await {
+                        break Stop::Failed(e);
+                    }
+                }
                 // The tick limits checkpoint writes to one per interval.
                 _ = tick.tick() => {
                     if let Some(c) = progress.covered.take() {
@@ -251,8 +257,8 @@ impl<S: Sink> Pipeline<S> {
                         Ok(Published::Done(units)) => {
                             let now = std::time::Instant::now();
                             progress.batch.add(units, now);
-                            let waiting = self.sink.transactional() && !transactions.is_empty();
-                            if progress.batch.due(waiting, now) {
+                            let waiting = !transactions.is_empty();
+                            if !self.sink.transactional() || progress.batch.due(waiting, now) {
                                 if let Err(e) = self.commit(&mut progress).await {
                                     break Stop::Failed(e);
                                 }
@@ -516,3 +522,11 @@ pub fn checkpoint_at(name: &str, settings: &serde_json::Value, c: &Covered) -> C
 #[cfg(test)]
 #[path = "pipeline_tests.rs"]
 mod tests;
+
+/// Sleeps until `at`, or forever without one.
+async fn sleep_until(at: Option<std::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+        None => std::future::pending().await,
+    }
+}
