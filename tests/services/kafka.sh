@@ -84,6 +84,8 @@ ensure_jars() {
 JAVA=(java -Xms128m "-Xmx$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true
     "-Dlog4j2.configurationFile=$SCRIPT_DIR/kafka/log4j2.properties" -cp "$JARS/*")
+# The same for the console tools (warm-up, consume): warnings only, to stderr.
+QUIET_JAVA=("${JAVA[@]}" -Dmwcdc.log.level=warn -Dmwcdc.log.target=SYSTEM_ERR)
 
 write_config() {
     mkdir -p "$STATE"
@@ -162,39 +164,33 @@ cmd_start() {
 # broker hands out waits for its transaction coordinator to load ("Coordinator load in
 # progress"), so that wait is over before a test's client connects.
 warm_up() {
-    echo warm | timeout 60 "${JAVA[@]}" -Dmwcdc.log.level=warn -Dmwcdc.log.target=SYSTEM_ERR \
+    echo warm | timeout 60 "${QUIET_JAVA[@]}" \
         org.apache.kafka.tools.ConsoleProducer --bootstrap-server "127.0.0.1:$PORT" \
         --topic kafka-sh-warm-up --producer-property enable.idempotence=true \
         --producer-property acks=all >>"$LOGFILE" 2>&1 \
         || { tail -n 20 "$LOGFILE" >&2; die "the warm-up write failed"; }
 }
 
-cmd_stop() {
-    local pid
+# Ends the broker with SIGTERM or SIGKILL ($1), SIGKILL after $2 seconds if it is still there.
+end_broker() {
+    local signal=$1 grace=$2 pid
     if ! pid="$(broker_pid)"; then
         log "not running"; rm -f "$PIDFILE"; return 0
     fi
-    log "stopping (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + 30))
+    log "sending SIG$signal (pid $pid)"
+    kill "-$signal" "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + grace))
     while kill -0 "$pid" 2>/dev/null; do
         if (( SECONDS >= deadline )); then kill -KILL "$pid" 2>/dev/null || true; fi
-        sleep 0.2
+        sleep 0.1
     done
     rm -f "$PIDFILE"
     log "stopped"
 }
 
-cmd_kill() {
-    local pid
-    if ! pid="$(broker_pid)"; then
-        log "not running"; rm -f "$PIDFILE"; return 0
-    fi
-    log "killing (pid $pid)"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    rm -f "$PIDFILE"
-}
+cmd_stop() { end_broker TERM 30; }
+
+cmd_kill() { end_broker KILL 0; }
 
 cmd_status() {
     if is_running; then
@@ -206,7 +202,7 @@ cmd_status() {
 
 cmd_consume() {
     ensure_jars
-    "${JAVA[@]}" -Dmwcdc.log.level=warn -Dmwcdc.log.target=SYSTEM_ERR org.apache.kafka.tools.consumer.ConsoleConsumer \
+    "${QUIET_JAVA[@]}" org.apache.kafka.tools.consumer.ConsoleConsumer \
         --bootstrap-server "127.0.0.1:$ADVERTISED_PORT" "$@"
 }
 
