@@ -30,6 +30,8 @@
 //!   `/metrics` while a workload runs, `/readyz` while MariaDB is stopped, TLS to MariaDB in
 //!   `verify-identity` mode (certificates made by openssl), and secrets kept out of logs,
 //!   errors and metrics (every connector's log is checked for its password, in every test).
+//! - `zombie`: a killed connector's produce request held by the network across its restart:
+//!   a duplicate in exactly-once mode, none in transactional mode (`read_committed`).
 
 mod harness;
 mod private;
@@ -46,3 +48,4 @@ mod restart;
 mod source;
 mod truth;
 mod values;
+mod zombie;

@@ -1,7 +1,9 @@
 //! A TCP proxy for fault injection: forwards `127.0.0.1:<port>` to an upstream address that can
 //! change (a failover behind a fixed address), and can cut connections (close every open one
-//! and refuse new ones for a while), stall them (forward nothing for a while, then go on), or
-//! corrupt one byte of the next binlog row event it forwards from a MySQL/MariaDB server.
+//! and refuse new ones for a while), stall them (forward nothing for a while, then go on),
+//! hold the connections open now while new ones pass (a zombie's requests held across a
+//! restart), or corrupt one byte of the next binlog row event it forwards from a
+//! MySQL/MariaDB server.
 //!
 //! It runs on its own thread and runtime, so that a test blocked in `std::thread::sleep`
 //! does not hold it up.
@@ -32,6 +34,8 @@ pub enum Mode {
 struct State {
     mode: Mode,
     cuts: u64,
+    /// Connections with a serial below this one are stalled whatever the mode.
+    held_below: u64,
 }
 
 /// State shared with the proxy's tasks.
@@ -41,6 +45,8 @@ struct Shared {
     /// Set to corrupt the next binlog row event; cleared once done.
     corrupt: AtomicBool,
     corrupted: AtomicU64,
+    /// The serial of the next connection accepted.
+    serials: AtomicU64,
 }
 
 /// A running proxy; dropping it stops it.
@@ -56,12 +62,14 @@ impl Proxy {
         let (mode, _) = watch::channel(State {
             mode: Mode::Pass,
             cuts: 0,
+            held_below: 0,
         });
         let shared = Arc::new(Shared {
             upstream: Mutex::new(upstream),
             mode,
             corrupt: AtomicBool::new(false),
             corrupted: AtomicU64::new(0),
+            serials: AtomicU64::new(0),
         });
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -115,6 +123,20 @@ impl Proxy {
         });
     }
 
+    /// Stalls the connections open now, in both directions, until [`Proxy::release`]; new
+    /// connections pass.
+    pub fn hold_open(&self) {
+        let next = self.shared.serials.load(Ordering::SeqCst);
+        self.shared
+            .mode
+            .send_modify(|state| state.held_below = next);
+    }
+
+    /// Lets the connections held by [`Proxy::hold_open`] go on: what they hold is forwarded.
+    pub fn release(&self) {
+        self.shared.mode.send_modify(|state| state.held_below = 0);
+    }
+
     /// Corrupts one byte of the next binlog row event forwarded from the server.
     pub fn corrupt_next_row_event(&self) {
         self.shared.corrupt.store(true, Ordering::SeqCst);
@@ -136,6 +158,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             drop(client);
             continue;
         }
+        let serial = shared.serials.fetch_add(1, Ordering::SeqCst);
         let shared = shared.clone();
         tokio::spawn(async move {
             let upstream = *shared.upstream.lock().expect("upstream lock");
@@ -151,14 +174,14 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 client_read,
                 server_write,
                 shared.mode.subscribe(),
-                opened.cuts,
+                (opened.cuts, serial),
                 |_| {},
             );
             let down = pump(
                 server_read,
                 client_write,
                 shared.mode.subscribe(),
-                opened.cuts,
+                (opened.cuts, serial),
                 |buf| scanner.scan(buf, &shared),
             );
             // Either direction ending (or a cut) closes both.
@@ -171,12 +194,12 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 }
 
 /// Copies from `from` to `to` while the mode allows, passing each chunk through `inspect`;
-/// ends at the first cut after `cuts`.
+/// ends at the first cut after `cuts`. `serial` is the connection's, for held connections.
 async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     mut mode: watch::Receiver<State>,
-    cuts: u64,
+    (cuts, serial): (u64, u64),
     mut inspect: impl FnMut(&mut [u8]),
 ) {
     let mut buf = vec![0u8; 64 * 1024];
@@ -186,6 +209,7 @@ async fn pump(
             let now = *mode.borrow_and_update();
             match now.mode {
                 _ if now.cuts != cuts => return,
+                _ if serial < now.held_below => {}
                 Mode::Pass => break,
                 Mode::Cut => return,
                 Mode::Stall => {}
@@ -212,13 +236,13 @@ async fn pump(
             let now = *mode.borrow_and_update();
             match now.mode {
                 _ if now.cuts != cuts => return,
+                _ if serial < now.held_below => {}
                 Mode::Pass => break,
                 Mode::Cut => return,
-                Mode::Stall => {
-                    if mode.changed().await.is_err() {
-                        return;
-                    }
-                }
+                Mode::Stall => {}
+            }
+            if mode.changed().await.is_err() {
+                return;
             }
         }
         tokio::select! {
@@ -348,6 +372,22 @@ mod tests {
         conn.set_read_timeout(Some(Duration::from_millis(500)))
             .expect("timeout");
         assert_eq!(echo(&mut conn, b"one").expect("echo"), b"one");
+        proxy.hold_open();
+        let mut newer = std::net::TcpStream::connect(proxy.address()).expect("connect");
+        assert_eq!(
+            echo(&mut newer, b"new").expect("echo"),
+            b"new",
+            "new ones pass"
+        );
+        assert!(echo(&mut conn, b"old").is_err(), "the held one does not");
+        proxy.release();
+        let mut held = [0u8; 3];
+        conn.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        conn.read_exact(&mut held).expect("held bytes arrive");
+        assert_eq!(&held, b"old");
+        conn.set_read_timeout(Some(Duration::from_millis(500)))
+            .expect("timeout");
         proxy.set(Mode::Stall);
         assert!(
             echo(&mut conn, b"two").is_err(),
@@ -396,12 +436,14 @@ mod tests {
         let (mode, _) = watch::channel(State {
             mode: Mode::Pass,
             cuts: 0,
+            held_below: 0,
         });
         let shared = Shared {
             upstream: Mutex::new("127.0.0.1:1".parse().expect("addr")),
             mode,
             corrupt: AtomicBool::new(false),
             corrupted: AtomicU64::new(0),
+            serials: AtomicU64::new(0),
         };
         // A packet: 3-byte length, sequence, then 0x00 and a 19-byte header of type 30.
         let packet = |len: usize, kind: u8| {
