@@ -78,7 +78,7 @@ async fn zombie(cluster: &Cluster, mode: &str) -> Outcome {
     exec(&mut conn, &format!("INSERT INTO `{db}`.revision (rev_id, rev_page, rev_timestamp) VALUES (1, 1, '20261206080000')")).await;
     read_topics_from(&brokers, &name, Duration::from_secs(60), |m| !m.is_empty());
     let before = written(&brokers, &name);
-    exec(&mut conn, &format!("INSERT INTO `{db}`.revision (rev_id, rev_page, rev_timestamp) SELECT 1 + seq, 1, '20261206080000' FROM seq_1_to_{ROWS}")).await;
+    exec(&mut conn, &format!("INSERT INTO `{db}`.revision (rev_id, rev_page, rev_timestamp) SELECT 1 + seq, 1, '20261206080000' FROM `{db}`.seq_1_to_{ROWS}")).await;
     // Hold the connections while the transaction streams, its Kafka transaction open.
     let deadline = Instant::now() + Duration::from_secs(60);
     while written(&brokers, &name) < before + 2_000 {
