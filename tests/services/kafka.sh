@@ -19,7 +19,9 @@
 # Listens on 127.0.0.1:${MWCDC_KAFKA_PORT:-19092} and advertises
 # 127.0.0.1:${MWCDC_KAFKA_ADVERTISED_PORT:-<the same port>} (a fault-injecting proxy in front of
 # the broker must be the advertised address, or clients bypass it after their first metadata
-# request). The controller listens on 127.0.0.1:${MWCDC_KAFKA_CONTROLLER_PORT:-<port + 1000>}.
+# request). The controller listens on 127.0.0.1:${MWCDC_KAFKA_CONTROLLER_PORT:-<port + 1000>}, and
+# the broker's requests to itself (a transaction coordinator writing commit and abort markers) go
+# to 127.0.0.1:${MWCDC_KAFKA_INTERNAL_PORT:-<port + 2000>}, never through the proxy.
 #
 # The jars are those of tests/services/kafka/pom.xml (the version is pinned there), copied by
 # `mvn dependency:copy-dependencies` from Maven Central into ${MWCDC_KAFKA_JARS:-<repo>/.services/
@@ -42,6 +44,7 @@ JARS="${MWCDC_KAFKA_JARS:-$REPO_ROOT/.services/kafka-jars}/$(sha256sum "$POM" | 
 PORT="${MWCDC_KAFKA_PORT:-19092}"
 ADVERTISED_PORT="${MWCDC_KAFKA_ADVERTISED_PORT:-$PORT}"
 CONTROLLER_PORT="${MWCDC_KAFKA_CONTROLLER_PORT:-$((PORT + 1000))}"
+INTERNAL_PORT="${MWCDC_KAFKA_INTERNAL_PORT:-$((PORT + 2000))}"
 # A fixed cluster id (base64url of "mwcdc-test-clust"), so that a restart finds its storage.
 CLUSTER_ID=bXdjZGMtdGVzdC1jbHVzdA
 HEAP="${MWCDC_KAFKA_HEAP:-512m}"
@@ -93,11 +96,11 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$ADVERTISED_PORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT,INTERNAL://127.0.0.1:$INTERNAL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$ADVERTISED_PORT,INTERNAL://127.0.0.1:$INTERNAL_PORT
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=INTERNAL
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT
 log.dirs=$DATA
 num.partitions=1
 auto.create.topics.enable=true
