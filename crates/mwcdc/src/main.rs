@@ -24,6 +24,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::ConfigError;
 
+/// mimalloc for Rust's allocations; its "override" feature also serves the C library calls
+/// (`malloc`, `free`) of librdkafka.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
