@@ -184,6 +184,9 @@ impl PartitionEnds {
         topic: &str,
     ) -> Result<i32, Unreadable> {
         let deadline = Instant::now() + self.timeout;
+        // A topic the broker creates on this first request has its partitions some tens of
+        // milliseconds later: ask again soon, then less often.
+        let mut pause = Duration::from_millis(10);
         loop {
             let last_error = match client.fetch_metadata(Some(topic), self.timeout) {
                 Ok(md) => match md.topics().iter().find(|t| t.name() == topic) {
@@ -205,7 +208,8 @@ impl PartitionEnds {
                     ),
                 }));
             }
-            std::thread::sleep(Duration::from_millis(200));
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(200));
         }
     }
 
