@@ -67,10 +67,11 @@ chaos: deps services
 	source <($(SERVICES)/mariadb.sh env) && source <($(SERVICES)/kafka.sh env) && \
 	  MWCDC_CHAOS=full $(CARGO) test -p mwcdc --test integration chaos -- --nocapture --test-threads 1
 
-## bench: mwcdc against mariadb-binlog and python-mysql-replication on one fixed binlog
+## bench: mwcdc (null sink and the three delivery modes) against mariadb-binlog,
+## python-mysql-replication and Debezium (to the same Kafka) on one fixed binlog
 ## segment (generated once, 1.2M row changes) and on a realistic MediaWiki workload mix,
 ## each tool BENCH_RUNS times interleaved, then
-## commit-to-consumer latency at 1,000 transactions/s; prints the table of medians and writes
+## commit-to-consumer latency at 1,000 transactions/s (mwcdc and Debezium); prints the table of medians and writes
 ## it into docs/performance.md (tests/bench/bench.py).
 BENCH_RUNS ?= 3
 bench: deps services
