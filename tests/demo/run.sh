@@ -60,6 +60,8 @@ for line in sys.stdin:
     headers, key, value = line.rstrip("\n").split("\t", 2)
     # The console consumer writes each header as name:value; header names have no colon.
     headers = dict(h.split(":", 1) for h in headers.split("|"))
+    if value == "null":
+        continue  # the tombstone after a deleted row
     print(json.dumps({"key": key, "value": json.loads(value), "headers": headers}))
 ' >"$STATE/records.jsonl"
 
@@ -69,20 +71,20 @@ import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
     v = r["value"]
-    if v and "action" in v:
+    if "action" in v:
         print(f'{v["wiki"] + "." + v["entity"]:24} {r["key"]:18} {v["action"]:18} {v["entity_ts"]}  {r["headers"]["mwcdc.id"]}')
 PY
 echo "== one complete entity record (an undeletion, if the workload made one):"
 python3 - "$STATE/records.jsonl" <<'PY'
 import json, sys
 records = [json.loads(l) for l in open(sys.argv[1])]
-entities = [r for r in records if r["value"] and "action" in r["value"]]
+entities = [r for r in records if "action" in r["value"]]
 pick = next((r for r in entities if r["value"]["action"] == "undelete"), entities[0])
 print(json.dumps(pick, indent=2, ensure_ascii=False))
 PY
 python3 - "$STATE/records.jsonl" <<'PY'
 import json, sys
-rows = [r for r in map(json.loads, open(sys.argv[1])) if r["value"] and "action" not in r["value"]]
+rows = [r for r in map(json.loads, open(sys.argv[1])) if "action" not in r["value"]]
 print(f"== row change records: {len(rows)}; the first one:")
 print(json.dumps(rows[0], indent=2, ensure_ascii=False))
 PY

@@ -186,7 +186,7 @@ impl PartitionEnds {
         let deadline = Instant::now() + self.timeout;
         // A topic the broker creates on this first request has its partitions some tens of
         // milliseconds later: ask again soon, then less often.
-        let mut pause = Duration::from_millis(10);
+        let mut pause = Backoff::new(Duration::from_millis(10), Duration::from_millis(200));
         loop {
             let last_error = match client.fetch_metadata(Some(topic), self.timeout) {
                 Ok(md) => match md.topics().iter().find(|t| t.name() == topic) {
@@ -208,8 +208,7 @@ impl PartitionEnds {
                     ),
                 }));
             }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(200));
+            std::thread::sleep(pause.advance());
         }
     }
 
