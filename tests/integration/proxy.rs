@@ -34,7 +34,7 @@ pub enum Mode {
 struct State {
     mode: Mode,
     cuts: u64,
-    /// Connections with a serial below this one are stalled whatever the mode.
+    /// Connections with a serial below this one have their requests held whatever the mode.
     held_below: u64,
 }
 
@@ -123,8 +123,9 @@ impl Proxy {
         });
     }
 
-    /// Stalls the connections open now, in both directions, until [`Proxy::release`]; new
-    /// connections pass.
+    /// Holds what the connections open now send to the server (a client's requests) until
+    /// [`Proxy::release`]: the proxy reads and keeps it, even after the client is gone. The
+    /// server's responses still pass, and new connections pass.
     pub fn hold_open(&self) {
         let next = self.shared.serials.load(Ordering::SeqCst);
         self.shared
@@ -132,7 +133,7 @@ impl Proxy {
             .send_modify(|state| state.held_below = next);
     }
 
-    /// Lets the connections held by [`Proxy::hold_open`] go on: what they hold is forwarded.
+    /// Lets the connections held by [`Proxy::hold_open`] go on: what they kept is forwarded.
     pub fn release(&self) {
         self.shared.mode.send_modify(|state| state.held_below = 0);
     }
@@ -174,82 +175,110 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 client_read,
                 server_write,
                 shared.mode.subscribe(),
-                (opened.cuts, serial),
+                Connection {
+                    cuts: opened.cuts,
+                    held: Some(serial),
+                },
                 |_| {},
             );
             let down = pump(
                 server_read,
                 client_write,
                 shared.mode.subscribe(),
-                (opened.cuts, serial),
+                Connection {
+                    cuts: opened.cuts,
+                    held: None,
+                },
                 |buf| scanner.scan(buf, &shared),
             );
-            // Either direction ending (or a cut) closes both.
-            tokio::select! {
-                _ = up => {}
-                _ = down => {}
-            }
+            // A direction that ends shuts its write side down (dropping it), and the other
+            // one still forwards what it has: a killed client's held requests reach the server.
+            tokio::join!(up, down);
         });
     }
 }
 
-/// Copies from `from` to `to` while the mode allows, passing each chunk through `inspect`;
-/// ends at the first cut after `cuts`. `serial` is the connection's, for held connections.
+/// Which connection a direction belongs to.
+#[derive(Debug, Clone, Copy)]
+struct Connection {
+    /// The cuts before it opened: it ends at the next one.
+    cuts: u64,
+    /// Its serial, in the direction that [`Proxy::hold_open`] holds (client to server).
+    held: Option<u64>,
+}
+
+/// What one direction of a connection does in a state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    /// Read and forward.
+    Forward,
+    /// Read and keep what it reads, forward nothing.
+    Keep,
+    /// Neither read nor forward.
+    Stop,
+    /// Close.
+    End,
+}
+
+impl Connection {
+    fn flow(self, now: State) -> Flow {
+        match now.mode {
+            _ if now.cuts != self.cuts => Flow::End,
+            Mode::Cut => Flow::End,
+            _ if self.held.is_some_and(|serial| serial < now.held_below) => Flow::Keep,
+            Mode::Stall => Flow::Stop,
+            Mode::Pass => Flow::Forward,
+        }
+    }
+}
+
+/// Copies from `from` to `to` as the mode allows, passing each chunk through `inspect`;
+/// ends at the first cut after the connection opened, or once `from` ended and what was
+/// read from it is forwarded.
 async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     mut mode: watch::Receiver<State>,
-    (cuts, serial): (u64, u64),
+    connection: Connection,
     mut inspect: impl FnMut(&mut [u8]),
 ) {
-    let mut buf = vec![0u8; 64 * 1024];
+    const CHUNK: usize = 64 * 1024;
+    // Read and not yet forwarded: held through a stall, dropped by a cut.
+    let mut kept: Vec<u8> = Vec::with_capacity(CHUNK);
+    let mut open = true;
     loop {
-        // Wait while stalled; stop on a cut.
-        loop {
-            let now = *mode.borrow_and_update();
-            match now.mode {
-                _ if now.cuts != cuts => return,
-                _ if serial < now.held_below => {}
-                Mode::Pass => break,
-                Mode::Cut => return,
-                Mode::Stall => {}
+        let now = *mode.borrow_and_update();
+        match connection.flow(now) {
+            Flow::End => return,
+            Flow::Forward if !kept.is_empty() => {
+                tokio::select! {
+                    written = to.write_all(&kept) => if written.is_err() {
+                        return;
+                    },
+                    _ = cut_after(&mut mode, connection.cuts) => return,
+                }
+                kept.clear();
             }
-            if mode.changed().await.is_err() {
-                return;
+            Flow::Forward if !open => return,
+            Flow::Forward | Flow::Keep if open => {
+                kept.reserve(CHUNK);
+                let start = kept.len();
+                tokio::select! {
+                    read = from.read_buf(&mut kept) => match read {
+                        Ok(0) | Err(_) => open = false,
+                        Ok(_) => inspect(&mut kept[start..]),
+                    },
+                    changed = mode.changed() => if changed.is_err() {
+                        return;
+                    },
+                }
             }
-        }
-        let n = tokio::select! {
-            read = from.read(&mut buf) => match read {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            },
-            changed = mode.changed() => {
-                if changed.is_err() {
+            // Stopped, or keeping after `from` ended: wait for the mode to change.
+            _ => {
+                if mode.changed().await.is_err() {
                     return;
                 }
-                continue;
             }
-        };
-        inspect(&mut buf[..n]);
-        // Bytes read before a stall are held until it ends; a cut drops them.
-        loop {
-            let now = *mode.borrow_and_update();
-            match now.mode {
-                _ if now.cuts != cuts => return,
-                _ if serial < now.held_below => {}
-                Mode::Pass => break,
-                Mode::Cut => return,
-                Mode::Stall => {}
-            }
-            if mode.changed().await.is_err() {
-                return;
-            }
-        }
-        tokio::select! {
-            written = to.write_all(&buf[..n]) => if written.is_err() {
-                return;
-            },
-            _ = cut_after(&mut mode, cuts) => return,
         }
     }
 }

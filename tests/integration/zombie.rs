@@ -4,8 +4,9 @@
 //! fences the old producer, and a `read_committed` consumer sees every change once.
 //!
 //! The broker advertises a proxy's address; while a large binlog transaction streams, the
-//! proxy holds the connector's open connections (new ones pass), the connector is killed and
-//! started again, catches up, and only then are the held requests let through.
+//! proxy holds the requests of the connector's open connections (new connections pass), the
+//! connector is killed and started again, catches up, and only then are the held requests
+//! let through.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
