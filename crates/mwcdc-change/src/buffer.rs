@@ -411,6 +411,7 @@ impl SpillFile {
             Op::Update => 1,
             Op::Delete => 2,
             Op::Truncate => 3,
+            Op::Read => 4,
         });
         encode_row(c.before.as_deref(), out);
         encode_row(c.after.as_deref(), out);
@@ -533,6 +534,7 @@ impl SpillReader<'_> {
             1 => Op::Update,
             2 => Op::Delete,
             3 => Op::Truncate,
+            4 => Op::Read,
             other => return Err(ReadError::Corrupt(format!("operation {other}"))),
         };
         let table = self

@@ -9,5 +9,5 @@ mod row;
 mod transaction;
 
 pub use buffer::{ChangeBuffer, ChangeIter, SpillError, SpillPolicy, TableOpCount};
-pub use row::{Op, RowChange, TableSchema};
-pub use transaction::{Transaction, XaStep};
+pub use row::{key_text, Op, RowChange, TableSchema};
+pub use transaction::{SnapshotChunk, Transaction, XaStep};

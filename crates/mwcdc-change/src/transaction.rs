@@ -35,4 +35,18 @@ pub struct Transaction {
     pub changes: ChangeBuffer,
     /// The XA step this transaction is, if any.
     pub xa: Option<XaStep>,
+    /// For a snapshot chunk (rows a snapshot read, all [`crate::Op::Read`]), where the chunk
+    /// stands in its job; `None` for a binlog transaction.
+    pub snapshot: Option<SnapshotChunk>,
+}
+
+/// Where a snapshot chunk stands in its job: what the records' `source.snapshot` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotChunk {
+    /// Whether the chunk is the first of its job (its first row is the job's first).
+    pub first_of_job: bool,
+    /// Whether the chunk is the last of its table.
+    pub last_of_table: bool,
+    /// Whether the chunk is the last of its job.
+    pub last_of_job: bool,
 }

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use mwcdc_binlog::Value;
-use mwcdc_change::{ChangeIter, Op, RowChange, SpillError, TableSchema, Transaction};
+use mwcdc_change::{
+    ChangeIter, Op, RowChange, SnapshotChunk, SpillError, TableSchema, Transaction,
+};
 
 use crate::event_parts::EventParts;
 use crate::json::{json_names, write_str, write_u64, write_value, BinaryMode};
@@ -114,17 +116,24 @@ impl RowEncoder {
             encoder: self,
             changes: txn.changes.iter(),
             orders: Orders::default(),
+            snapshot: txn
+                .snapshot
+                .as_ref()
+                .map(|chunk| (chunk, txn.changes.len())),
+            row: 0,
             now_ms,
             ready: std::collections::VecDeque::new(),
         }
     }
 
-    /// Appends the records of one change (one, or two or three for deletes and key changes).
+    /// Appends the records of one change (one, or two or three for deletes and key changes);
+    /// `snapshot` is what `source.snapshot` says of it.
     fn encode_change(
         &mut self,
         change: &RowChange,
         orders: &mut Orders,
         now_ms: u64,
+        snapshot: &'static str,
         out: &mut std::collections::VecDeque<Record>,
     ) {
         let topic = self.table_topic(&change.table);
@@ -143,10 +152,10 @@ impl RowEncoder {
                 value: Some(self.value(
                     change,
                     Op::Delete,
-                    change.before.as_deref(),
-                    None,
+                    (change.before.as_deref(), None),
                     order,
                     now_ms,
+                    snapshot,
                 )),
                 id: id.clone(),
                 table: change.table.clone(),
@@ -162,10 +171,10 @@ impl RowEncoder {
                 value: Some(self.value(
                     change,
                     Op::Create,
-                    None,
-                    change.after.as_deref(),
+                    (None, change.after.as_deref()),
                     order,
                     now_ms,
+                    snapshot,
                 )),
                 id: format!("{id}/newkey"),
                 table: change.table.clone(),
@@ -176,15 +185,15 @@ impl RowEncoder {
         let key = match change.op {
             Op::Truncate => None,
             Op::Delete => self.key(change, change.before.as_deref()),
-            Op::Create | Op::Update => self.key(change, change.after.as_deref()),
+            Op::Create | Op::Update | Op::Read => self.key(change, change.after.as_deref()),
         };
         let value = self.value(
             change,
             change.op,
-            change.before.as_deref(),
-            change.after.as_deref(),
+            (change.before.as_deref(), change.after.as_deref()),
             order,
             now_ms,
+            snapshot,
         );
         // A tombstone only means something under a key: compaction removes that key.
         let tombstone = (change.op == Op::Delete && self.config.tombstones && key.is_some())
@@ -233,10 +242,10 @@ impl RowEncoder {
         &mut self,
         change: &RowChange,
         op: Op,
-        before: Option<&[Value]>,
-        after: Option<&[Value]>,
+        (before, after): (Option<&[Value]>, Option<&[Value]>),
         (total_order, table_order): (u32, u32),
         now_ms: u64,
+        snapshot: &str,
     ) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.last_value_len + self.last_value_len / 4);
         out.extend_from_slice(b"{\"before\":");
@@ -253,7 +262,18 @@ impl RowEncoder {
         out.extend_from_slice(&parts.source_head);
         write_u64(&mut out, change.row_index.into());
         out.extend_from_slice(&parts.source_tail);
+        out.push(b'"');
+        out.extend_from_slice(snapshot.as_bytes());
+        out.extend_from_slice(b"\"},\"op\":\"");
         out.extend_from_slice(op.code().as_bytes());
+        if op == Op::Read {
+            // Debezium's snapshot records belong to no transaction.
+            out.extend_from_slice(b"\",\"ts_ms\":");
+            write_u64(&mut out, now_ms);
+            out.extend_from_slice(b",\"transaction\":null}");
+            self.last_value_len = out.len();
+            return out;
+        }
         out.extend_from_slice(&parts.transaction_head);
         write_u64(&mut out, total_order.into());
         out.extend_from_slice(b",\"data_collection_order\":");
@@ -285,8 +305,31 @@ pub struct RowRecords<'a> {
     encoder: &'a mut RowEncoder,
     changes: ChangeIter<'a>,
     orders: Orders,
+    /// A snapshot chunk's place in its job and its number of rows.
+    snapshot: Option<(&'a SnapshotChunk, usize)>,
+    /// The index of the next change.
+    row: usize,
     now_ms: u64,
     ready: std::collections::VecDeque<Record>,
+}
+
+/// What `source.snapshot` says of the row with index `row` of a transaction: `"false"` for
+/// a binlog transaction's, Debezium's words for a snapshot chunk's rows (`"first"` and `"last"`
+/// of the job, `"last_in_data_collection"` of a table, `"true"` for the others).
+fn snapshot_word(snapshot: Option<(&SnapshotChunk, usize)>, row: usize) -> &'static str {
+    let Some((chunk, rows)) = snapshot else {
+        return "false";
+    };
+    let last = row + 1 == rows;
+    if last && chunk.last_of_job {
+        "last"
+    } else if row == 0 && chunk.first_of_job {
+        "first"
+    } else if last && chunk.last_of_table {
+        "last_in_data_collection"
+    } else {
+        "true"
+    }
 }
 
 impl Iterator for RowRecords<'_> {
@@ -298,8 +341,15 @@ impl Iterator for RowRecords<'_> {
                 Ok(change) => change,
                 Err(e) => return Some(Err(e)),
             };
-            self.encoder
-                .encode_change(&change, &mut self.orders, self.now_ms, &mut self.ready);
+            let snapshot = snapshot_word(self.snapshot, self.row);
+            self.row += 1;
+            self.encoder.encode_change(
+                &change,
+                &mut self.orders,
+                self.now_ms,
+                snapshot,
+                &mut self.ready,
+            );
         }
         self.ready.pop_front().map(Ok)
     }
@@ -410,6 +460,7 @@ mod tests {
             commit_ts: 1_795_651_200,
             changes: changes.into(),
             xa: None,
+            snapshot: None,
         }
     }
 

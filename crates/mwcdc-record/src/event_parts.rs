@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::json::{write_str, write_u64};
-use mwcdc_change::{RowChange, TableSchema};
+use mwcdc_change::{Op, RowChange, TableSchema};
 
 /// What the shared parts were rendered from, and the parts.
 #[derive(Debug)]
@@ -17,9 +17,11 @@ pub(crate) struct EventParts {
     ts_sec: u32,
     table: Arc<TableSchema>,
     now_ms: u64,
+    /// Whether the parts are those of rows a snapshot read (`source.gtid` null).
+    read: bool,
     /// `,"source":{...,"pos":<pos>,"row":`
     pub(crate) source_head: Vec<u8>,
-    /// `,"ts_ms":<event time>,"db":...,"snapshot":"false"},"op":"`
+    /// `,"ts_ms":<event time>,"db":...,"snapshot":` (the value follows)
     pub(crate) source_tail: Vec<u8>,
     /// `","ts_ms":<now>,"transaction":{"id":<gtid>,"total_order":`
     pub(crate) transaction_head: Vec<u8>,
@@ -30,6 +32,7 @@ impl EventParts {
     /// keep their allocations alive, so equal pointers mean equal values.
     fn fits(&self, change: &RowChange, now_ms: u64) -> bool {
         self.pos == change.pos
+            && self.read == (change.op == Op::Read)
             && self.now_ms == now_ms
             && self.server_id == change.server_id
             && self.ts_sec == change.ts_sec
@@ -47,7 +50,13 @@ impl EventParts {
         head.extend_from_slice(b",\"server_id\":");
         write_u64(&mut head, change.server_id.into());
         head.extend_from_slice(b",\"gtid\":");
-        write_str(&mut head, &change.gtid);
+        let read = change.op == Op::Read;
+        if read {
+            // A snapshot's row was read at a binlog position, not written by a transaction.
+            head.extend_from_slice(b"null");
+        } else {
+            write_str(&mut head, &change.gtid);
+        }
         head.extend_from_slice(b",\"file\":");
         write_str(&mut head, &change.file);
         head.extend_from_slice(b",\"pos\":");
@@ -60,7 +69,7 @@ impl EventParts {
         write_str(&mut tail, &change.table.db);
         tail.extend_from_slice(b",\"table\":");
         write_str(&mut tail, &change.table.table);
-        tail.extend_from_slice(b",\"snapshot\":\"false\"},\"op\":\"");
+        tail.extend_from_slice(b",\"snapshot\":");
         let mut transaction = Vec::with_capacity(64);
         transaction.extend_from_slice(b"\",\"ts_ms\":");
         write_u64(&mut transaction, now_ms);
@@ -75,6 +84,7 @@ impl EventParts {
             ts_sec: change.ts_sec,
             table: change.table.clone(),
             now_ms,
+            read,
             source_head: head,
             source_tail: tail,
             transaction_head: transaction,

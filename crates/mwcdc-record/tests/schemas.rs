@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use mwcdc_binlog::Value;
-use mwcdc_change::{Op, RowChange, TableSchema, Transaction};
+use mwcdc_change::{Op, RowChange, SnapshotChunk, TableSchema, Transaction};
 use mwcdc_position::Position;
 use mwcdc_record::{BinaryMode, Record, RowEncoder, RowEncoderConfig, TopicTemplate};
 use mwcdc_test_support::schemas;
@@ -106,6 +106,7 @@ fn transaction(gtid: &str) -> Transaction {
         commit_ts: 1_795_681_815,
         changes: changes.into(),
         xa: None,
+        snapshot: None,
     }
 }
 
@@ -163,6 +164,64 @@ fn every_kind_of_row_record_validates() {
     let insert = parse(&records[0].value).unwrap();
     assert_eq!(insert["after"]["rev_sha1"], json!({"base64": "/wA="}));
     assert_eq!(insert["after"]["comment"], json!({"base64": "6Q=="}));
+}
+
+/// A snapshot chunk of three rows, the first and last of a job of one table.
+fn snapshot_chunk() -> Transaction {
+    let t = revision();
+    let prefix = "snapshot/initial/enwiki.revision";
+    let changes: Vec<RowChange> = (1..=3)
+        .map(|id| {
+            let mut c = change(&t, prefix, Op::Read, None, Some(row(id, b"x")));
+            c.row_index = id as u32 - 1;
+            c
+        })
+        .collect();
+    Transaction {
+        snapshot: Some(SnapshotChunk {
+            first_of_job: true,
+            last_of_table: true,
+            last_of_job: true,
+        }),
+        changes: changes.into(),
+        ..transaction(GTID)
+    }
+}
+
+#[test]
+fn snapshot_records_validate_and_say_where_in_the_job_they_are() {
+    let records = RowEncoder::new(RowEncoderConfig {
+        connector_name: "mwcdc".into(),
+        topic_prefix: "mwcdc".into(),
+        topic: TopicTemplate::parse(TopicTemplate::DEFAULT).unwrap(),
+        binary: BinaryMode::Utf8,
+        tombstones: true,
+    })
+    .encode(&snapshot_chunk(), 1_795_681_815_231)
+    .unwrap();
+    let kinds = validate(&records);
+    let ops: Vec<&str> = kinds.iter().map(|(op, _)| op.as_str()).collect();
+    assert_eq!(ops, ["r", "r", "r"]);
+    assert_eq!(kinds[2].1, Some(json!({"rev_id": 3})));
+    let words: Vec<Json> = records
+        .iter()
+        .map(|r| parse(&r.value).unwrap()["source"]["snapshot"].clone())
+        .collect();
+    assert_eq!(words, [json!("first"), json!("true"), json!("last")]);
+    let first = parse(&records[0].value).unwrap();
+    assert_eq!(first["source"]["gtid"], Json::Null);
+    assert_eq!(first["transaction"], Json::Null);
+    assert_eq!(first["before"], Json::Null);
+    assert_eq!(records[1].id, "snapshot/initial/enwiki.revision/2");
+    // A read record that claims a transaction, or a binlog change that claims a snapshot,
+    // breaks the format.
+    let mut claimed = first.clone();
+    claimed["transaction"] = json!({"id": GTID, "total_order": 1, "data_collection_order": 1});
+    assert!(!schemas::row_errors(&claimed).is_empty());
+    let mut change =
+        parse(&encode(GTID, TopicTemplate::DEFAULT, BinaryMode::Utf8, true)[0].value).unwrap();
+    change["source"]["snapshot"] = json!("true");
+    assert!(!schemas::row_errors(&change).is_empty());
 }
 
 #[test]

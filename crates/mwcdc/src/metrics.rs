@@ -67,6 +67,7 @@ fn op_label(op: Op) -> &'static str {
         Op::Update => "update",
         Op::Delete => "delete",
         Op::Truncate => "truncate",
+        Op::Read => "snapshot",
     }
 }
 
@@ -343,6 +344,7 @@ mod tests {
             commit_ts: 0,
             changes: vec![change(Op::Create), change(Op::Create), change(Op::Delete)].into(),
             xa: None,
+            snapshot: None,
         }
     }
 

@@ -54,6 +54,7 @@ fn transaction(seq: u64) -> Transaction {
         }]
         .into(),
         xa: None,
+        snapshot: None,
     }
 }
 

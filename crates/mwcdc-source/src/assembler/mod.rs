@@ -465,6 +465,7 @@ impl<L: SchemaLookup> Assembler<L> {
             commit_ts: header.timestamp,
             changes,
             xa,
+            snapshot: None,
         });
         Ok(())
     }
