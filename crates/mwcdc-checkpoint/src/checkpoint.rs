@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use mwcdc_position::{Flavor, Position, PositionError};
 use serde::{Deserialize, Serialize};
 
+use crate::snapshot::SnapshotProgress;
+
 /// Where a connector resumes: the position after the last fully delivered transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
@@ -23,11 +25,13 @@ pub struct Checkpoint {
     /// object made by the binary), as they were when the records up to here were written.
     /// `None` in stores written before mwcdc kept them.
     pub settings: Option<serde_json::Value>,
+    /// The snapshot job's progress as of this position, if a job has started.
+    pub snapshot: Option<SnapshotProgress>,
 }
 
 /// A checkpoint as `mwcdc checkpoint show` prints it, and as stores of format 1 hold it:
-/// `{"name","flavor","gtid","file","pos","commit_ts","updated_at","settings"}`, times in
-/// RFC 3339, `settings` absent when there are none.
+/// `{"name","flavor","gtid","file","pos","commit_ts","updated_at","settings","snapshot"}`,
+/// times in RFC 3339, `settings` and `snapshot` absent when there are none.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct CheckpointJson {
     name: String,
@@ -39,6 +43,8 @@ pub struct CheckpointJson {
     updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     settings: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    snapshot: Option<SnapshotProgress>,
 }
 
 impl From<&Checkpoint> for CheckpointJson {
@@ -52,6 +58,7 @@ impl From<&Checkpoint> for CheckpointJson {
             commit_ts: c.commit_ts,
             updated_at: c.updated_at,
             settings: c.settings.clone(),
+            snapshot: c.snapshot.clone(),
         }
     }
 }
@@ -69,6 +76,7 @@ impl TryFrom<CheckpointJson> for Checkpoint {
             commit_ts: c.commit_ts,
             updated_at: c.updated_at,
             settings: c.settings,
+            snapshot: c.snapshot,
         })
     }
 }

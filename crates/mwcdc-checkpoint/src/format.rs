@@ -6,22 +6,25 @@
 //!   the GTID as two strings.
 //! - 2: the position as one typed value, `{"position":{"mariadb":"0-1-42"}, ...}`, checked
 //!   when read.
+//! - 3: as 2, with the snapshot job's progress, `"snapshot":{...}` ([`SnapshotProgress`]),
+//!   absent when no job has started; a store of version 2 reads as version 3 without one.
 
 use chrono::{DateTime, Utc};
 use mwcdc_position::{Flavor, Position};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::checkpoint::{Checkpoint, CheckpointJson};
+use crate::snapshot::SnapshotProgress;
 
 /// The version this build writes.
-pub const CURRENT: u64 = 2;
+pub const CURRENT: u64 = 3;
 
 /// The version of a store written before versions were recorded.
 pub const UNVERSIONED: u64 = 1;
 
-/// A checkpoint as format 2 stores it.
+/// A checkpoint as formats 2 and 3 store it (2 never has `snapshot`).
 #[derive(Serialize, Deserialize)]
-struct StoredV2 {
+struct Stored {
     name: String,
     position: StoredPosition,
     file: String,
@@ -30,6 +33,8 @@ struct StoredV2 {
     updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     settings: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    snapshot: Option<SnapshotProgress>,
 }
 
 /// A position tagged with its flavor, parsed when read.
@@ -67,7 +72,7 @@ impl<'de> Deserialize<'de> for StoredPosition {
 
 /// The bytes format [`CURRENT`] stores for `checkpoint`.
 pub fn encode(checkpoint: &Checkpoint) -> Result<Vec<u8>, serde_json::Error> {
-    serde_json::to_vec(&StoredV2 {
+    serde_json::to_vec(&Stored {
         name: checkpoint.name.clone(),
         position: StoredPosition(checkpoint.position.clone()),
         file: checkpoint.file.clone(),
@@ -75,23 +80,25 @@ pub fn encode(checkpoint: &Checkpoint) -> Result<Vec<u8>, serde_json::Error> {
         commit_ts: checkpoint.commit_ts,
         updated_at: checkpoint.updated_at,
         settings: checkpoint.settings.clone(),
+        snapshot: checkpoint.snapshot.clone(),
     })
 }
 
-/// The checkpoint in `bytes` stored by format `version` (1 or [`CURRENT`]).
+/// The checkpoint in `bytes` stored by format `version` (1, 2 or [`CURRENT`]).
 pub fn decode(version: u64, bytes: &[u8]) -> Result<Checkpoint, serde_json::Error> {
     if version == UNVERSIONED {
         let json: CheckpointJson = serde_json::from_slice(bytes)?;
         return Checkpoint::try_from(json).map_err(serde::de::Error::custom);
     }
-    let v2: StoredV2 = serde_json::from_slice(bytes)?;
+    let stored: Stored = serde_json::from_slice(bytes)?;
     Ok(Checkpoint {
-        name: v2.name,
-        position: v2.position.0,
-        file: v2.file,
-        pos: v2.pos,
-        commit_ts: v2.commit_ts,
-        updated_at: v2.updated_at,
-        settings: v2.settings,
+        name: stored.name,
+        position: stored.position.0,
+        file: stored.file,
+        pos: stored.pos,
+        commit_ts: stored.commit_ts,
+        updated_at: stored.updated_at,
+        settings: stored.settings,
+        snapshot: stored.snapshot,
     })
 }

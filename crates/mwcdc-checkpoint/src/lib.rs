@@ -1,7 +1,7 @@
 //! The durable checkpoint store of mwcdc connectors.
 //!
 //! A [`Checkpoint`] records, per connector name, the replication position up to which every
-//! transaction has been delivered to Kafka. The [`CheckpointStore`] keeps them in one redb file,
+//! transaction has been delivered to Kafka, and the progress of a snapshot job up to there. The [`CheckpointStore`] keeps them in one redb file,
 //! `<state dir>/checkpoint.redb`, table `checkpoints`: connector name -> its checkpoint,
 //! encoded by the format version that table `meta` records. A store of an earlier version
 //! (mwcdc 0.1 wrote version 1, without recording it) is upgraded in place when opened; one of
@@ -24,8 +24,10 @@
 mod checkpoint;
 mod error;
 mod format;
+mod snapshot;
 mod store;
 
 pub use checkpoint::{Checkpoint, CheckpointJson};
 pub use error::CheckpointError;
+pub use snapshot::{LaneCursor, SnapshotProgress};
 pub use store::{CheckpointStore, FILE_NAME};

@@ -251,6 +251,7 @@ mod tests {
             commit_ts: Some(Utc.with_ymd_and_hms(2024, 5, 1, 12, 30, 0).unwrap()),
             updated_at: Utc.with_ymd_and_hms(2024, 5, 1, 12, 30, 1).unwrap(),
             settings: Some(serde_json::json!({"rows": true})),
+            snapshot: None,
         }
     }
 
@@ -411,6 +412,33 @@ mod tests {
         let store = CheckpointStore::open(tmp.path()).unwrap();
         let err = store.load("orders").unwrap_err();
         assert!(matches!(err, CheckpointError::Corrupt { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_version_2_store_is_upgraded_and_a_snapshot_progress_is_kept_with_the_position() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cp = checkpoint("orders", "0-1-42");
+        // Version 2 wrote exactly the fields of version 3 but `snapshot`.
+        let v2 = format::encode(&cp).unwrap();
+        assert!(!String::from_utf8_lossy(&v2).contains("snapshot"));
+        write_raw(tmp.path(), Some(2), "orders", &v2);
+        let store = CheckpointStore::open(tmp.path()).unwrap();
+        assert_eq!(store.load("orders").unwrap(), Some(cp.clone()));
+        let with_job = Checkpoint {
+            snapshot: Some(crate::SnapshotProgress {
+                job: "initial".into(),
+                lanes: vec![crate::LaneCursor {
+                    table: "enwiki.user_groups".into(),
+                    after: vec![serde_json::json!(7), serde_json::json!({"hex": "626f74"})],
+                }],
+                tables_done: 3,
+                rows: 12_345,
+                done_at: None,
+            }),
+            ..cp
+        };
+        store.save(&with_job).unwrap();
+        assert_eq!(store.load("orders").unwrap(), Some(with_job));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What the source knows about its progress, shared with the metrics and health endpoints.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use mwcdc_binlog::header::event_type;
 
@@ -12,6 +13,8 @@ pub struct StreamProgress {
     last_event_time: AtomicU32,
     bytes_read: AtomicU64,
     reconnects: AtomicU64,
+    /// Where the server's last heartbeat said its binlog stood (file, offset).
+    heartbeat_at: Mutex<Option<(Arc<str>, u64)>>,
 }
 
 impl StreamProgress {
@@ -49,6 +52,21 @@ impl StreamProgress {
         self.connected.store(connected, Ordering::Relaxed);
         if !connected {
             self.caught_up.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// The binlog file and offset the server's last heartbeat named: every transaction that
+    /// ends there or before was read, and handed on before the heartbeat was read. `None`
+    /// before a heartbeat, or after one that names no file (MySQL's version 2).
+    pub fn heartbeat_at(&self) -> Option<(Arc<str>, u64)> {
+        self.heartbeat_at.lock().ok().and_then(|h| h.clone())
+    }
+
+    /// Records a MariaDB or MySQL version 1 heartbeat: its body is the binlog file's name,
+    /// its header's position the offset the server's binlog stands at.
+    pub(crate) fn heartbeat(&self, file: &[u8], pos: u32) {
+        if let Ok(mut at) = self.heartbeat_at.lock() {
+            *at = Some((String::from_utf8_lossy(file).into(), u64::from(pos)));
         }
     }
 
@@ -111,5 +129,11 @@ mod tests {
             "a lost connection is not caught up"
         );
         assert_eq!(progress.bytes_read(), 100 + 40 + 60 + 30 + 50 + 30);
+        assert_eq!(progress.heartbeat_at(), None);
+        progress.heartbeat(b"mariadb-bin.000002", 385);
+        assert_eq!(
+            progress.heartbeat_at(),
+            Some(("mariadb-bin.000002".into(), 385))
+        );
     }
 }

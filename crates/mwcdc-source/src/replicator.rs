@@ -9,6 +9,7 @@
 //! lagging replica) are retried with exponential backoff and logged. A purged position, a
 //! wrong setting, an event that does not decode and incomplete row data stop the source.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::{FutureExt, StreamExt};
@@ -90,11 +91,11 @@ impl Replicator {
     }
 
     /// Streams from `start` until `shutdown` turns true or an error that reconnecting cannot
-    /// fix. Transactions go to `out` in binlog order.
-    pub async fn run(
+    /// fix. Transactions go to `out` in binlog order, as whatever the receiver takes them as.
+    pub async fn run<T: From<Received>>(
         self,
         start: Position,
-        out: mpsc::Sender<Received>,
+        out: mpsc::Sender<T>,
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), SourceError> {
         let mut assembler = self.assembler(start);
@@ -153,6 +154,11 @@ impl Replicator {
     }
 
     /// An assembler of this source's settings, starting at `start`.
+    /// The memory budget the source's transactions spill by, for others to share.
+    pub fn spill_policy(&self) -> Arc<mwcdc_change::SpillPolicy> {
+        self.config.spill.clone()
+    }
+
     fn assembler(&self, start: Position) -> Assembler<ServerLookup> {
         Assembler::new(
             EventDecoder::new(self.collations.clone()),
@@ -216,10 +222,10 @@ impl Replicator {
     }
 
     /// Streams over one connection; `Ok` means shutdown was asked for.
-    async fn stream(
+    async fn stream<T: From<Received>>(
         &self,
         assembler: &mut Assembler<ServerLookup>,
-        out: &mpsc::Sender<Received>,
+        out: &mpsc::Sender<T>,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(), SourceError> {
         let conn = self.config.connect.connect().await?;
@@ -279,6 +285,11 @@ impl Replicator {
                 header.timestamp(),
                 header.event_size(),
             );
+            if header.event_type_raw() == mwcdc_binlog::header::event_type::HEARTBEAT {
+                self.config
+                    .progress
+                    .heartbeat(event.data(), header.log_pos());
+            }
             stream::event_bytes(&event, &mut buf);
             let handled = assembler.handle(&buf, &mut done).await;
             // Transactions completed before an error are behind the position already: hand
@@ -288,7 +299,7 @@ impl Replicator {
                     transaction,
                     at: received,
                 };
-                if out.send(txn).await.is_err() {
+                if out.send(txn.into()).await.is_err() {
                     return Ok(());
                 }
             }

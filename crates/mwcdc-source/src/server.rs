@@ -104,7 +104,7 @@ const ACCESS_DENIED: [u16; 4] = [1044, 1045, 1142, 1227];
 
 /// Sorts a driver error: a refused login or privilege, another server error (definite), or
 /// trouble with the connection itself (transient: reconnect).
-pub(crate) fn driver_error(what: &str, host: &str, e: mysql_async::Error) -> SourceError {
+pub fn driver_error(what: &str, host: &str, e: mysql_async::Error) -> SourceError {
     match e {
         mysql_async::Error::Server(s) if ACCESS_DENIED.contains(&s.code) => {
             SourceError::Unusable(UnusableError::Access {

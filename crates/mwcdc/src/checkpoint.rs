@@ -38,6 +38,8 @@ pub fn set(path: &Path, gtid: &str) -> Result<()> {
         commit_ts: None,
         updated_at: chrono::Utc::now(),
         settings: Some(crate::settings::of(&config)),
+        // A snapshot job's progress belongs to the position it was delivered up to.
+        snapshot: None,
     };
     store.save(&checkpoint)?;
     println!(

@@ -14,6 +14,7 @@ mod pipeline;
 mod run;
 mod settings;
 mod setup;
+mod snapshot;
 mod status;
 mod tracker;
 
@@ -84,7 +85,7 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum CheckpointAction {
-    /// Print the stored position as JSON: {"name","flavor","gtid","file","pos","commit_ts","updated_at"}.
+    /// Print the stored position as JSON: {"name","flavor","gtid","file","pos","commit_ts","updated_at","settings","snapshot"}.
     Show {
         /// The TOML configuration file (its name and checkpoint.dir are used).
         #[arg(long, short)]
@@ -130,6 +131,11 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         }
         if let Some(e) = cause.downcast_ref::<mwcdc_source::SourceError>() {
             if matches!(e, mwcdc_source::SourceError::Unusable(_)) {
+                return 3;
+            }
+        }
+        if let Some(e) = cause.downcast_ref::<mwcdc_snapshot::SnapshotError>() {
+            if e.is_unusable() {
                 return 3;
             }
         }

@@ -35,10 +35,10 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use mwcdc_change::XaStep;
-use mwcdc_checkpoint::{Checkpoint, CheckpointStore};
+use mwcdc_checkpoint::{Checkpoint, CheckpointStore, SnapshotProgress};
 use mwcdc_position::Position;
 use mwcdc_sink::{Ack, Origin, Sent, Sink};
-use mwcdc_source::Received;
+use mwcdc_snapshot::Inbound;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
@@ -73,14 +73,19 @@ pub struct Pipeline<S> {
     pub start: Position,
     /// The settings stored with every checkpoint ([`crate::settings`]).
     pub settings: serde_json::Value,
+    /// The snapshot job's progress as of the start (from the checkpoint).
+    pub snapshot: Option<Arc<SnapshotProgress>>,
+    /// Whether the run ends once the snapshot job is delivered and checkpointed
+    /// (`snapshot.mode = "initial_only"`).
+    pub until_snapshot_done: bool,
 }
 
 /// Why the loop stopped.
 enum Stop {
     Shutdown,
-    /// Every transaction up to the stop position is delivered.
+    /// Every transaction up to the stop position (or the snapshot job) is delivered.
     Reached,
-    SourceEnded(Result<(), mwcdc_source::SourceError>),
+    SourceEnded(Result<()>),
     Failed(anyhow::Error),
 }
 
@@ -97,16 +102,29 @@ struct Progress {
     /// The units published since the last commit of the sink.
     batch: Batch,
     metrics: Arc<Metrics>,
+    /// The snapshot job's progress as of the last unit published.
+    snapshot: Option<Arc<SnapshotProgress>>,
+    /// ... and as of the last transaction delivered in full.
+    delivered_snapshot: Option<Arc<SnapshotProgress>>,
+    /// The commit time of the last binlog transaction published (a chunk's unit covers it).
+    commit_ts: Option<u32>,
 }
 
 impl Progress {
-    fn new(start: Position, metrics: Arc<Metrics>) -> Self {
+    fn new(
+        start: Position,
+        snapshot: Option<Arc<SnapshotProgress>>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         Self {
             tracker: Tracker::default(),
             covered: None,
             delivered: start,
             batch: Batch::default(),
             metrics,
+            delivered_snapshot: snapshot.clone(),
+            snapshot,
+            commit_ts: None,
         }
     }
 
@@ -177,6 +195,7 @@ impl Progress {
     fn advance(&mut self) {
         if let Some(c) = self.tracker.complete_prefix() {
             self.delivered = c.position.clone();
+            self.delivered_snapshot = c.snapshot.clone();
             self.covered = Some(c);
         }
     }
@@ -185,6 +204,13 @@ impl Progress {
     /// transaction past it was read and everything before that is delivered.
     fn reached(&self, stop: &Position, past_stop: bool) -> Result<bool> {
         Ok((past_stop && self.tracker.is_idle()) || self.delivered.try_covers(stop)?)
+    }
+
+    /// Whether every chunk of the snapshot job is delivered.
+    fn snapshot_delivered(&self) -> bool {
+        self.delivered_snapshot
+            .as_ref()
+            .is_some_and(|s| s.is_done())
     }
 }
 
@@ -201,13 +227,17 @@ impl<S: Sink> Pipeline<S> {
     /// `acks` from the sink; `shutdown` tells the source to stop.
     pub async fn run(
         mut self,
-        mut transactions: mpsc::Receiver<Received>,
+        mut transactions: mpsc::Receiver<Inbound>,
         mut acks: mpsc::UnboundedReceiver<Ack>,
-        mut source: JoinHandle<Result<(), mwcdc_source::SourceError>>,
+        mut source: JoinHandle<Result<()>>,
         shutdown: watch::Sender<bool>,
         mut signal: impl std::future::Future<Output = ()> + Unpin,
     ) -> Result<()> {
-        let mut progress = Progress::new(self.start.clone(), self.metrics.clone());
+        let mut progress = Progress::new(
+            self.start.clone(),
+            self.snapshot.clone(),
+            self.metrics.clone(),
+        );
         let mut past_stop = false;
         // Stopped inside a binlog transaction: the open Kafka transaction is aborted.
         let mut partial = false;
@@ -219,6 +249,10 @@ impl<S: Sink> Pipeline<S> {
                     info!(stop = %stop, delivered = %progress.delivered, "the stop position is reached");
                     break Stop::Reached;
                 }
+            }
+            if self.until_snapshot_done && progress.snapshot_delivered() {
+                info!(delivered = %progress.delivered, "the snapshot job is delivered (snapshot.mode = \"initial_only\")");
+                break Stop::Reached;
             }
             tokio::select! {
                 biased;
@@ -322,15 +356,15 @@ impl<S: Sink> Pipeline<S> {
                 Ok(())
             }
             Stop::SourceEnded(Ok(())) => Ok(()),
-            Stop::SourceEnded(Err(e)) => Err(e.into()),
+            Stop::SourceEnded(Err(e)) => Err(e),
             Stop::Failed(e) => Err(e),
         }
     }
 
-    /// Whether `received` lies beyond the stop position: it is not published.
-    fn is_past_stop(&self, received: &Received) -> Result<bool> {
+    /// Whether `inbound` lies beyond the stop position: it is not published.
+    fn is_past_stop(&self, inbound: &Inbound) -> Result<bool> {
         match &self.stop_at {
-            Some(stop) => Ok(!stop.try_covers(&received.transaction.position)?),
+            Some(stop) => Ok(!stop.try_covers(&inbound.received.transaction.position)?),
             None => Ok(false),
         }
     }
@@ -341,18 +375,25 @@ impl<S: Sink> Pipeline<S> {
     async fn publish(
         &mut self,
         progress: &mut Progress,
-        received: &Received,
+        inbound: &Inbound,
         acks: &mut mpsc::UnboundedReceiver<Ack>,
         signal: &mut (impl std::future::Future<Output = ()> + Unpin),
     ) -> Result<Published> {
+        let received = &inbound.received;
         let txn = &received.transaction;
         self.metrics.transaction(txn);
+        // A chunk moves the job on; it covers the binlog as the transaction before it did.
+        match &inbound.snapshot {
+            Some(job) => progress.snapshot = Some(job.clone()),
+            None => progress.commit_ts = Some(txn.commit_ts),
+        }
         let tracker = &mut progress.tracker;
         let covered = Covered {
             position: txn.position.clone(),
             file: txn.file.to_string(),
             pos: txn.end_pos,
-            commit_ts: Some(txn.commit_ts),
+            commit_ts: progress.commit_ts,
+            snapshot: progress.snapshot.clone(),
         };
         let ticket = match &txn.xa {
             Some(XaStep::Prepare(xid)) => tracker.add_prepare(covered, xid.clone()),
@@ -516,6 +557,7 @@ pub fn checkpoint_at(name: &str, settings: &serde_json::Value, c: &Covered) -> C
             .and_then(|t| chrono::DateTime::from_timestamp(i64::from(t), 0)),
         updated_at: chrono::Utc::now(),
         settings: Some(settings.clone()),
+        snapshot: c.snapshot.as_deref().cloned(),
     }
 }
 

@@ -12,6 +12,7 @@ use mwcdc_checkpoint::CheckpointStore;
 use mwcdc_position::Position;
 use mwcdc_record::{BinaryMode, RowEncoder, RowEncoderConfig, TopicTemplate};
 use mwcdc_sink::{KafkaSink, KafkaSinkConfig, NullSink};
+use mwcdc_snapshot::Inbound;
 use mwcdc_source::Received;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
@@ -59,15 +60,15 @@ fn transaction(seq: u64) -> Transaction {
 }
 
 /// A transaction as the source hands it on, received now.
-fn received(transaction: Transaction) -> Received {
-    Received {
+fn received(transaction: Transaction) -> Inbound {
+    Inbound::from(Received {
         transaction,
         at: std::time::Instant::now(),
-    }
+    })
 }
 
 struct Harness {
-    transactions: mpsc::Sender<Received>,
+    transactions: mpsc::Sender<Inbound>,
     metrics: Arc<Metrics>,
     stop: oneshot::Sender<()>,
     pipeline: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -99,7 +100,7 @@ fn run_until<S: mwcdc_sink::Sink + 'static>(
 }
 
 /// The source task as the pipeline sees it.
-type SourceTask = tokio::task::JoinHandle<Result<(), mwcdc_source::SourceError>>;
+type SourceTask = tokio::task::JoinHandle<anyhow::Result<()>>;
 
 /// [`run_until`] with a stand-in source task made by `source` from the pipeline's stop signal.
 fn run_with_source<S: mwcdc_sink::Sink + 'static>(
@@ -131,6 +132,8 @@ fn run_with_source<S: mwcdc_sink::Sink + 'static>(
         stop_at: stop_at.map(|p| Position::parse_any(p).expect("stop position")),
         start: Position::parse_any("0-1-0").expect("start position"),
         settings: serde_json::json!({}),
+        snapshot: None,
+        until_snapshot_done: false,
     };
     let (txn_tx, txn_rx) = mpsc::channel(4);
     let (stop_source_tx, stop_source_rx) = watch::channel(false);

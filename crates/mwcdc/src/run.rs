@@ -5,21 +5,23 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Result;
-use mwcdc_checkpoint::CheckpointStore;
+use mwcdc_checkpoint::{CheckpointStore, SnapshotProgress};
 use mwcdc_position::Position;
-use mwcdc_source::{Replicator, SourceError, StreamProgress, UnusableError};
+use mwcdc_snapshot::SnapshotStats;
+use mwcdc_source::{Replicator, SourceError, StartPosition, StreamProgress, UnusableError};
 use tokio::sync::{mpsc, watch};
 use tracing::info;
 
-use crate::config::{Config, SinkType};
+use crate::config::{Config, SinkType, SnapshotMode};
 use crate::http::Endpoints;
 use crate::metrics::Metrics;
 use crate::pipeline::{checkpoint_at, Pipeline};
 use crate::setup;
+use crate::snapshot::Plan;
 use crate::tracker::Covered;
 
 /// Transactions buffered between the source and the pipeline.
-const SOURCE_CHANNEL: usize = 64;
+pub const SOURCE_CHANNEL: usize = 64;
 
 /// `mwcdc run`.
 pub fn run(path: &Path, stop_at: Option<String>) -> Result<()> {
@@ -47,9 +49,14 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
         )
         .await?;
     }
-    let replicator = setup::source(&config, password, progress).await?;
+    let replicator = setup::source(&config, password.clone(), progress.clone()).await?;
     let settings = crate::settings::of(&config);
-    let start = start_position(&config, &store, &settings, &replicator).await?;
+    let (start, stored_job) = start_position(&config, &store, &settings, &replicator).await?;
+    let job = match crate::snapshot::plan(config.snapshot.mode, stored_job.as_ref())? {
+        Plan::Finished => return Ok(()),
+        Plan::Stream => None,
+        Plan::Read(job) => Some(job),
+    };
     let encoders = setup::encoders(&config);
     let (ack_tx, acks) = mpsc::unbounded_channel();
     let sink = setup::sink(&config, ack_tx).await?;
@@ -65,10 +72,14 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
         interval: config.checkpoint.interval,
         max_in_flight: config.sink.max_in_flight,
         settings,
+        snapshot: stored_job.map(Arc::new),
+        until_snapshot_done: config.snapshot.mode == SnapshotMode::InitialOnly,
     };
-    let (txn_tx, txn_rx) = mpsc::channel(SOURCE_CHANNEL);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let source = tokio::spawn(replicator.run(start, txn_tx, stop_rx));
+    let stats = Arc::new(SnapshotStats::default());
+    let (source, txn_rx) = crate::snapshot::spawn(
+        &config, password, replicator, start, job, progress, stats, stop_rx,
+    );
     let signal = Box::pin(async {
         let mut term =
             match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -91,15 +102,17 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
     result
 }
 
-/// Where reading starts: after the checkpoint, or at `source.start` resolved once and stored
-/// (a restart before the first transaction must not resolve "latest" again and skip what was
-/// written meanwhile).
+/// Where reading starts, and the snapshot job as of there: after the checkpoint, or at
+/// `source.start` resolved once and stored (a restart before the first transaction must not
+/// resolve "latest" again and skip what was written meanwhile). Without a checkpoint, a
+/// snapshot mode other than `never` starts a new job and the stream at the server's latest
+/// position, where the snapshot begins.
 async fn start_position(
     config: &Config,
     store: &CheckpointStore,
     settings: &serde_json::Value,
     replicator: &Replicator,
-) -> Result<Position> {
+) -> Result<(Position, Option<SnapshotProgress>)> {
     match store.load(&config.name)? {
         Some(cp) => {
             crate::settings::check(&cp, settings, config.sink.delivery)?;
@@ -117,7 +130,18 @@ async fn start_position(
                 .into());
             }
             info!(gtid = %position, "resuming from the checkpoint");
-            Ok(position)
+            Ok((position, cp.snapshot))
+        }
+        None if config.snapshot.mode != SnapshotMode::Never => {
+            let position = replicator.resolve(&StartPosition::Latest).await?;
+            info!(%position, "no checkpoint: a snapshot begins, and the stream from the server's latest position");
+            let job = crate::snapshot::new_job();
+            let covered = Covered {
+                snapshot: Some(Arc::new(job.clone())),
+                ..Covered::start(position.clone())
+            };
+            store.save(&checkpoint_at(&config.name, settings, &covered))?;
+            Ok((position, Some(job)))
         }
         None => {
             let start = &config.source.start;
@@ -128,7 +152,7 @@ async fn start_position(
                 settings,
                 &Covered::start(position.clone()),
             ))?;
-            Ok(position)
+            Ok((position, None))
         }
     }
 }

@@ -93,6 +93,7 @@ mod tests {
             commit_ts: None,
             updated_at: chrono::Utc::now(),
             settings,
+            snapshot: None,
         }
     }
 

@@ -8,8 +8,10 @@
 //! the prepare until they are delivered.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Instant;
 
+use mwcdc_checkpoint::SnapshotProgress;
 use mwcdc_position::Position;
 
 /// What a checkpoint records about the last covered transaction.
@@ -23,6 +25,8 @@ pub struct Covered {
     pub pos: u64,
     /// Its commit time, seconds since the epoch (`None` for a start position).
     pub commit_ts: Option<u32>,
+    /// The snapshot job's progress once every chunk published before it is delivered too.
+    pub snapshot: Option<Arc<SnapshotProgress>>,
 }
 
 impl Covered {
@@ -33,6 +37,7 @@ impl Covered {
             file: String::new(),
             pos: 0,
             commit_ts: None,
+            snapshot: None,
         }
     }
 }

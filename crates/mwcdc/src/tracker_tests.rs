@@ -11,6 +11,7 @@ fn covered(seq: u64) -> Covered {
         file: "bin.000001".into(),
         pos: seq * 100,
         commit_ts: None,
+        snapshot: None,
     }
 }
 

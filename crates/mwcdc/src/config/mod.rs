@@ -239,6 +239,30 @@ impl Config {
             mwcdc_sink::Delivery::ExactlyOnce => Some("exactly-once"),
             mwcdc_sink::Delivery::Transactional => Some("transactional"),
         };
+        if self.snapshot.mode != SnapshotMode::Never {
+            if let Some(mode) = mode {
+                return Err(key_error(
+                    "snapshot.mode",
+                    format!(
+                        "a snapshot cannot be written with sink.delivery = \"{mode}\" yet: how a \
+                         re-read chunk compares with what the partitions hold is not defined; \
+                         use \"at-least-once\" (the snapshot's records have deterministic ids)"
+                    ),
+                ));
+            }
+        }
+        if !(1..=1_000_000).contains(&self.snapshot.chunk_rows) {
+            return Err(key_error(
+                "snapshot.chunk_rows",
+                "must be between 1 and 1000000 rows",
+            ));
+        }
+        if self.snapshot.tables.is_empty() {
+            return Err(key_error(
+                "snapshot.tables",
+                "must list at least one db.table pattern (the default, \"*\", is every captured table)",
+            ));
+        }
         if let Some(mode) = mode.filter(|_| self.sink.kind != SinkType::Kafka) {
             return Err(key_error(
                 "sink.delivery",
@@ -362,7 +386,7 @@ mod tests {
         ] {
             assert_eq!(kind_of(absent), None, "{absent}");
         }
-        assert_eq!(KEYS.len(), 36, "{:?}", *KEYS);
+        assert_eq!(KEYS.len(), 40, "{:?}", *KEYS);
     }
 
     const MINIMAL: &str = "[source]\nurl = \"mysql://cdc@127.0.0.1:3306\"\n";
@@ -529,6 +553,42 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_settings_are_checked() {
+        let c = parse(MINIMAL, &[]).unwrap();
+        assert_eq!(c.snapshot.mode, SnapshotMode::Never);
+        assert_eq!(
+            (c.snapshot.chunk_rows, c.snapshot.max_rows_per_second),
+            (10_000, 0)
+        );
+        assert_eq!(c.snapshot.tables, vec!["*"]);
+        let c = parse(
+            &format!("{MINIMAL}[snapshot]\nmode = \"initial_only\"\nchunk_rows = 100\ntables = [\"*.page\"]\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.snapshot.mode, SnapshotMode::InitialOnly);
+        assert_eq!(c.snapshot.chunk_rows, 100);
+        for (section, key) in [
+            ("mode = \"sometimes\"", "snapshot.mode"),
+            ("chunk_rows = 0", "snapshot.chunk_rows"),
+            ("chunk_rows = 1000001", "snapshot.chunk_rows"),
+            ("tables = []", "snapshot.tables"),
+            ("chunk = 5", "snapshot.chunk"),
+        ] {
+            let err = parse(&format!("{MINIMAL}[snapshot]\n{section}\n"), &[]).unwrap_err();
+            assert!(err.to_string().contains(key), "{section}: {err}");
+        }
+        let err = parse(
+            &format!(
+                "{MINIMAL}[sink]\ndelivery = \"exactly-once\"\n[snapshot]\nmode = \"initial\"\n"
+            ),
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("snapshot.mode"), "{err}");
+    }
+
+    #[test]
     fn a_password_in_the_url_is_refused() {
         let err = parse("[source]\nurl = \"mysql://cdc:secret@h:3306\"\n", &[]).unwrap_err();
         assert!(
@@ -598,6 +658,8 @@ mod tests {
                 (&"source.tls.mode", _) => "verify-identity",
                 (&"http.listen", _) => "127.0.0.1:0",
                 (&"http.ready_max_lag", _) => "1m",
+                (&"snapshot.mode", _) => "initial",
+                (&"snapshot.tables", _) => "*.revision",
                 (k, _)
                     if k.ends_with("interval") || k.ends_with("timeout") || k.ends_with("_max") =>
                 {

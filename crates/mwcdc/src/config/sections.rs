@@ -34,6 +34,9 @@ pub struct Config {
     /// The metrics and health listener.
     #[serde(default)]
     pub http: HttpSection,
+    /// Snapshots of the captured tables.
+    #[serde(default)]
+    pub snapshot: SnapshotSection,
 }
 
 fn default_name() -> String {
@@ -328,4 +331,55 @@ impl Default for OutputSection {
 
 fn default_true() -> bool {
     true
+}
+
+/// `[snapshot]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotSection {
+    /// `never`, `initial` (no checkpoint yet: snapshot, then stream) or `initial_only` (the
+    /// same, then exit once the snapshot is delivered).
+    #[serde(default)]
+    pub mode: SnapshotMode,
+    /// Rows per chunk, each read in a transaction of its own.
+    #[serde(default = "default_chunk_rows")]
+    pub chunk_rows: u64,
+    /// The most rows read per second, 0 for no limit.
+    #[serde(default)]
+    pub max_rows_per_second: u64,
+    /// `db.table` globs of the captured tables a snapshot reads.
+    #[serde(default = "default_snapshot_tables")]
+    pub tables: Vec<String>,
+}
+
+impl Default for SnapshotSection {
+    fn default() -> Self {
+        Self {
+            mode: SnapshotMode::default(),
+            chunk_rows: default_chunk_rows(),
+            max_rows_per_second: 0,
+            tables: default_snapshot_tables(),
+        }
+    }
+}
+
+/// `snapshot.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotMode {
+    /// No snapshot: stream only.
+    #[default]
+    Never,
+    /// Without a checkpoint, snapshot every table and stream from where the snapshot began;
+    /// later runs resume an unfinished snapshot.
+    Initial,
+    /// As `initial`, then exit 0 once the snapshot is delivered and checkpointed.
+    InitialOnly,
+}
+
+fn default_chunk_rows() -> u64 {
+    10_000
+}
+fn default_snapshot_tables() -> Vec<String> {
+    vec!["*".into()]
 }

@@ -1,0 +1,88 @@
+//! Why a snapshot cannot go on.
+
+use mwcdc_source::SourceError;
+use thiserror::Error;
+
+/// A snapshot error. [`SnapshotError::is_unusable`] tells the ones that mean the server or a
+/// table cannot be snapshotted as configured (exit code 3) from the others (exit code 1).
+#[derive(Debug, Error)]
+pub enum SnapshotError {
+    /// A connection or query error, classified as the source's are.
+    #[error("snapshot: {0}")]
+    Source(#[from] SourceError),
+    /// The server does not say at which binlog position a consistent snapshot is (Oracle
+    /// MySQL).
+    #[error(
+        "snapshot: the server {host} gives no position for a consistent snapshot (SHOW STATUS \
+         LIKE 'binlog_snapshot_%' is empty), so a chunk cannot be placed exactly in the binlog \
+         stream. MariaDB and Percona Server have it; Oracle MySQL does not. Set snapshot.mode = \
+         \"never\" and bootstrap the consumers otherwise"
+    )]
+    NoSnapshotPosition {
+        /// The server.
+        host: String,
+    },
+    /// A table has neither a primary key nor a unique key without NULLs to read it by.
+    #[error(
+        "snapshot: table `{db}`.`{table}` has no primary key and no unique key over NOT NULL \
+         columns, so it cannot be read in chunks: give it a primary key, or leave it out of \
+         snapshot.tables"
+    )]
+    NoKey {
+        /// The database.
+        db: String,
+        /// The table.
+        table: String,
+    },
+    /// A value the server sent does not fit its column.
+    #[error("snapshot: column `{column}` of `{db}`.`{table}`: {message}")]
+    Value {
+        /// The database.
+        db: String,
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// What does not fit.
+        message: String,
+    },
+    /// The checkpoint's cursor of the job does not decode.
+    #[error("snapshot: the checkpoint's cursor of job `{job}` does not decode: {message}; `mwcdc checkpoint reset` starts over")]
+    Cursor {
+        /// The job.
+        job: String,
+        /// Why.
+        message: String,
+    },
+    /// The stream and a chunk are in different binlogs (a failover to another server during
+    /// the job): the chunk cannot be placed.
+    #[error(
+        "snapshot: the stream is at {stream} but a chunk was read at {chunk}, of another binlog \
+         (a failover during the snapshot?): stopping; the next run resumes the job from the \
+         checkpoint and reads the chunks after it again"
+    )]
+    Diverged {
+        /// Where the stream is.
+        stream: String,
+        /// Where the chunk was read.
+        chunk: String,
+    },
+    /// A bug of the snapshot's own bookkeeping.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// The spill buffer of a chunk's changes failed.
+    #[error("snapshot: {0}")]
+    Spill(#[from] mwcdc_change::SpillError),
+}
+
+impl SnapshotError {
+    /// Whether the server or a table cannot be snapshotted as configured (exit code 3).
+    pub fn is_unusable(&self) -> bool {
+        matches!(
+            self,
+            SnapshotError::Source(SourceError::Unusable(_))
+                | SnapshotError::NoSnapshotPosition { .. }
+                | SnapshotError::NoKey { .. }
+        )
+    }
+}
