@@ -6,13 +6,13 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use mwcdc_binlog::Value;
-use mwcdc_change::{ChangeIter, RowChange, SpillError, TableSchema, Transaction};
+use mwcdc_change::{ChangeIter, Op, RowChange, SpillError, TableSchema, Transaction};
 use mwcdc_record::{
     json_names, write_json_bytes, write_json_str, write_json_value, BinaryMode, KeyEncoding, Record,
 };
 
 use crate::entity::{Action, Entity};
-use crate::fold::facts::LogFact;
+use crate::fold::facts::{LogFact, PageState};
 use crate::fold::planned::{Evidence, Plan, Planned, RevPair};
 use crate::params::{json_id, param_bytes, GroupChange, Params};
 use crate::row::{epoch_timestamp, mw_timestamp, visibility_json, Row};
@@ -292,7 +292,8 @@ impl EntityRecords<'_> {
                     restored,
                 } => {
                     log = log_of(l);
-                    self.page(item.action, change, *page, log, *restored, &mut data)
+                    let first = facts.pages[*page as usize].first.as_ref();
+                    self.page(item.action, change, first, log, *restored, &mut data)
                 }
                 Evidence::PageFromLog { log: l, restored } => {
                     let fact = &facts.logs[*l as usize];
@@ -309,6 +310,12 @@ impl EntityRecords<'_> {
                     log = Some(fact);
                     user_group_from_log(item.action, fact, g, &mut data)
                 }
+                Evidence::Snapshot => match item.entity {
+                    Entity::Revision => self.revision(item.action, change, None, false, &mut data),
+                    Entity::Page => self.page(item.action, change, None, None, None, &mut data),
+                    Entity::Log => self.log(item, change, &mut data),
+                    Entity::UserGroup => self.user_group(item.action, change, None, &mut data),
+                },
             }
         };
         // Room for the head's fields and names besides the body.
@@ -331,9 +338,14 @@ impl EntityRecords<'_> {
         );
         out.extend_from_slice(b",\"commit_ts\":");
         write_json_str(&mut out, &self.commit_ts);
-        // The row's GTID, as in the id and the row stream (for XA: the prepare's).
+        // The row's GTID, as in the id and the row stream (for XA: the prepare's); a row a
+        // snapshot read has none.
         out.extend_from_slice(b",\"gtid\":");
-        write_json_str(&mut out, &change.gtid);
+        if change.op == Op::Read {
+            out.extend_from_slice(b"null");
+        } else {
+            write_json_str(&mut out, &change.gtid);
+        }
         out.extend_from_slice(b",\"tables\":[");
         for (n, table) in head.tables.iter().enumerate() {
             if n > 0 {
@@ -389,6 +401,9 @@ impl EntityRecords<'_> {
             "visibility",
             visibility_json(row.uint(bits_col).unwrap_or(0)),
         );
+        if action == Action::Snapshot {
+            data.str("state", if archive { "archived" } else { "live" });
+        }
         let mut tables = vec![if archive { "archive" } else { "revision" }];
         let wiki = &change.table.db;
         let prior_changed = match (action, pair) {
@@ -435,17 +450,17 @@ impl EntityRecords<'_> {
     }
 
     /// A page record at its anchor row, which holds the page as the transaction leaves it
-    /// (the before image of a deletion).
+    /// (the before image of a deletion); `first` is the page's state before the transaction,
+    /// when a row of it has a before image.
     fn page(
         &self,
         action: Action,
         change: &RowChange,
-        page: u32,
+        first: Option<&PageState>,
         log: Option<&LogFact>,
         restored: Option<u64>,
         data: &mut Obj<'_>,
     ) -> Head {
-        let fact = &self.plan.facts.pages[page as usize];
         let Some(row) = state(change, action == Action::Delete) else {
             return empty_head(change, data);
         };
@@ -453,7 +468,7 @@ impl EntityRecords<'_> {
         if let Some(n) = restored {
             data.raw("restored_revisions", &n.to_string());
         }
-        let prior = match (action, &fact.first) {
+        let prior = match (action, first) {
             (Action::Move, Some(first)) => {
                 let mut prior = Vec::new();
                 let mut o = Obj::open(&mut prior, self.binary);
@@ -473,10 +488,10 @@ impl EntityRecords<'_> {
         if log.is_some() {
             tables.push("logging");
         }
-        let wiki = &self.plan.facts.wikis[usize::from(fact.wiki)];
+        let page_id = row.uint("page_id");
         Head {
-            key_json: key_json("page_id", Some(fact.page_id)),
-            kafka_key: kafka_key(wiki, Some(fact.page_id)),
+            key_json: key_json("page_id", page_id),
+            kafka_key: kafka_key(&change.table.db, page_id),
             entity_ts: log.and_then(|l| l.timestamp.clone()),
             tables,
         }

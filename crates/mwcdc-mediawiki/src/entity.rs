@@ -54,6 +54,8 @@ pub(crate) enum Action {
     Add,
     Remove,
     ExpiryChange,
+    /// The entity as a snapshot read its row (not a change: its state at the read).
+    Snapshot,
 }
 
 impl Action {
@@ -72,6 +74,7 @@ impl Action {
             Action::Add => "add",
             Action::Remove => "remove",
             Action::ExpiryChange => "expiry_change",
+            Action::Snapshot => "snapshot",
         }
     }
 }

@@ -1229,3 +1229,142 @@ fn prefixed_tables_are_folded_by_their_unprefixed_names() {
     // Without the prefix configured, the tables are not recognised (and a warning says so).
     assert!(encode("").is_empty());
 }
+
+/// A snapshot chunk of the five tables: page 5, live revision 100, archived revision 90
+/// (text and user hidden), log entry 70 and user 9's membership of `bot`.
+fn snapshot_chunk() -> Transaction {
+    let t = tables();
+    Txn::new()
+        .read(&t.page, page(5, 0, b"Zurich", 0, 100))
+        .read(&t.revision, revision(100, 5, "20200101000000", 0))
+        .read(&t.archive, archive(17, 90, 5, "20190501100000", 5))
+        .read(
+            &t.logging,
+            log(70, "create", "create", "Zurich", 5, b"a:0:{}"),
+        )
+        .read(&t.user_groups, vec![u(9), b("bot"), Value::Null])
+        .chunk()
+}
+
+#[test]
+fn a_snapshot_chunk_gives_one_snapshot_record_per_row_in_row_order() {
+    let recs = records(&snapshot_chunk());
+    assert_eq!(
+        summary(&recs),
+        vec![
+            s("page", "snapshot", "enwiki:5"),
+            s("revision", "snapshot", "enwiki:100"),
+            s("revision", "snapshot", "enwiki:90"),
+            s("log", "snapshot", "enwiki:70"),
+            s("user_group", "snapshot", "enwiki:9:bot"),
+        ]
+    );
+    let ids: Vec<&str> = recs.iter().map(|(_, _, id, _)| id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "snapshot/initial/enwiki.page/5/page",
+            "snapshot/initial/enwiki.revision/100/revision",
+            "snapshot/initial/enwiki.archive/17/revision",
+            "snapshot/initial/enwiki.logging/70/log",
+            "snapshot/initial/enwiki.user_groups/9/user_group",
+        ]
+    );
+    let topics: Vec<&str> = recs.iter().map(|(t, _, _, _)| t.as_str()).collect();
+    assert_eq!(
+        topics,
+        [
+            "mw.entity.page",
+            "mw.entity.revision",
+            "mw.entity.revision",
+            "mw.entity.log",
+            "mw.entity.user_group",
+        ]
+    );
+    let field = |name: &str| -> Vec<Json> { recs.iter().map(|r| r.3[name].clone()).collect() };
+    let read_ts = json!("2026-12-07T12:00:00Z");
+    // The time of the row where it has one, else when the chunk was read.
+    assert_eq!(
+        field("entity_ts"),
+        [
+            read_ts.clone(),
+            json!("2020-01-01T00:00:00Z"),
+            json!("2019-05-01T10:00:00Z"),
+            json!("2026-11-26T08:00:00Z"),
+            read_ts.clone(),
+        ]
+    );
+    assert!(field("commit_ts").iter().all(|ts| *ts == read_ts));
+    let tables = field("tables");
+    assert_eq!(
+        tables,
+        [
+            json!(["page"]),
+            json!(["revision"]),
+            json!(["archive"]),
+            json!(["logging"]),
+            json!(["user_groups"]),
+        ]
+    );
+    // No transaction wrote the rows, nothing is paired with them or explains them.
+    for name in ["gtid", "log", "prior", "changed"] {
+        assert!(field(name).iter().all(Json::is_null), "{name}");
+    }
+    let (live, archived) = (&recs[1].3, &recs[2].3);
+    assert_eq!(live["data"]["state"], "live");
+    assert_eq!(live["data"]["rev_timestamp"], "20200101000000");
+    assert_eq!(archived["data"]["state"], "archived");
+    assert_eq!(archived["data"]["ar_id"], 17);
+    assert_eq!(
+        archived["data"]["visibility"],
+        json!({"text": true, "comment": false, "user": true, "restricted": false})
+    );
+    assert_eq!(recs[0].3["data"]["page_title"], "Zurich");
+    assert_eq!(recs[0].3["key"], json!({"page_id": 5}));
+    assert_eq!(recs[3].3["data"]["log_params"], json!([]));
+    assert_eq!(recs[4].3["key"], json!({"ug_user": 9, "ug_group": "bot"}));
+    assert!(recs[4].3["data"].get("user_name").is_none());
+}
+
+#[test]
+fn read_rows_never_fold_into_changes() {
+    let t = tables();
+    // As binlog rows these would pair (the revision and archive rows of rev_id 100), be
+    // explained by log rows (page creation, the revision deletion, the rights change), and
+    // give changes from the log rows alone where the tables are not captured.
+    let txn = Txn::new()
+        .read(&t.revision, revision(100, 5, "20200101000000", 1))
+        .read(&t.archive, archive(17, 100, 5, "20200101000000", 0))
+        .read(&t.page, page(5, 0, b"Zurich", 0, 100))
+        .read(
+            &t.logging,
+            log(70, "create", "create", "Zurich", 5, b"a:0:{}"),
+        )
+        .read(
+            &t.logging,
+            log(
+                71,
+                "delete",
+                "revision",
+                "Zurich",
+                5,
+                &revdel_params("revision", &["100"], 0, 1),
+            ),
+        )
+        .read(&t.logging, log(72, "rights", "rights", "Bot", 0, BOT_ADDED))
+        .read(&t.user_groups, vec![u(9), b("bot"), Value::Null])
+        .chunk();
+    for captured in [ALL, DEFAULT, &["logging"][..]] {
+        let recs = records_with(&txn, captured);
+        let rows = txn
+            .changes
+            .iter()
+            .filter(|c| captured.contains(&c.as_ref().unwrap().table.table.as_str()))
+            .count();
+        assert_eq!(recs.len(), rows, "one record per row, with {captured:?}");
+        for (_, _, id, r) in &recs {
+            assert_eq!(r["action"], "snapshot", "{id} with {captured:?}");
+            assert!(r["log"].is_null() && r["prior"].is_null(), "{id}");
+        }
+    }
+}

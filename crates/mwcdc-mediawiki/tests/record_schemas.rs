@@ -272,3 +272,126 @@ fn mysql_gtids_validate() {
         schemas::validate_entity(&r);
     }
 }
+
+/// The snapshot records of a chunk with a row of each of the five tables, in row order: page,
+/// revision (live), revision (archived), log, user group.
+fn snapshot_records() -> Vec<Json> {
+    let t = tables();
+    let txn = Txn::new()
+        .read(&t.page, page(5, 0, b"Main_Page", 0, 100))
+        .read(&t.revision, revision(100, 5, "20200101000000", 0))
+        .read(&t.archive, archive(17, 90, 5, "20190501100000", 1))
+        .read(
+            &t.logging,
+            log(70, "create", "create", "Main_Page", 5, b"a:0:{}"),
+        )
+        .read(&t.user_groups, vec![Value::UInt(9), b("bot"), Value::Null])
+        .chunk();
+    encoder(
+        &["revision", "archive", "logging", "page", "user_groups"],
+        BinaryMode::Utf8,
+    )
+    .records(&txn)
+    .unwrap()
+    .map(|r| serde_json::from_slice(&r.unwrap().value.unwrap()).unwrap())
+    .collect()
+}
+
+#[test]
+fn snapshot_records_of_each_table_validate() {
+    let records = snapshot_records();
+    let kinds: Vec<(&str, &str, &Json, &Json)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["entity"].as_str().unwrap(),
+                r["action"].as_str().unwrap(),
+                &r["tables"],
+                &r["data"]["state"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("page", "snapshot", &json!(["page"]), &Json::Null),
+            ("revision", "snapshot", &json!(["revision"]), &json!("live")),
+            (
+                "revision",
+                "snapshot",
+                &json!(["archive"]),
+                &json!("archived")
+            ),
+            ("log", "snapshot", &json!(["logging"]), &Json::Null),
+            (
+                "user_group",
+                "snapshot",
+                &json!(["user_groups"]),
+                &Json::Null
+            ),
+        ]
+    );
+    for r in &records {
+        schemas::validate_entity(r);
+        assert_eq!(r["gtid"], Json::Null);
+    }
+}
+
+#[test]
+fn snapshot_records_that_break_the_format_do_not_validate() {
+    let records = snapshot_records();
+    let cases: [(&str, Break); 8] = [
+        ("a GTID", |r| r["gtid"] = json!("0-1-9")),
+        ("a binlog id", |r| {
+            let id = format!("0-1-9/1/0/{}", r["entity"].as_str().unwrap());
+            r["id"] = json!(id)
+        }),
+        ("a binlog action", |r| {
+            r["action"] = json!(match r["entity"].as_str().unwrap() {
+                "user_group" => "add",
+                _ => "create",
+            })
+        }),
+        ("another entity in the id", |r| {
+            let id = r["id"].as_str().unwrap().rsplit_once('/').unwrap().0;
+            r["id"] = json!(format!("{id}/entity"))
+        }),
+        ("a /k suffix", |r| {
+            let id = format!("{}/1", r["id"].as_str().unwrap());
+            r["id"] = json!(id)
+        }),
+        ("a prior", |r| r["prior"] = json!({"x": 1})),
+        ("a log row", |r| {
+            r["log"] = record("page")["log"].clone();
+            r["tables"].as_array_mut().unwrap().push(json!("logging"));
+        }),
+        ("no gtid", |r| remove(r, "gtid")),
+    ];
+    for valid in &records {
+        for (what, change) in &cases {
+            let mut broken = valid.clone();
+            change(&mut broken);
+            assert!(
+                !schemas::entity_errors(&broken).is_empty(),
+                "snapshot record with {what} validates:\n{broken:#}"
+            );
+        }
+    }
+    // A binlog record without a GTID, or with a snapshot id.
+    let mut change = record("revision");
+    change["gtid"] = Json::Null;
+    assert!(!schemas::entity_errors(&change).is_empty());
+    let mut change = record("revision");
+    change["id"] = json!("snapshot/initial/enwiki.revision/100/revision");
+    assert!(!schemas::entity_errors(&change).is_empty());
+    // A revision snapshot's state says which table its row is of.
+    let (live, archived) = (&records[1], &records[2]);
+    for (r, state) in [(live, json!("archived")), (archived, json!("live"))] {
+        let mut wrong = r.clone();
+        wrong["data"]["state"] = state;
+        assert!(!schemas::entity_errors(&wrong).is_empty(), "{wrong:#}");
+        let mut missing = r.clone();
+        missing["data"].as_object_mut().unwrap().remove("state");
+        assert!(!schemas::entity_errors(&missing).is_empty(), "{missing:#}");
+    }
+}

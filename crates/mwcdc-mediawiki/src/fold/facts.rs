@@ -4,6 +4,7 @@
 //! For revision and archive rows a 24-byte fact each (the rev_id, the row's index, its kind,
 //! its visibility bits), for each page its namespace, title and redirect flag before and
 //! after, for logging and user_groups rows (a handful per transaction) their decoded content.
+//! Rows a snapshot read are only noted, by index and table: they pair with nothing.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -63,8 +64,7 @@ impl PageState {
 /// Every row change of one page in the transaction.
 #[derive(Debug)]
 pub(crate) struct PageFact {
-    pub(crate) wiki: u16,
-    pub(crate) page_id: u64,
+    pub(super) wiki: u16,
     pub(super) first_seq: u32,
     pub(super) first_op: Op,
     pub(super) last_op: Op,
@@ -118,7 +118,7 @@ pub(super) type ArchivedTitle = (Option<i64>, Vec<u8>, Vec<u8>);
 /// What the first pass found.
 #[derive(Debug, Default)]
 pub(crate) struct Facts {
-    pub(crate) wikis: Vec<String>,
+    pub(super) wikis: Vec<String>,
     pub(super) revs: Vec<RevFact>,
     pub(crate) pages: Vec<PageFact>,
     /// Index of `pages` by wiki and page id.
@@ -134,6 +134,8 @@ pub(crate) struct Facts {
     pub(super) restored: Vec<u64>,
     /// logging row changes other than no-op updates: (seq, op).
     pub(super) log_rows: Vec<(u32, Op)>,
+    /// Rows a snapshot read ([`Op::Read`]): (seq, table). The other planners never see them.
+    pub(super) reads: Vec<(u32, Table)>,
 }
 
 impl Facts {
@@ -155,6 +157,10 @@ impl Facts {
         let Some(current) = after.or(before) else {
             return;
         };
+        if c.op == Op::Read {
+            self.reads.push((seq, table));
+            return;
+        }
         let wiki = self.wiki(&schema.db);
         match table {
             Table::Revision | Table::Archive => {
@@ -216,7 +222,6 @@ impl Facts {
                         self.page_index.insert((wiki, page_id), self.pages.len());
                         self.pages.push(PageFact {
                             wiki,
-                            page_id,
                             first_seq: seq,
                             first_op: c.op,
                             last_op: c.op,

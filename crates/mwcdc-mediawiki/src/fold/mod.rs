@@ -2,15 +2,17 @@
 //!
 //! The pass reads every change once and keeps only what pairing needs ([`facts`]), then
 //! plans the changes of each entity kind ([`revisions`], [`pages`], [`logs`],
-//! [`user_groups`]). It ends with a [`Plan`]: the entity changes of the transaction, each
-//! anchored at the row that carries the entity's new state, in binlog order. The second pass
-//! ([`crate::encode`]) reads the changes again and writes a record at each anchor.
+//! [`user_groups`]) and a record of each row a snapshot read ([`snapshots`]). It ends with a
+//! [`Plan`]: the entity changes of the transaction, each anchored at the row that carries the
+//! entity's new state, in binlog order. The second pass ([`crate::encode`]) reads the changes
+//! again and writes a record at each anchor.
 
 pub(crate) mod facts;
 mod logs;
 mod pages;
 pub(crate) mod planned;
 mod revisions;
+mod snapshots;
 pub(crate) mod table;
 mod user_groups;
 
@@ -53,6 +55,7 @@ pub(crate) fn plan(
     revisions::plan(&mut facts, captured, &mut items);
     pages::plan(&facts, captured, &mut items);
     user_groups::plan(&facts, captured, &mut items);
+    snapshots::plan(&facts, &mut items);
     // Stable: several changes anchored at one row keep the order they were planned in.
     items.sort_by_key(|p| p.seq);
     Ok(Plan { facts, items })

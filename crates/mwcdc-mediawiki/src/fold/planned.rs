@@ -30,6 +30,8 @@ pub(crate) enum Evidence {
     UserGroup { log: Option<u32> },
     /// A rights log row alone, for one group (boxed: rare, and large beside the others).
     UserGroupFromLog { log: u32, change: Box<GroupChange> },
+    /// A row a snapshot read, alone: no pairing, no log row, no prior state.
+    Snapshot,
 }
 
 /// The other row of an archive (revision DELETE) or restore (archive DELETE) pair.
