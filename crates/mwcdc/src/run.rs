@@ -20,9 +20,6 @@ use crate::setup;
 use crate::snapshot::Plan;
 use crate::tracker::Covered;
 
-/// Transactions buffered between the source and the pipeline.
-pub const SOURCE_CHANNEL: usize = 64;
-
 /// `mwcdc run`.
 pub fn run(path: &Path, stop_at: Option<String>) -> Result<()> {
     let (mut config, password) = setup::load_with_password(path)?;

@@ -14,6 +14,10 @@ use tracing::info;
 
 use crate::config::{Config, SnapshotMode};
 
+/// Transactions buffered between the source and the pipeline (and between the source and
+/// the merge).
+const SOURCE_CHANNEL: usize = 64;
+
 /// The id of the initial snapshot's job.
 pub const INITIAL_JOB: &str = "initial";
 
@@ -71,12 +75,12 @@ pub fn spawn(
     stats: Arc<SnapshotStats>,
     stop: watch::Receiver<bool>,
 ) -> (JoinHandle<Result<()>>, mpsc::Receiver<Inbound>) {
-    let (out, inbound) = mpsc::channel(crate::run::SOURCE_CHANNEL);
+    let (out, inbound) = mpsc::channel(SOURCE_CHANNEL);
     let Some(job) = job else {
         let task = tokio::spawn(async move { Ok(replicator.run(start, out, stop).await?) });
         return (task, inbound);
     };
-    let (stream_tx, stream) = mpsc::channel(crate::run::SOURCE_CHANNEL);
+    let (stream_tx, stream) = mpsc::channel(SOURCE_CHANNEL);
     let (reader_tx, reader) = mpsc::channel(1);
     let spill = replicator.spill_policy();
     let snapshot = &config.snapshot;
