@@ -287,7 +287,17 @@ impl Merger {
                 state.watched = None;
                 state.progress.lanes.clear();
                 state.progress.done_at = Some(state.position.to_string());
-                info!(job = %state.progress.job, rows = state.progress.rows, tables = state.progress.tables_done, at = %state.position, "snapshot: every table is read; the topics hold them as of this position once delivered");
+                let stats = self.stats.view();
+                info!(
+                    job = %state.progress.job,
+                    rows = state.progress.rows,
+                    tables = state.progress.tables_done,
+                    rows_dropped = stats.rows_dropped,
+                    chunks_held = stats.chunks_held,
+                    chunks_retried = stats.chunks_retried,
+                    at = %state.position,
+                    "snapshot: every table is read; the topics hold them as of this position once delivered"
+                );
                 let txn = self.transaction(state, ChangeBuffer::new(self.spill.clone()), None, 0);
                 self.send(state, txn).await
             }
@@ -450,3 +460,7 @@ impl Merger {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "merge_tests.rs"]
+mod tests;

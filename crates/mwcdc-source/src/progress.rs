@@ -64,7 +64,7 @@ impl StreamProgress {
 
     /// Records a MariaDB or MySQL version 1 heartbeat: its body is the binlog file's name,
     /// its header's position the offset the server's binlog stands at.
-    pub(crate) fn heartbeat(&self, file: &[u8], pos: u32) {
+    pub fn heartbeat(&self, file: &[u8], pos: u32) {
         if let Ok(mut at) = self.heartbeat_at.lock() {
             *at = Some((String::from_utf8_lossy(file).into(), u64::from(pos)));
         }

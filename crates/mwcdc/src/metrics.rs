@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use mwcdc_change::{Op, Transaction};
+use mwcdc_checkpoint::SnapshotProgress;
 use mwcdc_mediawiki::Entity;
+use mwcdc_snapshot::SnapshotStats;
 use mwcdc_source::StreamProgress;
 use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
@@ -26,12 +28,20 @@ struct CheckpointState {
     commit_ts: Option<chrono::DateTime<chrono::Utc>>,
     /// Since when a transaction read waits for the checkpoint to cover it.
     waiting_since: Option<Instant>,
+    /// The snapshot job as of the stored position.
+    snapshot: Option<SnapshotProgress>,
 }
 
 /// Every metric of a running connector.
 pub struct Metrics {
     registry: Registry,
     source: Arc<StreamProgress>,
+    snapshot: Arc<SnapshotStats>,
+    snapshot_rows: IntCounter,
+    snapshot_rows_dropped: IntCounter,
+    snapshot_chunks_held: IntCounter,
+    snapshot_chunks_retried: IntCounter,
+    snapshot_tables_remaining: IntGauge,
     per_database: bool,
     row_changes: IntCounterVec,
     entity_changes: IntCounterVec,
@@ -54,6 +64,9 @@ pub struct RunningStatus {
     pub checkpoint: Option<String>,
     /// The commit time of the last transaction the checkpoint covers, when it covers one.
     pub checkpoint_commit_ts: Option<chrono::DateTime<chrono::Utc>>,
+    /// The snapshot job as of the stored position, if one started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotProgress>,
     /// Whether the binlog stream is open.
     pub connected: bool,
     /// Seconds behind the server, once known.
@@ -78,16 +91,44 @@ const LATENCY_BUCKETS: &[f64] = &[
 ];
 
 impl Metrics {
-    /// The metrics of a connector reading through `source`.
-    pub fn new(source: Arc<StreamProgress>, per_database: bool) -> Self {
+    /// The metrics of a connector reading through `source`, its snapshot counted in
+    /// `snapshot`.
+    pub fn new(
+        source: Arc<StreamProgress>,
+        snapshot: Arc<SnapshotStats>,
+        per_database: bool,
+    ) -> Self {
         let registry = Registry::new();
         let row_labels: &[&str] = if per_database {
             &["database", "table", "op"]
         } else {
             &["table", "op"]
         };
+        let counter = |name: &str, help: &str| IntCounter::new(name, help).expect("valid metric");
         let metrics = Self {
             source,
+            snapshot,
+            snapshot_rows: counter(
+                "mwcdc_snapshot_rows_total",
+                "Rows a snapshot read and published",
+            ),
+            snapshot_rows_dropped: counter(
+                "mwcdc_snapshot_rows_dropped_total",
+                "Rows a snapshot read but did not publish: the stream changed their key after the chunk's read position and carries their newer state",
+            ),
+            snapshot_chunks_held: counter(
+                "mwcdc_snapshot_chunks_held_total",
+                "Snapshot chunks that waited for the stream to reach their read position",
+            ),
+            snapshot_chunks_retried: counter(
+                "mwcdc_snapshot_chunks_retried_total",
+                "Snapshot chunk reads retried (a table rebuilt under the read, a lock wait, a broken connection)",
+            ),
+            snapshot_tables_remaining: IntGauge::new(
+                "mwcdc_snapshot_tables_remaining",
+                "Tables of the running snapshot job not yet published in full",
+            )
+            .expect("valid metric"),
             per_database,
             row_changes: IntCounterVec::new(
                 Opts::new(
@@ -156,7 +197,12 @@ impl Metrics {
             checkpoint: Mutex::default(),
             registry,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 11] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 16] = [
+            Box::new(metrics.snapshot_rows.clone()),
+            Box::new(metrics.snapshot_rows_dropped.clone()),
+            Box::new(metrics.snapshot_chunks_held.clone()),
+            Box::new(metrics.snapshot_chunks_retried.clone()),
+            Box::new(metrics.snapshot_tables_remaining.clone()),
             Box::new(metrics.row_changes.clone()),
             Box::new(metrics.entity_changes.clone()),
             Box::new(metrics.transactions.clone()),
@@ -214,16 +260,18 @@ impl Metrics {
         self.in_flight.set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 
-    /// Records a checkpoint written at `gtid`, after a transaction committed at `commit_ts`;
-    /// `complete` when it covers every transaction read.
+    /// Records a checkpoint written at `gtid`, after a transaction committed at `commit_ts`,
+    /// with the snapshot job as of there; `complete` when it covers every transaction read.
     pub fn checkpoint_saved(
         &self,
         gtid: &str,
         commit_ts: Option<chrono::DateTime<chrono::Utc>>,
+        snapshot: Option<&SnapshotProgress>,
         complete: bool,
     ) {
         let mut state = self.checkpoint_state();
         state.commit_ts = commit_ts;
+        state.snapshot = snapshot.cloned();
         if state.gtid.as_deref() != Some(gtid) {
             self.checkpoint_info.reset();
             self.checkpoint_info.with_label_values(&[gtid]).set(1);
@@ -260,13 +308,14 @@ impl Metrics {
 
     /// What `/status` reports.
     pub fn status(&self) -> RunningStatus {
-        let (checkpoint, checkpoint_commit_ts) = {
+        let (checkpoint, checkpoint_commit_ts, snapshot) = {
             let state = self.checkpoint_state();
-            (state.gtid.clone(), state.commit_ts)
+            (state.gtid.clone(), state.commit_ts, state.snapshot.clone())
         };
         RunningStatus {
             checkpoint,
             checkpoint_commit_ts,
+            snapshot,
             connected: self.source.is_connected(),
             lag_seconds: self.lag(),
         }
@@ -290,6 +339,14 @@ impl Metrics {
         self.connected.set(i64::from(self.source.is_connected()));
         sync_counter(&self.bytes_read, self.source.bytes_read());
         sync_counter(&self.reconnects, self.source.reconnects());
+        let snapshot = self.snapshot.view();
+        sync_counter(&self.snapshot_rows, snapshot.rows);
+        sync_counter(&self.snapshot_rows_dropped, snapshot.rows_dropped);
+        sync_counter(&self.snapshot_chunks_held, snapshot.chunks_held);
+        sync_counter(&self.snapshot_chunks_retried, snapshot.chunks_retried);
+        self.snapshot_tables_remaining.set(
+            i64::try_from(snapshot.tables.saturating_sub(snapshot.tables_done)).unwrap_or(i64::MAX),
+        );
         let age = self
             .checkpoint_state()
             .waiting_since
@@ -350,7 +407,7 @@ mod tests {
 
     #[test]
     fn row_changes_carry_the_database_only_when_asked() {
-        let metrics = Metrics::new(Arc::default(), false);
+        let metrics = Metrics::new(Arc::default(), Arc::default(), false);
         metrics.transaction(&transaction("enwiki"));
         metrics.transaction(&transaction("dewiki"));
         let text = metrics.render();
@@ -363,7 +420,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("mwcdc_transactions_total 2\n"), "{text}");
-        let per_db = Metrics::new(Arc::default(), true);
+        let per_db = Metrics::new(Arc::default(), Arc::default(), true);
         per_db.transaction(&transaction("enwiki"));
         let text = per_db.render();
         assert!(
@@ -376,8 +433,8 @@ mod tests {
 
     #[test]
     fn the_checkpoint_ages_only_while_a_transaction_waits_for_it() {
-        let metrics = Metrics::new(Arc::default(), false);
-        metrics.checkpoint_saved("0-1-4", None, true);
+        let metrics = Metrics::new(Arc::default(), Arc::default(), false);
+        metrics.checkpoint_saved("0-1-4", None, None, true);
         assert!(metrics
             .render()
             .contains("mwcdc_checkpoint_age_seconds 0\n"));
@@ -393,7 +450,7 @@ mod tests {
                 .unwrap()
         };
         assert!(age(metrics.render()) >= 0.02);
-        metrics.checkpoint_saved("0-1-5", None, true);
+        metrics.checkpoint_saved("0-1-5", None, None, true);
         let text = metrics.render();
         assert_eq!(age(text.clone()), 0.0);
         assert!(
@@ -405,7 +462,7 @@ mod tests {
 
     #[test]
     fn readiness_needs_a_connection() {
-        let metrics = Metrics::new(Arc::default(), false);
+        let metrics = Metrics::new(Arc::default(), Arc::default(), false);
         let reason = metrics.readiness(Duration::from_secs(60)).unwrap_err();
         assert!(reason.contains("not connected"), "{reason}");
         assert_eq!(metrics.status().lag_seconds, None);

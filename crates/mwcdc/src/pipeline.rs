@@ -516,11 +516,12 @@ async fn write_checkpoint(
     complete: bool,
 ) -> Result<()> {
     let (gtid, commit_ts) = (checkpoint.position.to_string(), checkpoint.commit_ts);
+    let snapshot = checkpoint.snapshot.clone();
     tokio::task::spawn_blocking(move || store.save(&checkpoint))
         .await
         .map_err(|e| anyhow!("internal error: the checkpoint write task failed: {e}"))?
         .context("writing the checkpoint")?;
-    metrics.checkpoint_saved(&gtid, commit_ts, complete);
+    metrics.checkpoint_saved(&gtid, commit_ts, snapshot.as_ref(), complete);
     tracing::debug!(%gtid, "checkpoint written");
     Ok(())
 }

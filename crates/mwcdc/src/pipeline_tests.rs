@@ -111,7 +111,7 @@ fn run_with_source<S: mwcdc_sink::Sink + 'static>(
     source: impl FnOnce(watch::Receiver<bool>) -> SourceTask,
 ) -> Harness {
     let state = tempfile::tempdir().expect("temp dir");
-    let metrics = Arc::new(Metrics::new(Arc::default(), false));
+    let metrics = Arc::new(Metrics::new(Arc::default(), Arc::default(), false));
     let pipeline = Pipeline {
         metrics: metrics.clone(),
         name: "test".into(),

@@ -32,8 +32,10 @@ pub fn run(path: &Path, stop_at: Option<String>) -> Result<()> {
 async fn run_async(config: Config, password: Option<String>) -> Result<()> {
     let store = Arc::new(setup::open_store(&config)?);
     let progress = Arc::new(StreamProgress::default());
+    let stats = Arc::new(SnapshotStats::default());
     let metrics = Arc::new(Metrics::new(
         progress.clone(),
+        stats.clone(),
         config.http.per_database_metrics,
     ));
     if let Some(address) = config.http.listen {
@@ -57,7 +59,7 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
     let encoders = setup::encoders(&config);
     let (ack_tx, acks) = mpsc::unbounded_channel();
     let sink = setup::sink(&config, ack_tx).await?;
-    metrics.checkpoint_saved(&start.to_string(), None, true);
+    metrics.checkpoint_saved(&start.to_string(), None, stored_job.as_ref(), true);
     let pipeline = Pipeline {
         stop_at: config.source.stop.clone(),
         start: start.clone(),
@@ -73,7 +75,6 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
         until_snapshot_done: config.snapshot.mode == SnapshotMode::InitialOnly,
     };
     let (stop_tx, stop_rx) = watch::channel(false);
-    let stats = Arc::new(SnapshotStats::default());
     let (source, txn_rx) = crate::snapshot::spawn(
         &config, password, replicator, start, job, progress, stats, stop_rx,
     );

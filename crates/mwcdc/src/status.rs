@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use chrono::{DateTime, Utc};
-use mwcdc_checkpoint::{CheckpointError, CheckpointStore};
+use mwcdc_checkpoint::{CheckpointError, CheckpointStore, SnapshotProgress};
 use mwcdc_position::Position;
 use mwcdc_source::server;
 use serde::Serialize;
@@ -30,6 +30,8 @@ pub struct StoredCheckpoint {
     pub gtid: Option<String>,
     /// The commit time of the last transaction it covers, when read from the store.
     pub commit_ts: Option<DateTime<Utc>>,
+    /// The snapshot job as of the position, if one started.
+    pub snapshot: Option<SnapshotProgress>,
 }
 
 /// Reads the checkpoint of `config`'s connector: from the store, or from the running
@@ -41,7 +43,8 @@ pub async fn stored_checkpoint(config: &Config) -> Result<StoredCheckpoint> {
             Ok(StoredCheckpoint {
                 running: false,
                 gtid: checkpoint.as_ref().map(|c| c.position.to_string()),
-                commit_ts: checkpoint.and_then(|c| c.commit_ts),
+                commit_ts: checkpoint.as_ref().and_then(|c| c.commit_ts),
+                snapshot: checkpoint.and_then(|c| c.snapshot),
             })
         }
         Err(CheckpointError::InUse { path }) => {
@@ -55,6 +58,7 @@ pub async fn stored_checkpoint(config: &Config) -> Result<StoredCheckpoint> {
                 running: true,
                 gtid: status.checkpoint,
                 commit_ts: status.checkpoint_commit_ts,
+                snapshot: status.snapshot,
             })
         }
         Err(e) => Err(e.into()),
@@ -201,12 +205,31 @@ fn render(s: &StatusReport) -> String {
         (Some(f), Some(g)) => format!("{f} (from {g})"),
         _ => "none (binary log off?)".into(),
     };
+    let snapshot = match &s.checkpoint.snapshot {
+        None => String::new(),
+        Some(job) => format!("snapshot       {}\n", snapshot_line(job)),
+    };
     format!(
-        "connector      {} ({})\ncheckpoint     {checkpoint}\nserver         {} at {} ({})\nbehind         {behind}\noldest binlog  {oldest}\n",
+        "connector      {} ({})\ncheckpoint     {checkpoint}\n{snapshot}server         {} at {} ({})\nbehind         {behind}\noldest binlog  {oldest}\n",
         s.name,
         if s.checkpoint.running { "running" } else { "stopped" },
         if s.server.gtid.is_empty() { "(no transactions)" } else { &s.server.gtid },
         s.server.address,
         s.server.version,
     )
+}
+
+/// What `status` says of a snapshot job.
+fn snapshot_line(job: &SnapshotProgress) -> String {
+    match (&job.done_at, job.lanes.first()) {
+        (Some(at), _) => format!(
+            "job {}: done, {} rows of {} tables; the topics hold them as of {at}",
+            job.job, job.rows, job.tables_done
+        ),
+        (None, Some(lane)) => format!(
+            "job {}: {} rows of {} tables delivered; reading {}",
+            job.job, job.rows, job.tables_done, lane.table
+        ),
+        (None, None) => format!("job {}: starting", job.job),
+    }
 }
