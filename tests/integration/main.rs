@@ -30,6 +30,10 @@
 //!   `/metrics` while a workload runs, `/readyz` while MariaDB is stopped, TLS to MariaDB in
 //!   `verify-identity` mode (certificates made by openssl), and secrets kept out of logs,
 //!   errors and metrics (every connector's log is checked for its password, in every test).
+//! - `snapshot`: an `initial_only` snapshot (chunks of 100 rows) of five wikis' revision,
+//!   archive, logging, page and user_groups tables and a table of hot rows while the workload
+//!   writes at 500 operations a second: the wait and the drop paths are taken, and folding the
+//!   row topics after the stream caught up gives the tables row for row.
 //! - `zombie`: a killed connector's produce request held by the network across its restart:
 //!   a duplicate in exactly-once mode, none in transactional mode (`read_committed`).
 
@@ -45,6 +49,7 @@ mod mediawiki;
 mod operate;
 mod records;
 mod restart;
+mod snapshot;
 mod source;
 mod truth;
 mod values;

@@ -140,12 +140,14 @@ impl Session {
         let err = |what: &'static str| move |e| SnapshotError::Source(driver_error(what, host, e));
         // Forced for the session: under READ COMMITTED a consistent snapshot silently sees
         // later commits while its position stays put.
-        conn.query_drop(
-            "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ, \
-             SESSION time_zone = '+00:00', NAMES utf8mb4",
-        )
-        .await
-        .map_err(err("setting up the snapshot session"))?;
+        for setup in [
+            "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+            "SET SESSION time_zone = '+00:00', NAMES utf8mb4",
+        ] {
+            conn.query_drop(setup)
+                .await
+                .map_err(err("setting up the snapshot session"))?;
+        }
         let server_id: Option<u32> = conn
             .query_first("SELECT @@server_id")
             .await

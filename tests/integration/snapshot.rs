@@ -1,0 +1,303 @@
+//! Snapshots against the real server: an `initial_only` snapshot taken while the MediaWiki
+//! workload and a writer of hot rows change the tables, then the stream after it; folding the
+//! row topics in partition order gives the tables exactly, row for row.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use mysql_async::prelude::Queryable;
+use serde_json::{json, Value};
+
+use crate::harness::*;
+use crate::truth::run_workload;
+
+/// The MediaWiki tables the test captures and snapshots.
+const TABLES: [&str; 5] = ["revision", "archive", "logging", "page", "user_groups"];
+
+/// Rows of the hot table, and rows per chunk.
+const HOT_ROWS: u64 = 1_000;
+const CHUNK_ROWS: u64 = 100;
+
+/// A column value as a row record renders it with `output.binary = "utf8"`.
+fn rendered(value: mysql_async::Value) -> Value {
+    match value {
+        mysql_async::Value::NULL => Value::Null,
+        mysql_async::Value::Int(v) => json!(v),
+        mysql_async::Value::UInt(v) => json!(v),
+        mysql_async::Value::Float(v) => json!(v),
+        mysql_async::Value::Double(v) => json!(v),
+        mysql_async::Value::Bytes(b) => match String::from_utf8(b) {
+            Ok(s) => json!(s),
+            Err(e) => {
+                json!({"base64": base64::engine::general_purpose::STANDARD.encode(e.as_bytes())})
+            }
+        },
+        other => panic!("a value the MediaWiki tables do not hold: {other:?}"),
+    }
+}
+
+/// Every row of `db`.`table` as a record's `after` object, by its key object's text.
+async fn table_rows(
+    conn: &mut mysql_async::Conn,
+    db: &str,
+    table: &str,
+    key: &[&str],
+) -> HashMap<String, Value> {
+    let rows: Vec<mysql_async::Row> = conn
+        .exec(format!("SELECT * FROM `{db}`.`{table}`"), ())
+        .await
+        .unwrap_or_else(|e| panic!("{db}.{table}: {e}"));
+    rows.into_iter()
+        .map(|row| {
+            let names: Vec<String> = row
+                .columns_ref()
+                .iter()
+                .map(|c| c.name_str().into_owned())
+                .collect();
+            let after: serde_json::Map<String, Value> = names
+                .into_iter()
+                .zip(row.unwrap().into_iter().map(rendered))
+                .collect();
+            let key: serde_json::Map<String, Value> = key
+                .iter()
+                .map(|k| (k.to_string(), after[*k].clone()))
+                .collect();
+            (Value::Object(key).to_string(), Value::Object(after))
+        })
+        .collect()
+}
+
+/// The key columns of the captured tables.
+fn key_of(table: &str) -> &'static [&'static str] {
+    match table {
+        "revision" => &["rev_id"],
+        "archive" => &["ar_id"],
+        "logging" => &["log_id"],
+        "page" => &["page_id"],
+        "user_groups" => &["ug_user", "ug_group"],
+        _ => &["id"],
+    }
+}
+
+/// Updates ten hot rows, one in each chunk of the hot table, per transaction, until `stop`.
+async fn write_hot_rows(db: String, stop: Arc<AtomicBool>) -> u64 {
+    let mut conn = crate::harness::db().await;
+    let mut n = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        let offset = n % CHUNK_ROWS + 1;
+        conn.query_drop(format!(
+            "UPDATE `{db}`.hot SET n = n + 1 WHERE id % {CHUNK_ROWS} = {offset}"
+        ))
+        .await
+        .expect("hot update");
+        n += 1;
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    n
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_initial_only_snapshot_under_writes_then_the_stream_give_the_tables_exactly() {
+    let _shared = SERVER.read().await;
+    let (name, server_id) = unique("snapshot");
+    let prefix = format!("{name}_");
+    let wikis: Vec<String> = (0..5).map(|i| format!("{prefix}{i}")).collect();
+    let hot_db = format!("{prefix}hot");
+    let mut admin = db().await;
+    exec(&mut admin, &format!("CREATE DATABASE `{hot_db}`")).await;
+    exec(
+        &mut admin,
+        &format!("CREATE TABLE `{hot_db}`.hot (id INT UNSIGNED PRIMARY KEY, n BIGINT NOT NULL)"),
+    )
+    .await;
+    exec(
+        &mut admin,
+        &format!("INSERT INTO `{hot_db}`.hot SELECT seq, 0 FROM `{hot_db}`.seq_1_to_{HOT_ROWS}"),
+    )
+    .await;
+
+    // The workload writes at 500 operations a second for about 20 s.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let workload = {
+        let (prefix, path) = (prefix.clone(), dir.path().to_path_buf());
+        tokio::spawn(async move {
+            run_workload(
+                &mysql_url(),
+                &prefix,
+                &path,
+                &[
+                    "--wikis",
+                    "5",
+                    "--ops",
+                    "10000",
+                    "--rate",
+                    "500",
+                    "--big-pages",
+                    "0",
+                    "--seed",
+                    "16",
+                ],
+            )
+            .await
+        })
+    };
+    let stop_hot = Arc::new(AtomicBool::new(false));
+    let hot = tokio::spawn(write_hot_rows(hot_db.clone(), stop_hot.clone()));
+    // Let the workload fill the tables for a while before the snapshot begins.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+
+    let include: Vec<String> = TABLES
+        .iter()
+        .map(|t| format!("\"{prefix}?.{t}\""))
+        .chain([format!("\"{hot_db}.hot\"")])
+        .collect();
+    let mut mwcdc = Connector::with_output(
+        &name,
+        server_id,
+        &format!("include = [{}]", include.join(", ")),
+        "",
+        &format!(
+            "rows = true\nentities = true\n[snapshot]\nmode = \"initial_only\"\nchunk_rows = {CHUNK_ROWS}"
+        ),
+    );
+    mwcdc.spawn();
+    let status = mwcdc.wait(Duration::from_secs(300));
+    let log = mwcdc.log();
+    assert!(
+        status.success(),
+        "initial_only ends with 0: {status}\n{log}"
+    );
+    assert!(log.contains("the snapshot job is delivered"), "{log}");
+    let counters = log
+        .lines()
+        .find(|l| l.contains("snapshot: every table is read"))
+        .expect("the job's end is logged")
+        .to_string();
+    let count = |field: &str| -> u64 {
+        counters
+            .split(&format!("{field}="))
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{field} in {counters}"))
+    };
+    eprintln!("snapshot: {counters}");
+    assert_eq!(count("tables"), 26, "5 wikis of 5 tables and the hot table");
+    assert!(count("chunks_held") > 0, "the wait path: {counters}");
+    assert!(count("rows_dropped") > 0, "the drop path: {counters}");
+    let (_, status_json, _) = mwcdc.command_output(&["status", "--json"]);
+    let status_json: Value = serde_json::from_str(&status_json).expect("status JSON");
+    let done_at = status_json["checkpoint"]["snapshot"]["done_at"].clone();
+    assert!(
+        done_at.is_string(),
+        "status shows the job done: {status_json}"
+    );
+
+    // The workload ends; the next run in `initial` mode streams on from the checkpoint.
+    let (truth, transactions) = workload.await.expect("workload task");
+    stop_hot.store(true, Ordering::Relaxed);
+    let hot_updates = hot.await.expect("hot writer");
+    eprintln!(
+        "workload: {transactions} transactions, {} entity changes; {hot_updates} hot updates",
+        truth.len()
+    );
+    let end = gtid_position(&mut admin).await;
+    let config = std::fs::read_to_string(&mwcdc.config).expect("config");
+    std::fs::write(
+        &mwcdc.config,
+        config.replace("\"initial_only\"", "\"initial\""),
+    )
+    .expect("config");
+    let (status, _, err) = mwcdc.command_output(&["run", "--stop-at", &end]);
+    assert!(status.success(), "{err}");
+    assert!(
+        !err.contains("snapshot: reading"),
+        "a delivered job is not read again: {err}"
+    );
+
+    // Fold every row topic in partition order: the tables, row for row.
+    let msgs = read_to_end(&kafka(), &name, Duration::from_secs(120));
+    let mut state: HashMap<(String, String), Value> = HashMap::new();
+    let mut reads = 0;
+    for m in msgs.iter().filter(|m| !m.topic.contains(".entity.")) {
+        let k = (m.topic.clone(), m.key.to_string());
+        match m.value["op"].as_str() {
+            None => continue,
+            Some("d") => {
+                state.remove(&k);
+            }
+            Some(op) => {
+                if op == "r" {
+                    reads += 1;
+                    mwcdc_test_support::schemas::validate_row(&m.value, Some(&m.key));
+                    assert!(m.id.starts_with("snapshot/initial/"), "{}", m.id);
+                }
+                state.insert(k, m.value["after"].clone());
+            }
+        }
+    }
+    let mut compared = 0;
+    let mut wrong = Vec::new();
+    let mut tables: Vec<(String, &str)> = wikis
+        .iter()
+        .flat_map(|w| TABLES.iter().map(move |t| (w.clone(), *t)))
+        .collect();
+    tables.push((hot_db.clone(), "hot"));
+    for (db, table) in &tables {
+        let topic = format!("{name}.{db}.{table}");
+        let rows = table_rows(&mut admin, db, table, key_of(table)).await;
+        let folded: HashMap<&String, &Value> = state
+            .iter()
+            .filter(|((t, _), _)| *t == topic)
+            .map(|((_, k), v)| (k, v))
+            .collect();
+        for (key, row) in &rows {
+            compared += 1;
+            match folded.get(key) {
+                Some(after) if *after == row => {}
+                Some(after) => wrong.push(format!(
+                    "{topic} {key}: {after} in Kafka, {row} in the table"
+                )),
+                None => wrong.push(format!("{topic} {key}: in the table, not in Kafka")),
+            }
+        }
+        for key in folded.keys().filter(|k| !rows.contains_key(**k)) {
+            wrong.push(format!("{topic} {key}: in Kafka, not in the table"));
+        }
+    }
+    eprintln!("snapshot: {compared} rows compared, {reads} snapshot rows read");
+    assert!(
+        wrong.is_empty(),
+        "{} rows differ:\n{}",
+        wrong.len(),
+        wrong[..wrong.len().min(20)].join("\n")
+    );
+    assert_eq!(
+        compared,
+        state.len(),
+        "every key in Kafka is a row of a table"
+    );
+    // Each MediaWiki row the snapshot published has its entity record.
+    let entity_reads = changes(&msgs)
+        .iter()
+        .filter(|m| m.topic.contains(".entity.") && m.value["action"] == "snapshot")
+        .inspect(|m| mwcdc_test_support::schemas::validate_entity(&m.value))
+        .count();
+    let hot_reads = msgs
+        .iter()
+        .filter(|m| m.topic.ends_with(".hot") && m.value["op"] == "r")
+        .count();
+    assert_eq!(entity_reads, reads - hot_reads);
+    drop_dbs(
+        &mut admin,
+        &wikis
+            .iter()
+            .map(String::as_str)
+            .chain([hot_db.as_str()])
+            .collect::<Vec<_>>(),
+    )
+    .await;
+}
