@@ -33,7 +33,10 @@
 //! - `snapshot`: an `initial_only` snapshot (chunks of 100 rows) of five wikis' revision,
 //!   archive, logging, page and user_groups tables and a table of hot rows while the workload
 //!   writes at 500 operations a second: the wait and the drop paths are taken, and folding the
-//!   row topics after the stream caught up gives the tables row for row.
+//!   row topics after the stream caught up gives the tables row for row; a snapshot of 200,000
+//!   rows under writes killed three times resumes from its checkpoint; an ALTER TABLE during a
+//!   snapshot waits for one chunk and the snapshot reads on with the new columns; a table
+//!   without a key stops the snapshot (exit 3) naming it.
 //! - `zombie`: a killed connector's produce request held by the network across its restart:
 //!   a duplicate in exactly-once mode, none in transactional mode (`read_committed`).
 

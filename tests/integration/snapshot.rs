@@ -301,3 +301,242 @@ async fn an_initial_only_snapshot_under_writes_then_the_stream_give_the_tables_e
     )
     .await;
 }
+
+/// A database `db` with table `t` of `rows` rows (`id` 1..rows, a payload), for the tests of
+/// large and changing tables.
+async fn numbered_table(conn: &mut mysql_async::Conn, db: &str, rows: u64) {
+    exec(conn, &format!("CREATE DATABASE `{db}`")).await;
+    exec(
+        conn,
+        &format!(
+            "CREATE TABLE `{db}`.t (id BIGINT UNSIGNED PRIMARY KEY, payload VARBINARY(64) NOT NULL, n INT NOT NULL)"
+        ),
+    )
+    .await;
+    exec(
+        conn,
+        &format!(
+            "INSERT INTO `{db}`.t SELECT seq, UNHEX(SHA2(seq, 256)), 0 FROM `{db}`.seq_1_to_{rows}"
+        ),
+    )
+    .await;
+}
+
+/// The row records of topic `topic` folded in partition order: key text -> `after`, and the
+/// number of snapshot records.
+fn fold(msgs: &[Msg], topic: &str) -> (HashMap<String, Value>, usize) {
+    let mut state = HashMap::new();
+    let mut reads = 0;
+    for m in msgs.iter().filter(|m| m.topic == topic) {
+        match m.value["op"].as_str() {
+            None => {}
+            Some("d") => {
+                state.remove(&m.key.to_string());
+            }
+            Some(op) => {
+                reads += usize::from(op == "r");
+                state.insert(m.key.to_string(), m.value["after"].clone());
+            }
+        }
+    }
+    (state, reads)
+}
+
+/// Whether the fold has exactly the table's rows, on the columns `columns`.
+fn assert_fold_is(state: &HashMap<String, Value>, rows: &HashMap<String, Value>, columns: &[&str]) {
+    let mut wrong = Vec::new();
+    for (key, row) in rows {
+        match state.get(key) {
+            Some(after) if columns.iter().all(|c| after[*c] == row[*c]) => {}
+            other => wrong.push(format!("{key}: {other:?} in Kafka, {row} in the table")),
+        }
+    }
+    wrong.extend(
+        state
+            .keys()
+            .filter(|k| !rows.contains_key(*k))
+            .map(|k| format!("{k}: in Kafka only")),
+    );
+    assert!(
+        wrong.is_empty(),
+        "{} rows differ:\n{}",
+        wrong.len(),
+        wrong[..wrong.len().min(20)].join("\n")
+    );
+}
+
+/// Waits until the running connector's snapshot published at least `rows` rows.
+fn wait_for_snapshot_rows(mwcdc: &mut Connector, rows: f64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    // The listener is up a moment after the process starts.
+    let published = |m: &Connector| {
+        std::net::TcpStream::connect(m.http)
+            .is_ok()
+            .then(|| m.metric("mwcdc_snapshot_rows_total"))
+            .flatten()
+            .unwrap_or(0.0)
+    };
+    while published(mwcdc) < rows {
+        assert!(mwcdc.exited().is_none(), "mwcdc exited:\n{}", mwcdc.log());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {rows} snapshot rows:\n{}",
+            mwcdc.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_snapshot_killed_three_times_resumes_from_its_checkpoint() {
+    let _shared = SERVER.read().await;
+    let (name, server_id) = unique("snapresume");
+    let db = format!("{name}_big");
+    const ROWS: u64 = 200_000;
+    let mut admin = crate::harness::db().await;
+    numbered_table(&mut admin, &db, ROWS).await;
+    let mut mwcdc = Connector::with_output(
+        &name,
+        server_id,
+        &format!("include = [\"{db}.t\"]"),
+        "",
+        "rows = true\nentities = false\n[snapshot]\nmode = \"initial_only\"\nchunk_rows = 1000\nmax_rows_per_second = 40000",
+    );
+    // Changes while the snapshot runs: updates all over the table, deletes, and inserts
+    // after its end.
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (db, stop) = (db.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut conn = crate::harness::db().await;
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let id = n * 7919 % ROWS + 1;
+                let sql = match n % 3 {
+                    0 => format!("UPDATE `{db}`.t SET n = n + 1 WHERE id = {id}"),
+                    1 => format!("DELETE FROM `{db}`.t WHERE id = {id}"),
+                    _ => format!("INSERT INTO `{db}`.t VALUES ({}, 'new', 1)", ROWS + n),
+                };
+                conn.query_drop(sql).await.expect("write");
+                n += 1;
+                tokio::time::sleep(Duration::from_millis(3)).await;
+            }
+            n
+        })
+    };
+    mwcdc.spawn();
+    for kill in 1..=3 {
+        wait_for_snapshot_rows(&mut mwcdc, 30_000.0);
+        mwcdc.kill();
+        eprintln!("snapshot: killed ({kill})");
+        mwcdc.spawn();
+    }
+    let status = mwcdc.wait(Duration::from_secs(120));
+    assert!(status.success(), "{status}:\n{}", mwcdc.log());
+    let resumed = mwcdc.log().matches("snapshot: reading").count();
+    assert_eq!(resumed, 4, "the job was read in four runs");
+    stop.store(true, Ordering::Relaxed);
+    let writes = writer.await.expect("writer");
+    // The stream after the snapshot, up to now.
+    let end = gtid_position(&mut admin).await;
+    let config = std::fs::read_to_string(&mwcdc.config).expect("config");
+    std::fs::write(
+        &mwcdc.config,
+        config.replace("\"initial_only\"", "\"initial\""),
+    )
+    .expect("config");
+    let (status, _, err) = mwcdc.command_output(&["run", "--stop-at", &end]);
+    assert!(status.success(), "{err}");
+    let msgs = read_to_end(&kafka(), &name, Duration::from_secs(120));
+    let (state, reads) = fold(&msgs, &format!("{name}.{db}.t"));
+    let rows = table_rows(&mut admin, &db, "t", &["id"]).await;
+    assert_fold_is(&state, &rows, &["id", "payload", "n"]);
+    // Each restart reads again what its checkpoint did not cover: at most the chunk being
+    // read, the records in flight and those acknowledged since the last checkpoint write.
+    let again = reads.saturating_sub(ROWS as usize);
+    eprintln!("snapshot: {reads} snapshot records for {ROWS} rows: {again} read again over 3 kills; {writes} writes meanwhile");
+    assert!(again <= 3 * 20_000, "{again} rows read again");
+    drop_dbs(&mut admin, &[&db]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alter_table_during_a_snapshot_waits_for_one_chunk_and_the_snapshot_reads_on() {
+    let _shared = SERVER.read().await;
+    let (name, server_id) = unique("snapalter");
+    let db = format!("{name}_alter");
+    let mut admin = crate::harness::db().await;
+    numbered_table(&mut admin, &db, 30_000).await;
+    let mut mwcdc = Connector::with_output(
+        &name,
+        server_id,
+        &format!("include = [\"{db}.t\"]"),
+        "",
+        "rows = true\nentities = false\n[snapshot]\nmode = \"initial_only\"\nchunk_rows = 500\nmax_rows_per_second = 3000",
+    );
+    mwcdc.spawn();
+    wait_for_snapshot_rows(&mut mwcdc, 3_000.0);
+    // A whole-table read view would hold the ALTER for the ten seconds the snapshot takes.
+    let started = std::time::Instant::now();
+    exec(
+        &mut admin,
+        &format!("ALTER TABLE `{db}`.t ADD COLUMN extra INT NOT NULL DEFAULT 7"),
+    )
+    .await;
+    let waited = started.elapsed();
+    let status = mwcdc.wait(Duration::from_secs(120));
+    assert!(status.success(), "{status}:\n{}", mwcdc.log());
+    let log = mwcdc.log();
+    assert!(log.contains("the table's columns changed"), "{log}");
+    eprintln!("snapshot: the ALTER TABLE took {waited:?}");
+    assert!(
+        waited < Duration::from_secs(5),
+        "the ALTER waited {waited:?}"
+    );
+    let msgs = read_to_end(&kafka(), &name, Duration::from_secs(60));
+    let (state, reads) = fold(&msgs, &format!("{name}.{db}.t"));
+    assert_eq!(reads, 30_000);
+    let rows = table_rows(&mut admin, &db, "t", &["id"]).await;
+    assert_fold_is(&state, &rows, &["id", "payload", "n"]);
+    // Rows read after the ALTER have the new column, those before it do not.
+    let with_extra = state.values().filter(|a| a["extra"] == 7).count();
+    assert!(
+        with_extra > 0 && with_extra < 30_000,
+        "{with_extra} rows with the new column"
+    );
+    drop_dbs(&mut admin, &[&db]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_table_without_a_key_stops_the_snapshot_naming_it() {
+    let _shared = SERVER.read().await;
+    let (name, server_id) = unique("snapnokey");
+    let db = format!("{name}_nokey");
+    let mut admin = crate::harness::db().await;
+    exec(&mut admin, &format!("CREATE DATABASE `{db}`")).await;
+    exec(
+        &mut admin,
+        &format!("CREATE TABLE `{db}`.loose (a INT, b INT)"),
+    )
+    .await;
+    exec(
+        &mut admin,
+        &format!("INSERT INTO `{db}`.loose VALUES (1, 1), (1, 1)"),
+    )
+    .await;
+    let mut mwcdc = Connector::with_output(
+        &name,
+        server_id,
+        &format!("include = [\"{db}.*\"]"),
+        "",
+        "rows = true\nentities = false\n[snapshot]\nmode = \"initial\"",
+    );
+    mwcdc.spawn();
+    let status = mwcdc.wait(Duration::from_secs(60));
+    assert_eq!(status.code(), Some(3), "{}", mwcdc.log());
+    let log = mwcdc.log();
+    assert!(
+        log.contains(&format!("table `{db}`.`loose` has no primary key")),
+        "{log}"
+    );
+    drop_dbs(&mut admin, &[&db]).await;
+}

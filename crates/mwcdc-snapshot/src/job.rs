@@ -66,6 +66,26 @@ pub struct JobReader {
     pub job: String,
 }
 
+/// What reading a chunk gave.
+enum Read {
+    Chunk(Chunk),
+    /// The table is gone.
+    Gone,
+    /// The table's columns changed: describe it again.
+    Changed,
+}
+
+/// Announces `table` to the merger and waits until it records the table's changes; `false`
+/// when the merger has gone.
+async fn announce(out: &mpsc::Sender<FromReader>, table: &SnapshotTable) -> bool {
+    let (ready, recording) = oneshot::channel();
+    let announced = FromReader::Table {
+        table: table.schema.clone(),
+        ready,
+    };
+    out.send(announced).await.is_ok() && recording.await.is_ok()
+}
+
 /// Longest wait between attempts to read a chunk again.
 const RETRY_MAX: Duration = Duration::from_secs(10);
 
@@ -94,23 +114,33 @@ impl JobReader {
         let mut rows_read = 0u64;
         for index in first..names.len() {
             let (db, name) = self.tables[index].clone();
-            let Some(table) = self.describe(&db, &name).await? else {
+            let Some(mut table) = self.describe(&db, &name).await? else {
                 warn!(table = %names[index], "snapshot: the table no longer exists; it is left out");
                 after = None;
                 continue;
             };
-            let (ready, recording) = oneshot::channel();
-            let announced = FromReader::Table {
-                table: table.schema.clone(),
-                ready,
-            };
-            if out.send(announced).await.is_err() || recording.await.is_err() {
+            if !announce(&out, &table).await {
                 return Ok(());
             }
             loop {
-                let Some(chunk) = self.read(&table, after.as_deref()).await? else {
-                    warn!(table = %names[index], "snapshot: the table was dropped during its snapshot; the rows read before are published, the rest are gone");
-                    break;
+                let chunk = match self.read(&table, after.as_deref()).await? {
+                    Read::Chunk(chunk) => chunk,
+                    Read::Gone => {
+                        warn!(table = %names[index], "snapshot: the table was dropped during its snapshot; the rows read before are published, the rest are gone");
+                        break;
+                    }
+                    Read::Changed => {
+                        let Some(described) = self.describe(&db, &name).await? else {
+                            warn!(table = %names[index], "snapshot: the table was dropped during its snapshot; the rows read before are published, the rest are gone");
+                            break;
+                        };
+                        info!(table = %names[index], columns = described.schema.columns.len(), "snapshot: the table's columns changed; reading on with its new columns");
+                        table = described;
+                        if !announce(&out, &table).await {
+                            return Ok(());
+                        }
+                        continue;
+                    }
                 };
                 let last_of_table = (chunk.rows.len() as u64) < self.chunk_rows;
                 rows_read += chunk.rows.len() as u64;
@@ -151,8 +181,8 @@ impl JobReader {
                 Ok(t) => return Ok(Some(t)),
                 Err(ReadFailure::Gone) => return Ok(None),
                 Err(ReadFailure::Fatal(e)) => return Err(e),
-                Err(ReadFailure::Retry(e)) => {
-                    warn!(error = %e, "snapshot: describing {db}.{table} again");
+                Err(failure) => {
+                    warn!(?failure, "snapshot: describing {db}.{table} again");
                     tokio::time::sleep(backoff.advance()).await;
                 }
             }
@@ -160,17 +190,21 @@ impl JobReader {
     }
 
     /// The next chunk of `table` after `after`, read again after a conflict or a broken
-    /// connection; `None` when the table is gone.
+    /// connection.
     async fn read(
         &mut self,
         table: &SnapshotTable,
         after: Option<&[Value]>,
-    ) -> Result<Option<Chunk>, SnapshotError> {
+    ) -> Result<Read, SnapshotError> {
         let mut backoff = Backoff::new(Duration::from_millis(100), RETRY_MAX);
         loop {
             match self.reader.read(table, after, self.chunk_rows).await {
-                Ok(chunk) => return Ok(Some(chunk)),
-                Err(ReadFailure::Gone) => return Ok(None),
+                Ok(chunk) => return Ok(Read::Chunk(chunk)),
+                Err(ReadFailure::Gone) => return Ok(Read::Gone),
+                Err(ReadFailure::Changed) => {
+                    self.stats.retried();
+                    return Ok(Read::Changed);
+                }
                 Err(ReadFailure::Fatal(e)) => return Err(e),
                 Err(ReadFailure::Retry(e)) => {
                     self.stats.retried();

@@ -13,10 +13,11 @@ use crate::tables::SnapshotTable;
 use crate::values::convert;
 use crate::SnapshotError;
 
-/// Server errors after which the chunk is read again in a new transaction: the table was
-/// rebuilt after the read view was made (1412), a lock wait timed out (1205), a deadlock
-/// (1213).
-const RETRIED: [u16; 3] = [1412, 1205, 1213];
+/// Server errors after which the chunk is read again in a new transaction, over a new
+/// connection: the table was rebuilt after the read view was made (1412), a lock wait timed
+/// out (1205), a deadlock (1213), a prepared statement the server wants prepared again after
+/// a DDL (1615).
+const RETRIED: [u16; 4] = [1412, 1205, 1213, 1615];
 
 /// The rows of one chunk and where the binlog stood when they were read.
 #[derive(Debug)]
@@ -40,6 +41,9 @@ const NO_SUCH_TABLE: u16 = 1146;
 pub enum ReadFailure {
     /// The table no longer exists.
     Gone,
+    /// The table's columns are not those it was described with (an `ALTER TABLE` since):
+    /// describe it again and read the chunk again.
+    Changed,
     /// Read it again: the table changed under the read view, a lock wait or a deadlock, or
     /// the connection broke (the next read reconnects).
     Retry(SnapshotError),
@@ -119,14 +123,10 @@ impl ChunkReader {
         Ok(self.session.insert(session))
     }
 
-    /// Drops the session after a broken connection: the next read opens a new one.
+    /// Drops the session after a failure that is retried (a broken connection, a statement
+    /// the DDL made stale): the next read opens a new one, with fresh statements.
     fn forget_broken<T>(&mut self, result: &Result<T, ReadFailure>) {
-        if matches!(
-            result,
-            Err(ReadFailure::Retry(SnapshotError::Source(
-                mwcdc_source::SourceError::Transient(_)
-            )))
-        ) {
+        if matches!(result, Err(ReadFailure::Retry(_) | ReadFailure::Changed)) {
             self.session = None;
         }
     }
@@ -210,6 +210,17 @@ impl Session {
             .await;
         let (status, read_ts, rows) = read?;
         end.map_err(failed("ending the snapshot transaction"))?;
+        if let Some(first) = rows.first() {
+            let columns = first.columns_ref();
+            if columns.len() != table.schema.columns.len()
+                || columns
+                    .iter()
+                    .zip(&table.schema.columns)
+                    .any(|(c, name)| c.name_str() != name.as_str())
+            {
+                return Err(ReadFailure::Changed);
+            }
+        }
         let at = snapshot_position(&status).ok_or_else(|| {
             ReadFailure::Fatal(SnapshotError::NoSnapshotPosition {
                 host: host.to_string(),

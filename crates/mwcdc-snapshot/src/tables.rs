@@ -37,7 +37,7 @@ pub async fn job_tables(
 pub struct SnapshotTable {
     /// The schema of its records.
     pub schema: Arc<TableSchema>,
-    /// `SELECT <columns> FROM <table> ORDER BY <key> LIMIT ?`: the first chunk.
+    /// `SELECT * FROM <table> ORDER BY <key> LIMIT ?`: the first chunk.
     pub(crate) first_chunk: String,
     /// The same with the keyset predicate `WHERE k1 > ? OR (k1 = ? AND k2 > ?) ...`: the
     /// chunks after a key.
@@ -91,12 +91,9 @@ impl SnapshotTable {
     /// The table with `schema`, whose key is not empty.
     fn new(schema: TableSchema) -> Self {
         let table = format!("{}.{}", quoted(&schema.db), quoted(&schema.table));
-        let select = schema
-            .columns
-            .iter()
-            .map(|c| quoted(c))
-            .collect::<Vec<_>>()
-            .join(", ");
+        // Every column as the table has them when the chunk is read: a chunk read after an
+        // ALTER TABLE shows the new columns, and the reader describes the table again.
+        let select = "*";
         let keys: Vec<String> = schema
             .key
             .iter()
@@ -184,7 +181,7 @@ mod tests {
         ));
         assert_eq!(
             t.next_chunk,
-            "SELECT `ug_user`, `ug_group`, `ug_expiry` FROM `enwiki`.`user_groups` WHERE \
+            "SELECT * FROM `enwiki`.`user_groups` WHERE \
              (`ug_user` > ?) OR (`ug_user` = ? AND `ug_group` > ?) ORDER BY `ug_user`, \
              `ug_group` LIMIT ?"
         );
