@@ -109,6 +109,11 @@ impl JobReader {
             _ => None,
         };
         self.stats.set_tables(names.len() as u64, first as u64);
+        let remaining = &self.tables[first.min(self.tables.len())..];
+        match self.reader.estimated_rows(remaining).await {
+            Ok(rows) => self.stats.set_rows_estimate(rows),
+            Err(e) => warn!(error = %e, "snapshot: no estimate of the rows to read"),
+        }
         info!(job = %self.job, tables = names.len(), done = first, "snapshot: reading");
         let started = Instant::now();
         let mut rows_read = 0u64;

@@ -40,6 +40,9 @@ use crate::SnapshotError;
 /// How often a held chunk looks again whether a heartbeat has passed its read position.
 const HELD_RECHECK: Duration = Duration::from_millis(100);
 
+/// How often the job's progress is logged.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
 /// What the pipeline publishes next: a binlog transaction, or a snapshot chunk (also an empty
 /// one, that only moves the job on) with the job's progress once it is delivered.
 #[derive(Debug)]
@@ -166,6 +169,9 @@ struct State {
     fresh: bool,
     /// Whether this run published a chunk.
     emitted: bool,
+    /// When this run began and when its progress was last logged.
+    began: Instant,
+    reported: Instant,
 }
 
 impl Merger {
@@ -188,6 +194,8 @@ impl Merger {
             progress: self.progress.clone(),
             fresh,
             emitted: false,
+            began: Instant::now(),
+            reported: Instant::now(),
         };
         let mut reader_open = !self.progress.is_done();
         loop {
@@ -412,9 +420,34 @@ impl Merger {
             last_of_job: read.last_of_table && read.next_table.is_none(),
         };
         state.emitted = true;
+        if state.reported.elapsed() >= PROGRESS_EVERY {
+            state.reported = Instant::now();
+            self.report(state);
+        }
         let txn = self.transaction(state, changes, Some(marks), read.chunk.read_ts);
         state.after_chunk = true;
         self.send(state, txn).await
+    }
+
+    /// Logs how far the job is: rows, rows per second in this run, tables done of all, and
+    /// the time left by the server's estimate of the rows.
+    fn report(&self, state: &State) {
+        let stats = self.stats.view();
+        let seconds = state.began.elapsed().as_secs_f64().max(0.001);
+        let rate = stats.rows as f64 / seconds;
+        let left = stats.rows_estimate.saturating_sub(stats.rows);
+        let eta = (rate > 0.0).then(|| Duration::from_secs_f64(left as f64 / rate));
+        info!(
+            job = %state.progress.job,
+            rows = state.progress.rows,
+            rows_per_second = rate as u64,
+            tables_done = stats.tables_done,
+            tables = stats.tables,
+            estimated_rows_left = left,
+            estimated_time_left = ?eta.map(|d| Duration::from_secs(d.as_secs())),
+            reading = state.progress.lanes.first().map(|l| l.table.as_str()).unwrap_or(""),
+            "snapshot: progress"
+        );
     }
 
     /// A chunk's transaction at the stream's position.

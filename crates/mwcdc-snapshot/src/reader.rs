@@ -114,6 +114,15 @@ impl ChunkReader {
         crate::tables::job_tables(&mut session.conn, captured, globs).await
     }
 
+    /// The server's estimate of the rows of `tables` ([`crate::tables::estimated_rows`]).
+    pub async fn estimated_rows(
+        &mut self,
+        tables: &[(String, String)],
+    ) -> Result<u64, SnapshotError> {
+        let session = self.session().await?;
+        crate::tables::estimated_rows(&mut session.conn, tables).await
+    }
+
     /// The open session, opened (and checked) when there is none.
     async fn session(&mut self) -> Result<&mut Session, SnapshotError> {
         let session = match self.session.take() {

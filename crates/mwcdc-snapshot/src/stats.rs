@@ -11,6 +11,7 @@ pub struct SnapshotStats {
     chunks_retried: AtomicU64,
     tables: AtomicU64,
     tables_done: AtomicU64,
+    rows_estimate: AtomicU64,
 }
 
 /// A snapshot of the counters.
@@ -29,6 +30,9 @@ pub struct StatsView {
     pub tables: u64,
     /// The job's tables whose every row is published.
     pub tables_done: u64,
+    /// The rows of the job's tables not yet done when this run began, as the server
+    /// estimates them (`information_schema.TABLES.TABLE_ROWS`).
+    pub rows_estimate: u64,
 }
 
 impl SnapshotStats {
@@ -42,6 +46,7 @@ impl SnapshotStats {
             chunks_retried: get(&self.chunks_retried),
             tables: get(&self.tables),
             tables_done: get(&self.tables_done),
+            rows_estimate: get(&self.rows_estimate),
         }
     }
 
@@ -61,6 +66,10 @@ impl SnapshotStats {
     pub(crate) fn set_tables(&self, tables: u64, done: u64) {
         self.tables.store(tables, Ordering::Relaxed);
         self.tables_done.store(done, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_rows_estimate(&self, rows: u64) {
+        self.rows_estimate.store(rows, Ordering::Relaxed);
     }
 
     pub(crate) fn table_done(&self) {

@@ -31,6 +31,30 @@ pub async fn job_tables(
     Ok(tables)
 }
 
+/// The server's estimate of the rows of `tables` (`information_schema.TABLES.TABLE_ROWS`,
+/// InnoDB's sampled count: a progress estimate, not a count).
+pub async fn estimated_rows(
+    conn: &mut Conn,
+    tables: &[(String, String)],
+) -> Result<u64, SnapshotError> {
+    let all: Vec<(String, String, Option<u64>)> = conn
+        .query(
+            "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES \
+             WHERE TABLE_TYPE = 'BASE TABLE'",
+        )
+        .await
+        .map_err(|e| driver_error("information_schema.TABLES", "the source server", e))?;
+    let wanted: std::collections::HashSet<(&str, &str)> = tables
+        .iter()
+        .map(|(d, t)| (d.as_str(), t.as_str()))
+        .collect();
+    Ok(all
+        .iter()
+        .filter(|(d, t, _)| wanted.contains(&(d.as_str(), t.as_str())))
+        .filter_map(|(_, _, rows)| *rows)
+        .sum())
+}
+
 /// A table as a snapshot reads it: its schema (columns in table order, key columns) and the
 /// queries of its chunks.
 #[derive(Debug)]
