@@ -72,12 +72,14 @@ chaos: deps services
 ## segment (generated once, 1.2M row changes) and on a realistic MediaWiki workload mix,
 ## each tool BENCH_RUNS times interleaved, then
 ## commit-to-consumer latency at 1,000 transactions/s (mwcdc and Debezium); prints the table of medians and writes
-## it into docs/performance.md (tests/bench/bench.py).
+## it into docs/performance.md (tests/bench/bench.py); then an initial_only snapshot of 1M
+## revision rows to the null sink (tests/bench/snapshot.py).
 BENCH_RUNS ?= 3
 bench: deps services
 	$(CARGO) build --release -p mwcdc -p mwcdc-workload
 	tests/bench/setup.sh
 	.services/bench-venv/bin/python tests/bench/bench.py --runs $(BENCH_RUNS) --write docs/performance.md
+	cd tests/bench && ../../.services/bench-venv/bin/python snapshot.py --runs $(BENCH_RUNS) --write ../../docs/performance.md
 
 ## demo: start the services, create two MediaWiki-shaped wikis, edit them, show the records.
 demo: deps services

@@ -82,17 +82,23 @@ fn key_of(table: &str) -> &'static [&'static str] {
     }
 }
 
-/// Updates ten hot rows, one in each chunk of the hot table, per transaction, until `stop`.
+/// Updates ten hot rows, one in each chunk of the hot table, per transaction (every hundredth
+/// transaction all of them), until `stop`.
 async fn write_hot_rows(db: String, stop: Arc<AtomicBool>) -> u64 {
     let mut conn = crate::harness::db().await;
     let mut n = 0u64;
     while !stop.load(Ordering::Relaxed) {
         let offset = n % CHUNK_ROWS + 1;
-        conn.query_drop(format!(
-            "UPDATE `{db}`.hot SET n = n + 1 WHERE id % {CHUNK_ROWS} = {offset}"
-        ))
-        .await
-        .expect("hot update");
+        // Now and then every row at once: a transaction large enough to keep the stream
+        // behind the chunks read meanwhile for a moment.
+        let rows = if n % 100 == 99 {
+            "id > 0".to_string()
+        } else {
+            format!("id % {CHUNK_ROWS} = {offset}")
+        };
+        conn.query_drop(format!("UPDATE `{db}`.hot SET n = n + 1 WHERE {rows}"))
+            .await
+            .expect("hot update");
         n += 1;
         tokio::time::sleep(Duration::from_millis(2)).await;
     }

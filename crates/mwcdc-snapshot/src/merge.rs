@@ -75,6 +75,9 @@ pub struct Merger {
     pub progress: SnapshotProgress,
     /// The position the stream starts from.
     pub start: Position,
+    /// The binlog coordinates of `start`, when known: every transaction that ends there or
+    /// before is before the stream.
+    pub start_at: Option<Coordinates>,
     /// The source's progress: the server's heartbeats.
     pub source: Arc<StreamProgress>,
     /// The memory budget chunks share with the source's transactions.
@@ -186,7 +189,7 @@ impl Merger {
             && self.progress.tables_done == 0
             && !self.progress.is_done();
         let mut state = State {
-            published: None,
+            published: self.start_at.clone(),
             position: self.start.clone(),
             watched: None,
             held: None,

@@ -118,6 +118,7 @@ impl Script {
                 done_at: None,
             },
             start: Position::parse_any("0-1-0").expect("position"),
+            start_at: None,
             source: source.clone(),
             spill: Arc::new(SpillPolicy::unbounded()),
             stats: stats.clone(),

@@ -3,6 +3,7 @@
 //! and the next rows of a table by key, over the binary protocol.
 
 use mwcdc_binlog::Value;
+use mwcdc_position::{Flavor, Position};
 use mwcdc_source::server::{driver_error, Conn};
 use mwcdc_source::ConnectOptions;
 use mysql_async::prelude::Queryable;
@@ -112,6 +113,42 @@ impl ChunkReader {
     ) -> Result<Vec<(String, String)>, SnapshotError> {
         let session = self.session().await?;
         crate::tables::job_tables(&mut session.conn, captured, globs).await
+    }
+
+    /// Where a new job's stream starts: the binlog coordinates of a consistent snapshot and
+    /// the GTID position there (`BINLOG_GTID_POS`), read in one transaction, so that the
+    /// stream starts exactly where the merge knows everything before is handed on (MariaDB;
+    /// the chunks of a job on a quiet server need not wait for a heartbeat to be placed).
+    pub async fn start_point(&mut self) -> Result<(Coordinates, Position), SnapshotError> {
+        let host = self.options.host();
+        let session = self.session().await?;
+        let err = |what: &'static str| {
+            let host = host.clone();
+            move |e| SnapshotError::Source(driver_error(what, &host, e))
+        };
+        let conn = &mut session.conn;
+        conn.query_drop("START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT")
+            .await
+            .map_err(err("starting the snapshot transaction"))?;
+        let status: Vec<(String, String)> = conn
+            .query("SHOW STATUS LIKE 'binlog_snapshot_%'")
+            .await
+            .map_err(err("the snapshot position"))?;
+        let at = snapshot_position(&status)
+            .ok_or_else(|| SnapshotError::NoSnapshotPosition { host: host.clone() })?;
+        let gtid: Option<String> = conn
+            .exec_first("SELECT BINLOG_GTID_POS(?, ?)", (at.file.as_ref(), at.pos))
+            .await
+            .map_err(err("BINLOG_GTID_POS"))?;
+        conn.query_drop("COMMIT")
+            .await
+            .map_err(err("ending the snapshot transaction"))?;
+        let gtid = gtid.ok_or_else(|| {
+            SnapshotError::Internal(format!("BINLOG_GTID_POS gave no position for {at}"))
+        })?;
+        let position = Position::parse(Flavor::MariaDb, &gtid)
+            .map_err(|e| SnapshotError::Internal(format!("BINLOG_GTID_POS gave {gtid:?}: {e}")))?;
+        Ok((at, position))
     }
 
     /// The server's estimate of the rows of `tables` ([`crate::tables::estimated_rows`]).

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use mwcdc_checkpoint::{CheckpointStore, SnapshotProgress};
-use mwcdc_position::Position;
-use mwcdc_snapshot::SnapshotStats;
+use mwcdc_position::{Flavor, Position};
+use mwcdc_snapshot::coordinates::Coordinates;
+use mwcdc_snapshot::{ChunkReader, SnapshotStats};
 use mwcdc_source::{Replicator, SourceError, StartPosition, StreamProgress, UnusableError};
 use tokio::sync::{mpsc, watch};
 use tracing::info;
@@ -50,7 +51,11 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
     }
     let replicator = setup::source(&config, password.clone(), progress.clone()).await?;
     let settings = crate::settings::of(&config);
-    let (start, stored_job) = start_position(&config, &store, &settings, &replicator).await?;
+    let Start {
+        position: start,
+        job: stored_job,
+        at: start_at,
+    } = start_position(&config, password.clone(), &store, &settings, &replicator).await?;
     let job = match crate::snapshot::plan(config.snapshot.mode, stored_job.as_ref())? {
         Plan::Finished => return Ok(()),
         Plan::Stream => None,
@@ -76,7 +81,7 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let (source, txn_rx) = crate::snapshot::spawn(
-        &config, password, replicator, start, job, progress, stats, stop_rx,
+        &config, password, replicator, start, start_at, job, progress, stats, stop_rx,
     );
     let signal = Box::pin(async {
         let mut term =
@@ -100,17 +105,26 @@ async fn run_async(config: Config, password: Option<String>) -> Result<()> {
     result
 }
 
-/// Where reading starts, and the snapshot job as of there: after the checkpoint, or at
-/// `source.start` resolved once and stored (a restart before the first transaction must not
-/// resolve "latest" again and skip what was written meanwhile). Without a checkpoint, a
-/// snapshot mode other than `never` starts a new job and the stream at the server's latest
-/// position, where the snapshot begins.
+/// Where reading starts: the position, the snapshot job as of there, and the binlog
+/// coordinates of the position when known.
+struct Start {
+    position: Position,
+    job: Option<SnapshotProgress>,
+    at: Option<Coordinates>,
+}
+
+/// Where reading starts: after the checkpoint, or at `source.start` resolved once and stored
+/// (a restart before the first transaction must not resolve "latest" again and skip what was
+/// written meanwhile). Without a checkpoint, a snapshot mode other than `never` starts a new
+/// job and the stream at the server's latest position, where the snapshot begins, with its
+/// binlog coordinates (MariaDB).
 async fn start_position(
     config: &Config,
+    password: Option<String>,
     store: &CheckpointStore,
     settings: &serde_json::Value,
     replicator: &Replicator,
-) -> Result<(Position, Option<SnapshotProgress>)> {
+) -> Result<Start> {
     match store.load(&config.name)? {
         Some(cp) => {
             crate::settings::check(&cp, settings, config.sink.delivery)?;
@@ -128,18 +142,39 @@ async fn start_position(
                 .into());
             }
             info!(gtid = %position, "resuming from the checkpoint");
-            Ok((position, cp.snapshot))
+            let at = (!cp.file.is_empty()).then(|| Coordinates {
+                file: cp.file.as_str().into(),
+                pos: cp.pos,
+            });
+            Ok(Start {
+                position,
+                job: cp.snapshot,
+                at,
+            })
         }
         None if config.snapshot.mode != SnapshotMode::Never => {
-            let position = replicator.resolve(&StartPosition::Latest).await?;
+            let (position, at) = match replicator.flavor() {
+                Flavor::MariaDb => {
+                    let mut reader = ChunkReader::new(setup::connect_options(config, password));
+                    let (at, position) = reader.start_point().await?;
+                    (position, Some(at))
+                }
+                Flavor::MySql => (replicator.resolve(&StartPosition::Latest).await?, None),
+            };
             info!(%position, "no checkpoint: a snapshot begins, and the stream from the server's latest position");
             let job = crate::snapshot::new_job();
             let covered = Covered {
                 snapshot: Some(Arc::new(job.clone())),
+                file: at.as_ref().map(|a| a.file.to_string()).unwrap_or_default(),
+                pos: at.as_ref().map_or(0, |a| a.pos),
                 ..Covered::start(position.clone())
             };
             store.save(&checkpoint_at(&config.name, settings, &covered))?;
-            Ok((position, Some(job)))
+            Ok(Start {
+                position,
+                job: Some(job),
+                at,
+            })
         }
         None => {
             let start = &config.source.start;
@@ -150,7 +185,11 @@ async fn start_position(
                 settings,
                 &Covered::start(position.clone()),
             ))?;
-            Ok((position, None))
+            Ok(Start {
+                position,
+                job: None,
+                at: None,
+            })
         }
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Result};
 use mwcdc_checkpoint::SnapshotProgress;
 use mwcdc_position::Position;
+use mwcdc_snapshot::coordinates::Coordinates;
 use mwcdc_snapshot::{ChunkReader, Inbound, JobReader, Merger, SnapshotStats};
 use mwcdc_source::{Replicator, StreamProgress, TableFilter};
 use tokio::sync::{mpsc, watch};
@@ -61,7 +62,8 @@ pub fn plan(mode: SnapshotMode, stored: Option<&SnapshotProgress>) -> Result<Pla
     })
 }
 
-/// The source task: the binlog stream from `start` and, with a `job`, its reader and the
+/// The source task: the binlog stream from `start` (at `start_at`, when known) and, with a
+/// `job`, its reader and the
 /// merge of its chunks. It ends when the stream ends (with the stream's error) or when the
 /// job fails (with the job's error); what it hands on goes to the receiver.
 #[allow(clippy::too_many_arguments)]
@@ -70,6 +72,7 @@ pub fn spawn(
     password: Option<String>,
     replicator: Replicator,
     start: Position,
+    start_at: Option<Coordinates>,
     job: Option<SnapshotProgress>,
     source_progress: Arc<StreamProgress>,
     stats: Arc<SnapshotStats>,
@@ -114,6 +117,7 @@ pub fn spawn(
         out,
         progress: job,
         start: start.clone(),
+        start_at,
         source: source_progress,
         spill,
         stats,
