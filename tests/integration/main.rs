@@ -36,7 +36,8 @@
 //!   row topics after the stream caught up gives the tables row for row; a snapshot of 200,000
 //!   rows under writes killed three times resumes from its checkpoint; an ALTER TABLE during a
 //!   snapshot waits for one chunk and the snapshot reads on with the new columns; a table
-//!   without a key stops the snapshot (exit 3) naming it.
+//!   without a key stops the snapshot (exit 3) naming it; an XA transaction prepared before a
+//!   chunk and committed after it is in the fold.
 //! - `zombie`: a killed connector's produce request held by the network across its restart:
 //!   a duplicate in exactly-once mode, none in transactional mode (`read_committed`).
 

@@ -546,3 +546,55 @@ async fn a_table_without_a_key_stops_the_snapshot_naming_it() {
     );
     drop_dbs(&mut admin, &[&db]).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_xa_transaction_prepared_before_a_chunk_and_committed_after_it_is_in_the_fold() {
+    let _shared = SERVER.read().await;
+    let (name, server_id) = unique("snapxa");
+    let db = format!("{name}_xa");
+    let mut admin = crate::harness::db().await;
+    numbered_table(&mut admin, &db, 20_000).await;
+    let mut mwcdc = Connector::with_output(
+        &name,
+        server_id,
+        &format!("include = [\"{db}.t\"]"),
+        "",
+        "rows = true\nentities = false\n[snapshot]\nmode = \"initial_only\"\nchunk_rows = 500\nmax_rows_per_second = 4000",
+    );
+    mwcdc.spawn();
+    wait_for_snapshot_rows(&mut mwcdc, 2_000.0);
+    // Prepared while the snapshot reads: rows before the cursor and after it change, one
+    // is deleted, one is added; the chunks read meanwhile do not see them.
+    let mut xa = crate::harness::db().await;
+    let xid = format!("'{name}'");
+    for sql in [
+        format!("XA START {xid}"),
+        format!("UPDATE `{db}`.t SET n = 100 WHERE id IN (10, 15000)"),
+        format!("DELETE FROM `{db}`.t WHERE id = 15001"),
+        format!("INSERT INTO `{db}`.t VALUES (30000, 'xa', 1)"),
+        format!("XA END {xid}"),
+        format!("XA PREPARE {xid}"),
+    ] {
+        exec(&mut xa, &sql).await;
+    }
+    wait_for_snapshot_rows(&mut mwcdc, 6_000.0);
+    exec(&mut xa, &format!("XA COMMIT {xid}")).await;
+    let status = mwcdc.wait(Duration::from_secs(120));
+    assert!(status.success(), "{status}:\n{}", mwcdc.log());
+    let end = gtid_position(&mut admin).await;
+    let config = std::fs::read_to_string(&mwcdc.config).expect("config");
+    std::fs::write(
+        &mwcdc.config,
+        config.replace("\"initial_only\"", "\"initial\""),
+    )
+    .expect("config");
+    let (status, _, err) = mwcdc.command_output(&["run", "--stop-at", &end]);
+    assert!(status.success(), "{err}");
+    let msgs = read_to_end(&kafka(), &name, Duration::from_secs(60));
+    let (state, _) = fold(&msgs, &format!("{name}.{db}.t"));
+    let rows = table_rows(&mut admin, &db, "t", &["id"]).await;
+    assert_eq!(rows[&json!({"id": 15000}).to_string()]["n"], 100);
+    assert!(!rows.contains_key(&json!({"id": 15001}).to_string()));
+    assert_fold_is(&state, &rows, &["id", "payload", "n"]);
+    drop_dbs(&mut admin, &[&db]).await;
+}
