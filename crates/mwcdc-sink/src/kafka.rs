@@ -65,6 +65,12 @@ impl KafkaSinkConfig {
             // limit meanwhile, and nothing is given up. A finite value makes a longer outage
             // stop the connector (its checkpoint stays before the undelivered records).
             ("message.timeout.ms", "0"),
+            // A record for a topic the brokers have not created yet (auto-creation, while
+            // they are away) is failed as "unknown topic" after this long, whatever
+            // message.timeout.ms says: 30 minutes, not 30 s, so that an outage of the
+            // brokers does not fail it. (librdkafka 2.12 multiplies the value by 1000 in a
+            // 32-bit int: above 2,147,483 it overflows and fails every new topic at once.)
+            ("topic.metadata.propagation.max.ms", "1800000"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -34,6 +34,33 @@ pub enum SnapshotError {
         /// The table.
         table: String,
     },
+    /// A table of a storage engine without consistent reads (MyISAM, Aria, MEMORY): a chunk
+    /// of it could show writes after its position.
+    #[error(
+        "snapshot: table `{db}`.`{table}` is {engine}, which a consistent snapshot does not \
+         cover (its chunks could show later writes): convert it to InnoDB, or leave it out of \
+         snapshot.tables"
+    )]
+    NotTransactional {
+        /// The database.
+        db: String,
+        /// The table.
+        table: String,
+        /// Its storage engine.
+        engine: String,
+    },
+    /// The server the chunks are read from is not the one the job began on.
+    #[error(
+        "snapshot: the chunks were read from the server with @@server_id {before}, now from \
+         {now} (a failover during the snapshot?): stopping; the next run resumes the job from \
+         the checkpoint"
+    )]
+    ServerChanged {
+        /// The first server's id.
+        before: u32,
+        /// The server's id now.
+        now: u32,
+    },
     /// A value the server sent does not fit its column.
     #[error("snapshot: column `{column}` of `{db}`.`{table}`: {message}")]
     Value {
@@ -83,6 +110,7 @@ impl SnapshotError {
             SnapshotError::Source(SourceError::Unusable(_))
                 | SnapshotError::NoSnapshotPosition { .. }
                 | SnapshotError::NoKey { .. }
+                | SnapshotError::NotTransactional { .. }
         )
     }
 }

@@ -121,9 +121,17 @@ impl JobReader {
             let (db, name) = self.tables[index].clone();
             let Some(mut table) = self.describe(&db, &name).await? else {
                 warn!(table = %names[index], "snapshot: the table no longer exists; it is left out");
+                self.stats.table_done();
                 after = None;
                 continue;
             };
+            if after
+                .as_ref()
+                .is_some_and(|key| key.len() != table.schema.key.len())
+            {
+                warn!(table = %names[index], "snapshot: the table's key is not the one the checkpoint's cursor is of; reading the table again from its start");
+                after = None;
+            }
             if !announce(&out, &table).await {
                 return Ok(());
             }
@@ -132,13 +140,26 @@ impl JobReader {
                     Read::Chunk(chunk) => chunk,
                     Read::Gone => {
                         warn!(table = %names[index], "snapshot: the table was dropped during its snapshot; the rows read before are published, the rest are gone");
+                        self.stats.table_done();
                         break;
                     }
                     Read::Changed => {
                         let Some(described) = self.describe(&db, &name).await? else {
                             warn!(table = %names[index], "snapshot: the table was dropped during its snapshot; the rows read before are published, the rest are gone");
+                            self.stats.table_done();
                             break;
                         };
+                        let key_names = |t: &SnapshotTable| -> Vec<String> {
+                            t.schema
+                                .key
+                                .iter()
+                                .map(|&i| t.schema.columns[i].clone())
+                                .collect()
+                        };
+                        if key_names(&described) != key_names(&table) {
+                            warn!(table = %names[index], "snapshot: the table's key changed; reading the table again from its start");
+                            after = None;
+                        }
                         info!(table = %names[index], columns = described.schema.columns.len(), "snapshot: the table's columns changed; reading on with its new columns");
                         table = described;
                         if !announce(&out, &table).await {

@@ -2,8 +2,8 @@
 //! predicate, and as JSON in the checkpoint's cursor (and back, when a job resumes).
 //!
 //! Cursor JSON: integers as JSON numbers (the full `i64` and `u64` ranges), floating point as
-//! `{"float": "<text>"}`, bytes as `{"hex": "..."}`, text, decimals and temporal values as
-//! `{"text": "..."}`, NULL as `null`.
+//! `{"float": "<text>"}`, bytes as `{"hex": "..."}`, temporal values as
+//! `{"temporal": "..."}`, text and decimals as `{"text": "..."}`, NULL as `null`.
 
 use mwcdc_binlog::Value;
 use serde_json::{json, Value as Json};
@@ -16,7 +16,8 @@ pub fn to_json(value: &Value) -> Json {
         Value::UInt(v) => json!(v),
         Value::Float(v) => json!({ "float": v.to_string() }),
         Value::Double(v) => json!({ "float": v.to_string() }),
-        Value::Decimal(s) | Value::Text(s) | Value::Temporal(s) => json!({ "text": s }),
+        Value::Decimal(s) | Value::Text(s) => json!({ "text": s }),
+        Value::Temporal(s) => json!({ "temporal": s }),
         Value::Json(v) => json!({ "text": v.to_string() }),
         Value::Bytes(b) | Value::UndecodedText(b) => json!({ "hex": hex(b) }),
     }
@@ -35,6 +36,7 @@ pub fn from_json(json: &Json) -> Result<Value, String> {
         Json::Object(map) if map.len() == 1 => match map.iter().next() {
             Some((tag, Json::String(s))) => match tag.as_str() {
                 "text" => Ok(Value::Text(s.clone())),
+                "temporal" => Ok(Value::Temporal(s.clone())),
                 "hex" => unhex(s).map(Value::Bytes).ok_or_else(unknown),
                 "float" => s.parse().map(Value::Double).map_err(|_| unknown()),
                 _ => Err(unknown()),
@@ -88,6 +90,7 @@ mod tests {
             Value::Int(i64::MIN),
             Value::Bytes(vec![0, 0xff, b's']),
             Value::Text("Zürich".into()),
+            Value::Temporal("2024-01-02T03:04:05Z".into()),
         ] {
             assert_eq!(from_json(&to_json(&value)), Ok(value));
         }

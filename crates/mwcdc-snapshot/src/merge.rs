@@ -95,6 +95,9 @@ struct Watched {
     changed: HashMap<String, Coordinates>,
     /// The key columns' indexes in the stream's schema of the table (the last one seen).
     stream_key: Option<(Arc<TableSchema>, Vec<usize>)>,
+    /// Where the stream last truncated the table: every row of a chunk read before it is
+    /// gone.
+    truncated: Option<Coordinates>,
 }
 
 impl Watched {
@@ -113,10 +116,14 @@ impl Watched {
             if !same(&change.table) {
                 continue;
             }
+            if change.op == Op::Truncate {
+                self.truncated = Some(end.clone());
+                continue;
+            }
             let key = match &self.stream_key {
                 Some((table, key)) if Arc::ptr_eq(table, &change.table) => key.clone(),
                 _ => {
-                    let key = self.key_in(&change.table);
+                    let key = self.key_in(&change.table)?;
                     self.stream_key = Some((change.table.clone(), key.clone()));
                     key
                 }
@@ -135,18 +142,35 @@ impl Watched {
     }
 
     /// The indexes of the snapshot's key columns in `stream`'s columns (by name: the two
-    /// schemas come from different places).
-    fn key_in(&self, stream: &TableSchema) -> Vec<usize> {
+    /// schemas come from different places). A key column the stream's rows lack would make
+    /// their changes unrecognisable: the merge stops.
+    fn key_in(&self, stream: &TableSchema) -> Result<Vec<usize>, SnapshotError> {
         self.schema
             .key
             .iter()
-            .filter_map(|&i| {
+            .map(|&i| {
+                let name = &self.schema.columns[i];
                 stream
                     .columns
                     .iter()
-                    .position(|c| *c == self.schema.columns[i])
+                    .position(|c| c == name)
+                    .ok_or_else(|| {
+                        SnapshotError::Internal(format!(
+                            "the stream's rows of {}.{} have no column `{name}` of the key the \
+                         snapshot reads by; the next run describes the table again",
+                            stream.db, stream.table
+                        ))
+                    })
             })
             .collect()
+    }
+
+    /// Whether the stream changed the row with key text `key` (or truncated the table) after
+    /// `at`, or at a place of another binlog: its newer state is the stream's.
+    fn changed_after(&self, key: &str, at: &Coordinates) -> bool {
+        let after =
+            |c: &Coordinates| !matches!(c.compare(at), Some(Ordering::Less | Ordering::Equal));
+        self.truncated.as_ref().is_some_and(after) || self.changed.get(key).is_some_and(after)
     }
 }
 
@@ -282,6 +306,7 @@ impl Merger {
                     schema: table,
                     changed: HashMap::new(),
                     stream_key: None,
+                    truncated: None,
                 });
                 let _ = ready.send(());
                 Ok(Flow::Continue)
@@ -296,8 +321,12 @@ impl Merger {
             Some(FromReader::Done) => {
                 *reader_open = false;
                 state.watched = None;
+                // The last chunk finished the job, unless the last tables were gone.
+                let finished = state.progress.is_done();
                 state.progress.lanes.clear();
-                state.progress.done_at = Some(state.position.to_string());
+                if !finished {
+                    state.progress.done_at = Some(state.position.to_string());
+                }
                 let stats = self.stats.view();
                 info!(
                     job = %state.progress.job,
@@ -306,9 +335,12 @@ impl Merger {
                     rows_dropped = stats.rows_dropped,
                     chunks_held = stats.chunks_held,
                     chunks_retried = stats.chunks_retried,
-                    at = %state.position,
+                    at = state.progress.done_at.as_deref().unwrap_or_default(),
                     "snapshot: every table is read; the topics hold them as of this position once delivered"
                 );
+                if finished {
+                    return Ok(Flow::Continue);
+                }
                 let txn = self.transaction(state, ChangeBuffer::new(self.spill.clone()), None, 0);
                 self.send(state, txn).await
             }
@@ -340,12 +372,13 @@ impl Merger {
                 return Ok(true);
             }
         }
-        // Every transaction before the heartbeat was handed on before it was read.
-        Ok(self.stream.is_empty()
-            && self
-                .source
-                .heartbeat_at()
-                .is_some_and(|(file, pos)| at_or_after(&Coordinates { file, pos })))
+        // Every transaction before the heartbeat was handed on before it was read: the
+        // heartbeat first, then whether one still waits.
+        let heartbeat = self.source.heartbeat_at();
+        Ok(
+            heartbeat.is_some_and(|(file, pos)| at_or_after(&Coordinates { file, pos }))
+                && self.stream.is_empty(),
+        )
     }
 
     /// Publishes a chunk at the stream's position, without the rows the stream changed after
@@ -363,11 +396,7 @@ impl Merger {
         for row in read.chunk.rows {
             let mut key = String::new();
             key_text(watched.schema.key.iter().map(|&i| &row[i]), &mut key);
-            // Changed after the read (or at a place of another binlog): the stream has the
-            // row's newer state.
-            if watched.changed.get(&key).is_some_and(|c| {
-                c.compare(at) != Some(Ordering::Less) && c.compare(at) != Some(Ordering::Equal)
-            }) {
+            if watched.changed_after(&key, at) {
                 dropped += 1;
                 continue;
             }
@@ -392,6 +421,13 @@ impl Merger {
         watched
             .changed
             .retain(|_, c| c.compare(at) == Some(Ordering::Greater));
+        if watched
+            .truncated
+            .as_ref()
+            .is_some_and(|c| c.compare(at) != Some(Ordering::Greater))
+        {
+            watched.truncated = None;
+        }
         self.stats.published(u64::from(kept), dropped);
         let table = format!("{}.{}", watched.schema.db, watched.schema.table);
         let progress = &mut state.progress;
@@ -422,6 +458,10 @@ impl Merger {
             last_of_table: read.last_of_table,
             last_of_job: read.last_of_table && read.next_table.is_none(),
         };
+        if marks.last_of_job {
+            // Done with this chunk: a checkpoint of it must not look like a job to begin.
+            progress.done_at = Some(state.position.to_string());
+        }
         state.emitted = true;
         if state.reported.elapsed() >= PROGRESS_EVERY {
             state.reported = Instant::now();

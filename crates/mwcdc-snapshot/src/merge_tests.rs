@@ -213,6 +213,10 @@ async fn a_chunk_read_ahead_of_the_stream_waits_for_the_stream_to_reach_its_posi
     assert_eq!(txn.snapshot.as_ref().map(|c| c.last_of_job), Some(true));
     let progress = out.snapshot.expect("a chunk moves the job on");
     assert_eq!((progress.rows, progress.tables_done), (3, 1));
+    // The job's last chunk finishes it: a checkpoint of it is of a job done.
+    assert_eq!(progress.done_at.as_deref(), Some("0-1-2"));
+    s.reader.send(FromReader::Done).await.expect("done");
+    assert!(s.quiet().await, "the end of a finished job adds nothing");
     let view = s.stats.view();
     assert_eq!((view.chunks_held, view.rows_dropped), (1, 0));
 }
@@ -238,6 +242,30 @@ async fn rows_the_stream_changed_after_the_read_position_are_dropped() {
     // The job's progress counts what was published, and its cursor where reading goes on.
     let progress = out.snapshot.expect("progress");
     assert_eq!(progress.rows, 2);
+}
+
+#[tokio::test]
+async fn a_truncate_after_the_read_position_drops_the_whole_chunk() {
+    let mut s = Script::start();
+    s.announce().await;
+    let mut truncate = txn(1, "bin.000001", 600, &[1]);
+    let mut changes = truncate.transaction.changes.to_vec().expect("changes");
+    changes[0].op = Op::Truncate;
+    changes[0].before = None;
+    changes[0].after = None;
+    truncate.transaction.changes = changes.into();
+    s.stream_through(truncate).await;
+    s.reader
+        .send(chunk(at("bin.000001", 500), &[1, 2, 3]))
+        .await
+        .expect("chunk");
+    let out = s.next().await;
+    assert_eq!(
+        ids(&out),
+        Vec::<u64>::new(),
+        "the rows were truncated after the read"
+    );
+    assert_eq!(s.stats.view().rows_dropped, 3);
 }
 
 #[tokio::test]

@@ -57,6 +57,8 @@ pub enum ReadFailure {
 pub struct ChunkReader {
     options: ConnectOptions,
     session: Option<Session>,
+    /// `@@server_id` of the first session: the chunks of one run come from one server.
+    server_id: Option<u32>,
 }
 
 /// An open connection, set up for snapshot reads, with the statements of one table.
@@ -73,6 +75,7 @@ impl ChunkReader {
         Self {
             options,
             session: None,
+            server_id: None,
         }
     }
 
@@ -151,6 +154,21 @@ impl ChunkReader {
         Ok((at, position))
     }
 
+    /// Whether the server still has the binlog file `file` (a resumed job's coordinates are
+    /// of this server's binlog only then).
+    pub async fn has_binlog(&mut self, file: &str) -> Result<bool, SnapshotError> {
+        let host = self.options.host();
+        let session = self.session().await?;
+        let logs: Vec<mysql_async::Row> = session
+            .conn
+            .query("SHOW BINARY LOGS")
+            .await
+            .map_err(|e| SnapshotError::Source(driver_error("SHOW BINARY LOGS", &host, e)))?;
+        Ok(logs
+            .into_iter()
+            .any(|row| row.get::<String, _>(0).is_some_and(|name| name == file)))
+    }
+
     /// The server's estimate of the rows of `tables` ([`crate::tables::estimated_rows`]).
     pub async fn estimated_rows(
         &mut self,
@@ -166,6 +184,15 @@ impl ChunkReader {
             Some(session) => session,
             None => Session::open(&self.options).await?,
         };
+        match self.server_id {
+            Some(before) if before != session.server_id => {
+                return Err(SnapshotError::ServerChanged {
+                    before,
+                    now: session.server_id,
+                })
+            }
+            _ => self.server_id = Some(session.server_id),
+        }
         Ok(self.session.insert(session))
     }
 

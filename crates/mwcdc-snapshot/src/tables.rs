@@ -11,8 +11,8 @@ use mysql_async::prelude::Queryable;
 use crate::SnapshotError;
 
 /// The tables of a job: every base table the filter captures and a `snapshot.tables` glob
-/// matches, sorted by database and name (byte order), so that a cursor of one table name
-/// says which tables are done.
+/// matches, sorted by `db.table` (byte order), so that a cursor of one table name says which
+/// tables are done.
 pub async fn job_tables(
     conn: &mut Conn,
     captured: &TableFilter,
@@ -27,7 +27,9 @@ pub async fn job_tables(
                 && globs.iter().any(|g| glob(g.as_bytes(), name.as_bytes()))
         })
         .collect();
-    tables.sort();
+    // By `db.table`, the form the checkpoint's cursor names a table in, so that a cursor
+    // divides the list into the tables done and the rest.
+    tables.sort_by_cached_key(|(db, table)| format!("{db}.{table}"));
     Ok(tables)
 }
 
@@ -54,6 +56,9 @@ pub async fn estimated_rows(
         .filter_map(|(_, _, rows)| *rows)
         .sum())
 }
+
+/// The storage engines whose tables a consistent snapshot sees as of its position.
+const TRANSACTIONAL: [&str; 2] = ["InnoDB", "ROCKSDB"];
 
 /// A table as a snapshot reads it: its schema (columns in table order, key columns) and the
 /// queries of its chunks.
@@ -90,6 +95,22 @@ impl SnapshotTable {
             )
             .await
             .map_err(|e| driver_error(what, "the source server", e))?;
+        let engine: Option<Option<String>> = conn
+            .exec_first(
+                "SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                (db, table),
+            )
+            .await
+            .map_err(|e| driver_error("information_schema.TABLES", "the source server", e))?;
+        if let Some(Some(engine)) = engine {
+            if !TRANSACTIONAL.iter().any(|e| engine.eq_ignore_ascii_case(e)) {
+                return Err(SnapshotError::NotTransactional {
+                    db: db.to_string(),
+                    table: table.to_string(),
+                    engine,
+                });
+            }
+        }
         let names: Vec<String> = columns.iter().map(|(name, _)| name.clone()).collect();
         let not_null = |column: &str| {
             columns
