@@ -37,7 +37,8 @@
 //!   rows under writes killed three times resumes from its checkpoint; an ALTER TABLE during a
 //!   snapshot waits for one chunk and the snapshot reads on with the new columns; a table
 //!   without a key stops the snapshot (exit 3) naming it; an XA transaction prepared before a
-//!   chunk and committed after it is in the fold.
+//!   chunk and committed after it is in the fold; a snapshot of a `read_only` replica by the
+//!   least-privilege account moves none of its write counters and writes no binlog event.
 //! - `zombie`: a killed connector's produce request held by the network across its restart:
 //!   a duplicate in exactly-once mode, none in transactional mode (`read_committed`).
 

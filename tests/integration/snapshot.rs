@@ -598,3 +598,64 @@ async fn an_xa_transaction_prepared_before_a_chunk_and_committed_after_it_is_in_
     assert_fold_is(&state, &rows, &["id", "payload", "n"]);
     drop_dbs(&mut admin, &[&db]).await;
 }
+
+/// The replica's statement counters that any write would move.
+const WRITE_COUNTERS: &str =
+    "'Com_insert', 'Com_insert_select', 'Com_update', 'Com_update_multi', \
+    'Com_delete', 'Com_delete_multi', 'Com_replace', 'Com_replace_select', 'Com_truncate', \
+    'Com_create_table', 'Com_alter_table', 'Com_drop_table', 'Com_lock_tables', 'Com_flush', \
+    'Com_backup', 'Com_create_db'";
+
+async fn write_counters(conn: &mut mysql_async::Conn) -> Vec<(String, String)> {
+    conn.query(format!(
+        "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS \
+         WHERE VARIABLE_NAME IN ({}) ORDER BY VARIABLE_NAME",
+        WRITE_COUNTERS.to_uppercase()
+    ))
+    .await
+    .expect("write counters")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_snapshot_of_a_read_only_replica_writes_nothing_there() {
+    use crate::cluster::{Cluster, Instance};
+    let cluster = Cluster::start("snapshot-replica", 23_600);
+    let (name, server_id) = unique("snapreplica");
+    let db = format!("{name}_ro");
+    let mut primary = cluster.admin(Instance::Primary).await;
+    numbered_table(&mut primary, &db, 20_000).await;
+    cluster.wait_for_replica().await;
+    cluster
+        .exec(Instance::Replica, "SET GLOBAL read_only = 1")
+        .await;
+    let mut replica = cluster.admin(Instance::Replica).await;
+    let counters = write_counters(&mut replica).await;
+    let binlog = cluster.variable(Instance::Replica, "gtid_binlog_pos").await;
+    let replica_address = cluster.address(Instance::Replica).to_string();
+    let mut mwcdc = Connector::at(
+        &name,
+        server_id,
+        [&replica_address, &cluster.brokers()],
+        [
+            &format!("include = [\"{db}.t\"]"),
+            "",
+            "rows = true\nentities = false\n[snapshot]\nmode = \"initial_only\"\nchunk_rows = 1000",
+        ],
+    );
+    mwcdc.spawn();
+    let status = mwcdc.wait(Duration::from_secs(120));
+    assert!(status.success(), "{status}:\n{}", mwcdc.log());
+    // The least-privilege account (REPLICATION SLAVE, REPLICATION CLIENT, SELECT) read every
+    // row, and the replica wrote nothing: no statement that writes, no binlog event of its own.
+    let msgs = read_to_end(&cluster.brokers(), &name, Duration::from_secs(60));
+    let (state, reads) = fold(&msgs, &format!("{name}.{db}.t"));
+    assert_eq!(reads, 20_000);
+    let rows = table_rows(&mut replica, &db, "t", &["id"]).await;
+    assert_fold_is(&state, &rows, &["id", "payload", "n"]);
+    assert_eq!(write_counters(&mut replica).await, counters);
+    assert_eq!(
+        cluster.variable(Instance::Replica, "gtid_binlog_pos").await,
+        binlog
+    );
+    assert_eq!(cluster.variable(Instance::Replica, "read_only").await, "1");
+}

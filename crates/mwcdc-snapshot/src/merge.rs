@@ -40,8 +40,10 @@ use crate::SnapshotError;
 /// How often a held chunk looks again whether a heartbeat has passed its read position.
 const HELD_RECHECK: Duration = Duration::from_millis(100);
 
-/// How often the job's progress is logged.
+/// How often the job's progress is logged: to a file or a collector, and to a person
+/// watching a terminal (with a bar).
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+const PROGRESS_EVERY_ON_A_TERMINAL: Duration = Duration::from_secs(2);
 
 /// What the pipeline publishes next: a binlog transaction, or a snapshot chunk (also an empty
 /// one, that only moves the job on) with the job's progress once it is delivered.
@@ -463,7 +465,12 @@ impl Merger {
             progress.done_at = Some(state.position.to_string());
         }
         state.emitted = true;
-        if state.reported.elapsed() >= PROGRESS_EVERY {
+        let every = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            PROGRESS_EVERY_ON_A_TERMINAL
+        } else {
+            PROGRESS_EVERY
+        };
+        if state.reported.elapsed() >= every {
             state.reported = Instant::now();
             self.report(state);
         }
@@ -480,6 +487,7 @@ impl Merger {
         let rate = stats.rows as f64 / seconds;
         let left = stats.rows_estimate.saturating_sub(stats.rows);
         let eta = (rate > 0.0).then(|| Duration::from_secs_f64(left as f64 / rate));
+        let bar = progress_bar(stats.rows, stats.rows_estimate);
         info!(
             job = %state.progress.job,
             rows = state.progress.rows,
@@ -489,7 +497,7 @@ impl Merger {
             estimated_rows_left = left,
             estimated_time_left = ?eta.map(|d| Duration::from_secs(d.as_secs())),
             reading = state.progress.lanes.first().map(|l| l.table.as_str()).unwrap_or(""),
-            "snapshot: progress"
+            "snapshot: progress {bar}"
         );
     }
 
@@ -535,6 +543,22 @@ impl Merger {
             Err(_) => Flow::End,
         })
     }
+}
+
+/// `[#########-----------] 45%` of `done` rows out of an `estimate` (the server's estimate
+/// can be below the rows read: the bar then stays full).
+fn progress_bar(done: u64, estimate: u64) -> String {
+    const WIDTH: u64 = 20;
+    if estimate == 0 {
+        return String::new();
+    }
+    let percent = (done.saturating_mul(100) / estimate).min(100);
+    let filled = (percent * WIDTH / 100) as usize;
+    format!(
+        "[{}{}] {percent}%",
+        "#".repeat(filled),
+        "-".repeat(WIDTH as usize - filled)
+    )
 }
 
 #[cfg(test)]

@@ -362,3 +362,10 @@ async fn a_chunk_of_another_binlog_stops_the_merge() {
         "{result:?}"
     );
 }
+
+#[test]
+fn the_progress_bar_fills_with_the_rows_read_of_the_estimate() {
+    assert_eq!(progress_bar(0, 0), "");
+    assert_eq!(progress_bar(45, 100), "[#########-----------] 45%");
+    assert_eq!(progress_bar(250, 100), "[####################] 100%");
+}
