@@ -744,6 +744,16 @@ def report(segments: dict, results: dict, lat: dict, dbz_lat: dict, runs: int, c
     return "\n".join(lines)
 
 
+def write_section(doc: Path, marker: str, text: str) -> None:
+    """Replaces what stands between `<!-- {marker}:begin -->` and `<!-- {marker}:end -->` in
+    `doc` with `text`."""
+    content = doc.read_text()
+    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
+    before, rest = content.split(begin, 1)
+    after = rest.split(end, 1)[1]
+    doc.write_text(f"{before}{begin}\n{text}\n{end}{after}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -787,12 +797,7 @@ def main() -> None:
     text = report(segments, results, lat, dbz_lat, args.runs, counts)
     print(text)
     if args.write:
-        doc = Path(args.write)
-        content = doc.read_text()
-        begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
-        before, rest = content.split(begin, 1)
-        after = rest.split(end, 1)[1]
-        doc.write_text(f"{before}{begin}\n{text}\n{end}{after}")
+        write_section(Path(args.write), "bench", text)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import subprocess
 import time
 
 from bench import (BROKERS, METRICS, MWCDC, PASSWORD, PORT, USER, empty_broker, latency_table,
-                   measure_latency, pipeline_latency, sql, timed)
+                   measure_latency, pipeline_latency, sql, timed, write_section)
 
 DB = "mwcdc_bench_snap"
 ROWS = 1_000_000
@@ -158,12 +158,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write:
-        doc = Path(args.write)
-        content = doc.read_text()
-        begin, end = "<!-- snapshot-bench:begin -->", "<!-- snapshot-bench:end -->"
-        before, rest = content.split(begin, 1)
-        after = rest.split(end, 1)[1]
-        doc.write_text(f"{before}{begin}\n{text}\n{end}{after}")
+        write_section(Path(args.write), "snapshot-bench", text)
 
 
 if __name__ == "__main__":

@@ -210,15 +210,7 @@ async fn an_initial_only_snapshot_under_writes_then_the_stream_give_the_tables_e
         "workload: {transactions} transactions, {} entity changes; {hot_updates} hot updates",
         truth.len()
     );
-    let end = gtid_position(&mut admin).await;
-    let config = std::fs::read_to_string(&mwcdc.config).expect("config");
-    std::fs::write(
-        &mwcdc.config,
-        config.replace("\"initial_only\"", "\"initial\""),
-    )
-    .expect("config");
-    let (status, _, err) = mwcdc.command_output(&["run", "--stop-at", &end]);
-    assert!(status.success(), "{err}");
+    let err = stream_on_to_now(&mwcdc, &mut admin).await;
     assert!(
         !err.contains("snapshot: reading"),
         "a delivered job is not read again: {err}"
@@ -371,6 +363,33 @@ fn assert_fold_is(state: &HashMap<String, Value>, rows: &HashMap<String, Value>,
     );
 }
 
+/// A connector of row records only for the tables `include` (a `db.table` glob), with the
+/// `[snapshot]` lines `snapshot`.
+fn row_connector(name: &str, server_id: u32, include: &str, snapshot: &str) -> Connector {
+    Connector::with_output(
+        name,
+        server_id,
+        &format!("include = [\"{include}\"]"),
+        "",
+        &format!("rows = true\nentities = false\n[snapshot]\n{snapshot}"),
+    )
+}
+
+/// After an `initial_only` run: runs `mwcdc` in `initial` mode up to the server's position
+/// now (the stream after the snapshot) and returns its stderr; it must exit 0.
+async fn stream_on_to_now(mwcdc: &Connector, admin: &mut mysql_async::Conn) -> String {
+    let end = gtid_position(admin).await;
+    let config = std::fs::read_to_string(&mwcdc.config).expect("config");
+    std::fs::write(
+        &mwcdc.config,
+        config.replace("\"initial_only\"", "\"initial\""),
+    )
+    .expect("config");
+    let (status, _, err) = mwcdc.command_output(&["run", "--stop-at", &end]);
+    assert!(status.success(), "{err}");
+    err
+}
+
 /// Waits until the running connector's snapshot published at least `rows` rows.
 fn wait_for_snapshot_rows(mwcdc: &mut Connector, rows: f64) {
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
@@ -401,12 +420,11 @@ async fn a_snapshot_killed_three_times_resumes_from_its_checkpoint() {
     const ROWS: u64 = 200_000;
     let mut admin = crate::harness::db().await;
     numbered_table(&mut admin, &db, ROWS).await;
-    let mut mwcdc = Connector::with_output(
+    let mut mwcdc = row_connector(
         &name,
         server_id,
-        &format!("include = [\"{db}.t\"]"),
-        "",
-        "rows = true\nentities = false\n[snapshot]\nmode = \"initial_only\"\nchunk_rows = 1000\nmax_rows_per_second = 40000",
+        &format!("{db}.t"),
+        "mode = \"initial_only\"\nchunk_rows = 1000\nmax_rows_per_second = 40000",
     );
     // Changes while the snapshot runs: updates all over the table, deletes, and inserts
     // after its end.
@@ -444,15 +462,7 @@ async fn a_snapshot_killed_three_times_resumes_from_its_checkpoint() {
     stop.store(true, Ordering::Relaxed);
     let writes = writer.await.expect("writer");
     // The stream after the snapshot, up to now.
-    let end = gtid_position(&mut admin).await;
-    let config = std::fs::read_to_string(&mwcdc.config).expect("config");
-    std::fs::write(
-        &mwcdc.config,
-        config.replace("\"initial_only\"", "\"initial\""),
-    )
-    .expect("config");
-    let (status, _, err) = mwcdc.command_output(&["run", "--stop-at", &end]);
-    assert!(status.success(), "{err}");
+    stream_on_to_now(&mwcdc, &mut admin).await;
     let msgs = read_to_end(&kafka(), &name, Duration::from_secs(120));
     let (state, reads) = fold(&msgs, &format!("{name}.{db}.t"));
     let rows = table_rows(&mut admin, &db, "t", &["id"]).await;
@@ -472,12 +482,11 @@ async fn an_alter_table_during_a_snapshot_waits_for_one_chunk_and_the_snapshot_r
     let db = format!("{name}_alter");
     let mut admin = crate::harness::db().await;
     numbered_table(&mut admin, &db, 30_000).await;
-    let mut mwcdc = Connector::with_output(
+    let mut mwcdc = row_connector(
         &name,
         server_id,
-        &format!("include = [\"{db}.t\"]"),
-        "",
-        "rows = true\nentities = false\n[snapshot]\nmode = \"initial_only\"\nchunk_rows = 500\nmax_rows_per_second = 3000",
+        &format!("{db}.t"),
+        "mode = \"initial_only\"\nchunk_rows = 500\nmax_rows_per_second = 3000",
     );
     mwcdc.spawn();
     wait_for_snapshot_rows(&mut mwcdc, 3_000.0);
@@ -529,13 +538,7 @@ async fn a_table_without_a_key_stops_the_snapshot_naming_it() {
         &format!("INSERT INTO `{db}`.loose VALUES (1, 1), (1, 1)"),
     )
     .await;
-    let mut mwcdc = Connector::with_output(
-        &name,
-        server_id,
-        &format!("include = [\"{db}.*\"]"),
-        "",
-        "rows = true\nentities = false\n[snapshot]\nmode = \"initial\"",
-    );
+    let mut mwcdc = row_connector(&name, server_id, &format!("{db}.*"), "mode = \"initial\"");
     mwcdc.spawn();
     let status = mwcdc.wait(Duration::from_secs(60));
     assert_eq!(status.code(), Some(3), "{}", mwcdc.log());
@@ -554,12 +557,11 @@ async fn an_xa_transaction_prepared_before_a_chunk_and_committed_after_it_is_in_
     let db = format!("{name}_xa");
     let mut admin = crate::harness::db().await;
     numbered_table(&mut admin, &db, 20_000).await;
-    let mut mwcdc = Connector::with_output(
+    let mut mwcdc = row_connector(
         &name,
         server_id,
-        &format!("include = [\"{db}.t\"]"),
-        "",
-        "rows = true\nentities = false\n[snapshot]\nmode = \"initial_only\"\nchunk_rows = 500\nmax_rows_per_second = 4000",
+        &format!("{db}.t"),
+        "mode = \"initial_only\"\nchunk_rows = 500\nmax_rows_per_second = 4000",
     );
     mwcdc.spawn();
     wait_for_snapshot_rows(&mut mwcdc, 2_000.0);
@@ -581,15 +583,7 @@ async fn an_xa_transaction_prepared_before_a_chunk_and_committed_after_it_is_in_
     exec(&mut xa, &format!("XA COMMIT {xid}")).await;
     let status = mwcdc.wait(Duration::from_secs(120));
     assert!(status.success(), "{status}:\n{}", mwcdc.log());
-    let end = gtid_position(&mut admin).await;
-    let config = std::fs::read_to_string(&mwcdc.config).expect("config");
-    std::fs::write(
-        &mwcdc.config,
-        config.replace("\"initial_only\"", "\"initial\""),
-    )
-    .expect("config");
-    let (status, _, err) = mwcdc.command_output(&["run", "--stop-at", &end]);
-    assert!(status.success(), "{err}");
+    stream_on_to_now(&mwcdc, &mut admin).await;
     let msgs = read_to_end(&kafka(), &name, Duration::from_secs(60));
     let (state, _) = fold(&msgs, &format!("{name}.{db}.t"));
     let rows = table_rows(&mut admin, &db, "t", &["id"]).await;

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use fixtures::*;
 use mwcdc_binlog::Value;
+use mwcdc_change::Transaction;
 use mwcdc_record::BinaryMode;
 use mwcdc_test_support::schemas;
 use serde_json::{json, Value as Json};
@@ -44,14 +45,7 @@ fn records() -> Vec<Json> {
             ),
         )
         .transaction();
-    encoder(
-        &["revision", "archive", "logging", "page", "user_groups"],
-        BinaryMode::Utf8,
-    )
-    .records(&txn)
-    .unwrap()
-    .map(|r| serde_json::from_slice(&r.unwrap().value.unwrap()).unwrap())
-    .collect()
+    every_table_json(&txn)
 }
 
 /// The record of `entity` (and `action`) among [`records`].
@@ -287,14 +281,7 @@ fn snapshot_records() -> Vec<Json> {
         )
         .read(&t.user_groups, vec![Value::UInt(9), b("bot"), Value::Null])
         .chunk();
-    encoder(
-        &["revision", "archive", "logging", "page", "user_groups"],
-        BinaryMode::Utf8,
-    )
-    .records(&txn)
-    .unwrap()
-    .map(|r| serde_json::from_slice(&r.unwrap().value.unwrap()).unwrap())
-    .collect()
+    every_table_json(&txn)
 }
 
 #[test]
@@ -394,4 +381,16 @@ fn snapshot_records_that_break_the_format_do_not_validate() {
         missing["data"].as_object_mut().unwrap().remove("state");
         assert!(!schemas::entity_errors(&missing).is_empty(), "{missing:#}");
     }
+}
+
+/// The entity records of `txn` as JSON, with every MediaWiki table captured.
+fn every_table_json(txn: &Transaction) -> Vec<Json> {
+    encoder(
+        &["revision", "archive", "logging", "page", "user_groups"],
+        BinaryMode::Utf8,
+    )
+    .records(txn)
+    .unwrap()
+    .map(|r| serde_json::from_slice(&r.unwrap().value.unwrap()).unwrap())
+    .collect()
 }

@@ -268,7 +268,7 @@ impl Session {
                 .query("SHOW STATUS LIKE 'binlog_snapshot_%'")
                 .await
                 .map_err(failed("the snapshot position"))?;
-            let read_ts = chrono_now();
+            let read_ts = unix_now();
             let rows: Vec<Row> = self
                 .conn
                 .exec(&statement, params)
@@ -406,7 +406,7 @@ fn classify_open(e: SnapshotError) -> ReadFailure {
 }
 
 /// Seconds since the epoch.
-fn chrono_now() -> u32 {
+fn unix_now() -> u32 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
