@@ -18,7 +18,7 @@ use crate::truth::run_workload;
 const TABLES: [&str; 5] = ["revision", "archive", "logging", "page", "user_groups"];
 
 /// Rows of the hot table, and rows per chunk.
-const HOT_ROWS: u64 = 1_000;
+const HOT_ROWS: u64 = 5_000;
 const CHUNK_ROWS: u64 = 100;
 
 /// A column value as a row record renders it with `output.binary = "utf8"`.
@@ -82,8 +82,9 @@ fn key_of(table: &str) -> &'static [&'static str] {
     }
 }
 
-/// Updates ten hot rows, one in each chunk of the hot table, per transaction (every hundredth
-/// transaction all of them), until `stop`.
+/// Updates fifty hot rows, one in each chunk of the hot table, per transaction (every hundredth
+/// transaction all of them), back to back until `stop`: a chunk of the hot table read while
+/// the stream runs ahead of it then nearly always has a row changed after its read position.
 async fn write_hot_rows(db: String, stop: Arc<AtomicBool>) -> u64 {
     let mut conn = crate::harness::db().await;
     let mut n = 0u64;
@@ -100,7 +101,6 @@ async fn write_hot_rows(db: String, stop: Arc<AtomicBool>) -> u64 {
             .await
             .expect("hot update");
         n += 1;
-        tokio::time::sleep(Duration::from_millis(2)).await;
     }
     n
 }
@@ -171,6 +171,9 @@ async fn an_initial_only_snapshot_under_writes_then_the_stream_give_the_tables_e
     );
     mwcdc.spawn();
     let status = mwcdc.wait(Duration::from_secs(300));
+    // The hot rows only change while the snapshot reads.
+    stop_hot.store(true, Ordering::Relaxed);
+    let hot_updates = hot.await.expect("hot writer");
     let log = mwcdc.log();
     assert!(
         status.success(),
@@ -204,8 +207,6 @@ async fn an_initial_only_snapshot_under_writes_then_the_stream_give_the_tables_e
 
     // The workload ends; the next run in `initial` mode streams on from the checkpoint.
     let (truth, transactions) = workload.await.expect("workload task");
-    stop_hot.store(true, Ordering::Relaxed);
-    let hot_updates = hot.await.expect("hot writer");
     eprintln!(
         "workload: {transactions} transactions, {} entity changes; {hot_updates} hot updates",
         truth.len()
