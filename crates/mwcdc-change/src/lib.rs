@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 mod buffer;
+pub mod cursor;
 mod row;
 mod transaction;
 

@@ -111,6 +111,22 @@ pub struct RowChange {
 }
 
 impl RowChange {
+    /// For a row a snapshot read ([`Op::Read`]), its key as a JSON array in the cursor's
+    /// encoding ([`crate::cursor`]): where the row stands in its table's reading order.
+    pub fn snapshot_key(&self) -> Option<String> {
+        if self.op != Op::Read {
+            return None;
+        }
+        let row = self.after.as_deref().unwrap_or_default();
+        let key: Vec<serde_json::Value> = self
+            .table
+            .key
+            .iter()
+            .map(|&i| crate::cursor::to_json(row.get(i).unwrap_or(&Value::Null)))
+            .collect();
+        Some(serde_json::Value::Array(key).to_string())
+    }
+
     /// The deterministic id of this change: `<gtid>/<event>/<row>`; for a row a snapshot read,
     /// `snapshot/<job>/<db>.<table>/<key>` ([`key_text`] of its key), the same whenever the
     /// job reads the row again.

@@ -373,6 +373,7 @@ impl EntityRecords<'_> {
             value: Some(out),
             id,
             table: change.table.clone(),
+            snapshot_key: change.snapshot_key(),
         }
     }
 

@@ -159,6 +159,7 @@ impl RowEncoder {
                 )),
                 id: id.clone(),
                 table: change.table.clone(),
+                snapshot_key: None,
             });
             if self.config.tombstones {
                 out.push_back(tombstone(&topic, old_key, &id, &change.table));
@@ -178,6 +179,7 @@ impl RowEncoder {
                 )),
                 id: format!("{id}/newkey"),
                 table: change.table.clone(),
+                snapshot_key: None,
             });
             return;
         }
@@ -205,6 +207,7 @@ impl RowEncoder {
             value: Some(value),
             id,
             table: change.table.clone(),
+            snapshot_key: change.snapshot_key(),
         });
         out.extend(tombstone);
     }
@@ -403,6 +406,7 @@ fn tombstone(topic: &Arc<str>, key: Option<Vec<u8>>, id: &str, table: &Arc<Table
         value: None,
         id: format!("{id}/tombstone"),
         table: table.clone(),
+        snapshot_key: None,
     }
 }
 

@@ -29,6 +29,9 @@ pub struct Record {
     /// The table of the row the record comes from (for an entity record, the row that holds
     /// the entity's new state): named in errors about the record.
     pub table: Arc<TableSchema>,
+    /// For a record of a row a snapshot read, the row's key as a JSON array in the snapshot
+    /// cursor's encoding ([`mwcdc_change::cursor`]): what an exactly-once replay orders it by.
+    pub snapshot_key: Option<String>,
 }
 
 /// The header that carries a record's deterministic id.

@@ -1,5 +1,6 @@
 //! The headers every record is sent with, whatever the sink: its deterministic id, the
-//! position after its transaction and its index among that transaction's records.
+//! position after its transaction and its index among that transaction's records; and, while
+//! a snapshot job runs, where the record stands in the job ([`crate::JobPlace`]).
 
 use mwcdc_record::{Record, ID_HEADER};
 
@@ -9,19 +10,24 @@ use crate::Origin;
 pub const POSITION_HEADER: &str = "mwcdc.position";
 /// The header with the record's index among its transaction's records (from 0).
 pub const INDEX_HEADER: &str = "mwcdc.index";
+/// The header with where the record stands in a snapshot job (see [`crate::JobPlace`]).
+pub const SNAPSHOT_HEADER: &str = "mwcdc.snapshot";
 
 /// Calls `f` with the record's headers, names and values, in the order they are written.
 pub(crate) fn with_headers<R>(
     record: &Record,
     origin: &Origin<'_>,
-    f: impl FnOnce([(&'static str, &str); 3]) -> R,
+    f: impl FnOnce(&[(&'static str, &str)]) -> R,
 ) -> R {
     let mut digits = itoa::Buffer::new();
-    f([
-        (ID_HEADER, &record.id),
+    let headers = [
+        (ID_HEADER, record.id.as_str()),
         (POSITION_HEADER, origin.position_text),
         (INDEX_HEADER, digits.format(origin.index)),
-    ])
+        (SNAPSHOT_HEADER, origin.snapshot.map_or("", |p| p.text())),
+    ];
+    let count = if origin.snapshot.is_some() { 4 } else { 3 };
+    f(&headers[..count])
 }
 
 /// The bytes a Kafka message of `record` carries: key, value and headers (what the

@@ -21,7 +21,9 @@ use crate::metrics::{count_delivery_error, OVERSIZE_SKIPPED};
 use crate::oversize::{key_text, marker};
 use crate::partition_ends::{Isolation, PartitionEnds, Placement};
 use crate::transaction::{is_fenced, transactional_id, Transactions};
-use crate::{Ack, AckSender, Delivery, Origin, Oversize, Sent, Sink, SinkError, TooLargeRecord};
+use crate::{
+    Ack, AckSender, Delivery, JobPlace, Origin, Oversize, Sent, Sink, SinkError, TooLargeRecord,
+};
 
 /// librdkafka's default `message.max.bytes`.
 const DEFAULT_MESSAGE_MAX_BYTES: usize = 1_000_000;
@@ -405,9 +407,9 @@ impl KafkaSink {
         ticket: usize,
     ) -> Result<(), SinkError> {
         let headers = with_headers(record, origin, |headers| {
-            headers.into_iter().fold(
+            headers.iter().fold(
                 OwnedHeaders::new_with_capacity(headers.len()),
-                |all, (key, value)| {
+                |all, &(key, value)| {
                     all.insert(Header {
                         key,
                         value: Some(value.as_bytes()),
@@ -462,6 +464,7 @@ impl Sink for KafkaSink {
         origin: Origin<'_>,
         ticket: usize,
     ) -> Result<Sent, SinkError> {
+        let mut held = None;
         let partition = match &mut self.partition_ends {
             None => None,
             Some(ends) => {
@@ -476,8 +479,19 @@ impl Sink for KafkaSink {
                 match placed {
                     Placement::AlreadyInPartition => return Ok(Sent::AlreadyWritten),
                     Placement::Partition(p) => Some(p),
+                    Placement::PartitionAfterRows(p, header) => {
+                        held = Some(header);
+                        Some(p)
+                    }
                 }
             }
+        };
+        let origin = match &held {
+            Some(header) => Origin {
+                snapshot: Some(JobPlace::Progress(header)),
+                ..origin
+            },
+            None => origin,
         };
         if let Some(transactions) = &mut self.transactions {
             transactions.begin(&self.producer)?;

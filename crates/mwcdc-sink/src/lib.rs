@@ -18,6 +18,7 @@ mod ack;
 mod configured;
 mod error;
 mod headers;
+mod job_place;
 mod kafka;
 mod metrics;
 mod null;
@@ -34,7 +35,8 @@ mod transaction;
 pub use ack::{Ack, AckSender};
 pub use configured::ConfiguredSink;
 pub use error::{SinkError, TooLargeRecord};
-pub use headers::{INDEX_HEADER, POSITION_HEADER};
+pub use headers::{INDEX_HEADER, POSITION_HEADER, SNAPSHOT_HEADER};
+pub use job_place::{JobPlace, JobProgress, Mark};
 pub use kafka::{KafkaSink, KafkaSinkConfig, TopicHealth};
 pub use metrics::{
     DELIVERY_ERRORS, NULL_BYTES_DROPPED, NULL_RECORDS_DROPPED, OVERSIZE_SKIPPED,

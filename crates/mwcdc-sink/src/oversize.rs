@@ -23,6 +23,8 @@ pub fn marker(record: &Record, size: usize, limit: usize) -> Record {
         value: Some(value.to_string().into_bytes()),
         id: record.id.clone(),
         table: record.table.clone(),
+        // In the place of the record, it is ordered as the record would have been.
+        snapshot_key: record.snapshot_key.clone(),
     }
 }
 
@@ -54,11 +56,12 @@ mod tests {
                 vec!["rev_id".into()],
                 vec![0],
             )),
+            snapshot_key: Some("[7]".into()),
         };
         let m = marker(&record, 2_000_000, 1_000_000);
         assert_eq!(
-            (&m.topic, &m.key, &m.id),
-            (&record.topic, &record.key, &record.id)
+            (&m.topic, &m.key, &m.id, &m.snapshot_key),
+            (&record.topic, &record.key, &record.id, &record.snapshot_key)
         );
         let v: serde_json::Value = serde_json::from_slice(m.value.as_deref().unwrap()).unwrap();
         assert_eq!(v["oversize"]["db"], "enwiki");

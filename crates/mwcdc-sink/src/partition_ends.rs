@@ -8,6 +8,13 @@
 //! record's transaction (or is the same transaction at the same or a later index); the first
 //! record past the end is written, and so is everything after it in that partition.
 //!
+//! Snapshot records are compared by their place in the job instead ([`crate::JobPlace`]): a
+//! chunk read again after a restart goes out at another position. A snapshot record is
+//! already written when the partition's last record says the job had got to or past its
+//! table and key; the first one that is not ends the comparison of the partition's snapshot
+//! records. And a last record that is a snapshot record came after every stream record at
+//! its position.
+//!
 //! Transactional delivery reads the ends `read_committed`: an aborted transaction's records
 //! do not count, and the offsets before a partition's end may be transaction markers or
 //! aborted records, which are read past (from further back) until a committed record is found.
@@ -25,8 +32,10 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 use tracing::{info, warn};
 
+use crate::headers::SNAPSHOT_HEADER;
+use crate::job_place::Mark;
 use crate::partition::partition_for;
-use crate::{Origin, SinkError, INDEX_HEADER, POSITION_HEADER};
+use crate::{JobPlace, Origin, SinkError, INDEX_HEADER, POSITION_HEADER};
 
 /// The last record of a partition: where a replay stops skipping.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,13 +44,17 @@ pub struct End {
     pub position: Position,
     /// Its index among its transaction's records.
     pub index: u32,
+    /// Its place in a snapshot job (its `mwcdc.snapshot` header), if it has one.
+    pub job: Option<Mark>,
 }
 
 impl End {
-    /// Whether the record at `origin` is at or before this end in the partition.
+    /// Whether the stream record at `origin` is at or before this end in the partition. A
+    /// snapshot record at the end went out after the stream records at its position.
     pub fn covers(&self, origin: &Origin<'_>) -> Result<bool, mwcdc_position::PositionError> {
         if self.position == *origin.position {
-            return Ok(origin.index <= self.index);
+            let after_the_stream = self.job.as_ref().is_some_and(Mark::is_read);
+            return Ok(after_the_stream || origin.index <= self.index);
         }
         self.position.try_covers(origin.position)
     }
@@ -50,18 +63,26 @@ impl End {
 /// One partition while a replay is compared with it.
 #[derive(Debug)]
 struct PartitionEnd {
-    /// `None` once a record past the end was written.
+    /// `None` once a stream record past the end was written.
     end: Option<End>,
+    /// The last record's place in a snapshot job; `None` once a snapshot record past it was
+    /// written (the job's later records are later in its order).
+    job: Option<Mark>,
     skipped: u64,
 }
 
 /// Where a record goes, or that it is already there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placement {
     /// Already in this partition.
     AlreadyInPartition,
     /// To be written to this partition.
     Partition(i32),
+    /// To be written to this partition with this `mwcdc.snapshot` header instead of the
+    /// pipeline's: the partition holds snapshot rows of the job that this run has not
+    /// published yet (it resumed from a checkpoint behind them), and the record's header must
+    /// not say less than the partition holds, or a later replay would write them again.
+    PartitionAfterRows(i32, String),
 }
 
 /// Which records count as written when the ends are read.
@@ -137,6 +158,9 @@ impl PartitionEnds {
         let p = partition_for(key, partitions.len());
         let state = &mut partitions[p];
         let partition = p as i32;
+        if let Some(JobPlace::Read(text)) = origin.snapshot {
+            return place_read(state, text, topic, partition);
+        }
         if let Some(end) = &state.end {
             let covered = end.covers(origin).map_err(|e| SinkError::ExactlyOnce {
                 topic: topic.to_string(),
@@ -153,7 +177,15 @@ impl PartitionEnds {
             info!(%topic, partition, skipped = state.skipped, "exactly-once: past the records this partition already holds");
             state.end = None;
         }
-        Ok(Placement::Partition(partition))
+        Ok(match (origin.snapshot, &state.job) {
+            (Some(JobPlace::Progress(text)), Some(held)) => match Mark::parse(text) {
+                Ok(published) if published.job == held.job => {
+                    Placement::PartitionAfterRows(partition, held.as_progress())
+                }
+                _ => Placement::Partition(partition),
+            },
+            _ => Placement::Partition(partition),
+        })
     }
 
     /// Reads the end of every partition of `topic`, waiting for as long as the broker is
@@ -271,7 +303,12 @@ impl PartitionEnds {
                         return Err(Unreadable::Definite(error(partition, message)))
                     }
                 };
-                Ok(PartitionEnd { end, skipped: 0 })
+                let job = end.as_ref().and_then(|e| e.job.clone());
+                Ok(PartitionEnd {
+                    end,
+                    job,
+                    skipped: 0,
+                })
             })
             .collect()
     }
@@ -329,6 +366,36 @@ impl PartitionEnds {
     }
 }
 
+/// Where a snapshot record goes: nowhere when the partition's last record says the job had
+/// got to or past it.
+fn place_read(
+    state: &mut PartitionEnd,
+    text: &str,
+    topic: &str,
+    partition: i32,
+) -> Result<Placement, SinkError> {
+    let Some(end) = &state.job else {
+        return Ok(Placement::Partition(partition));
+    };
+    let unordered = |message: String| SinkError::ExactlyOnce {
+        topic: topic.to_string(),
+        partition,
+        message: format!(
+            "a snapshot record cannot be compared with the partition's last record: {message}; \
+             exactly-once snapshots need keys of integers, floating point or binary strings \
+             (leave the table out of snapshot.tables, or use delivery = \"at-least-once\")"
+        ),
+    };
+    let read = Mark::parse(text).map_err(unordered)?;
+    if end.holds(&read).map_err(unordered)? {
+        state.skipped += 1;
+        return Ok(Placement::AlreadyInPartition);
+    }
+    info!(%topic, partition, skipped = state.skipped, job = %read.job, "exactly-once: past the snapshot rows this partition already holds");
+    state.job = None;
+    Ok(Placement::Partition(partition))
+}
+
 /// Why a partition's end was not read.
 enum Unreadable {
     /// The broker did not answer: try again.
@@ -361,7 +428,15 @@ fn parse_end(m: &impl Message) -> Result<End, String> {
     let index = index
         .parse()
         .map_err(|e| format!("its last record's {INDEX_HEADER} {index:?}: {e}"))?;
-    Ok(End { position, index })
+    let job = header(SNAPSHOT_HEADER)
+        .map(|text| Mark::parse(&text))
+        .transpose()
+        .map_err(|e| format!("its last record's {SNAPSHOT_HEADER}: {e}"))?;
+    Ok(End {
+        position,
+        index,
+        job,
+    })
 }
 
 #[cfg(test)]
@@ -373,6 +448,7 @@ mod tests {
             position,
             position_text: "",
             index,
+            snapshot: None,
         }
     }
 
@@ -382,6 +458,7 @@ mod tests {
         let end = End {
             position: at("0-1-10,1-1-4"),
             index: 3,
+            job: None,
         };
         let cases = [
             ("0-1-9,1-1-4", 99, true),
@@ -405,6 +482,58 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_record_at_the_end_came_after_the_stream_records_of_its_position() {
+        let at = |s: &str| Position::parse_any(s).unwrap();
+        let read = Mark::parse(r#"{"job":"initial","table":"w.t","key":[5]}"#).unwrap();
+        let end = End {
+            position: at("0-1-10"),
+            index: 0,
+            job: Some(read),
+        };
+        for index in [0, 1, 500] {
+            assert!(end.covers(&origin(&at("0-1-10"), index)).unwrap());
+        }
+        assert!(!end.covers(&origin(&at("0-1-11"), 0)).unwrap());
+        // A stream record's progress mark does not: its own index decides.
+        let progress = Mark::parse(r#"{"job":"initial","table":"w.t","after":[5]}"#).unwrap();
+        let end = End {
+            job: Some(progress),
+            ..end
+        };
+        assert!(end.covers(&origin(&at("0-1-10"), 0)).unwrap());
+        assert!(!end.covers(&origin(&at("0-1-10"), 1)).unwrap());
+    }
+
+    #[test]
+    fn snapshot_rows_up_to_the_ends_place_are_skipped_and_the_first_past_it_ends_the_comparison() {
+        let mark = Mark::parse(r#"{"job":"initial","table":"w.t","after":[5]}"#).unwrap();
+        let mut state = PartitionEnd {
+            end: None,
+            job: Some(mark),
+            skipped: 0,
+        };
+        let row = |key: u64| JobPlace::read_header("initial", "w.t", &format!("[{key}]"));
+        let place =
+            |state: &mut PartitionEnd, key| place_read(state, &row(key), "topic", 3).unwrap();
+        assert_eq!(place(&mut state, 2), Placement::AlreadyInPartition);
+        assert_eq!(place(&mut state, 5), Placement::AlreadyInPartition);
+        assert_eq!(place(&mut state, 6), Placement::Partition(3));
+        assert!(state.job.is_none());
+        // From then on every snapshot record of the partition is written.
+        assert_eq!(place(&mut state, 1), Placement::Partition(3));
+        assert_eq!(state.skipped, 2);
+        // A key that cannot be ordered stops the replay rather than guess.
+        let mut state = PartitionEnd {
+            end: None,
+            job: Mark::parse(r#"{"job":"initial","table":"w.t","after":[{"text":"b"}]}"#).ok(),
+            skipped: 0,
+        };
+        let text = JobPlace::read_header("initial", "w.t", r#"[{"text":"a"}]"#);
+        let err = place_read(&mut state, &text, "topic", 3).unwrap_err();
+        assert!(err.to_string().contains("snapshot.tables"), "{err}");
+    }
+
+    #[test]
     fn a_partition_without_a_record_at_its_end_is_read_from_twice_as_far_back() {
         assert_eq!(further_back(0, 100, 99), Some(98));
         assert_eq!(further_back(0, 100, 98), Some(96));
@@ -419,6 +548,7 @@ mod tests {
         let end = End {
             position: Position::parse_any("0-1-10").unwrap(),
             index: 0,
+            job: None,
         };
         let mysql = Position::parse_any("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5").unwrap();
         assert!(end.covers(&origin(&mysql, 0)).is_err());

@@ -7,6 +7,7 @@ use mwcdc_position::Position;
 use mwcdc_record::Record;
 
 use crate::error::SinkError;
+use crate::JobPlace;
 
 /// Where a record comes from: what a replay compares to recognise it.
 #[derive(Debug, Clone, Copy)]
@@ -17,6 +18,8 @@ pub struct Origin<'a> {
     pub position_text: &'a str,
     /// The record's index among its transaction's records.
     pub index: u32,
+    /// Its place in a snapshot job, while one runs (the `mwcdc.snapshot` header).
+    pub snapshot: Option<JobPlace<'a>>,
 }
 
 /// What [`Sink::send`] did with a record.

@@ -39,7 +39,7 @@ pub fn line(record: &Record, origin: &Origin<'_>) -> Vec<u8> {
     out.extend_from_slice(record.value.as_deref().unwrap_or(b"null"));
     out.extend_from_slice(b",\"headers\":{");
     with_headers(record, origin, |headers| {
-        for (n, (name, value)) in headers.into_iter().enumerate() {
+        for (n, &(name, value)) in headers.iter().enumerate() {
             if n > 0 {
                 out.push(b',');
             }

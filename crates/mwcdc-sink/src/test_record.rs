@@ -23,6 +23,7 @@ pub(crate) fn record(topic: &str, value: Option<&[u8]>, id: &str) -> Record {
             vec!["id".into()],
             vec![0],
         )),
+        snapshot_key: None,
     }
 }
 
@@ -37,5 +38,6 @@ pub(crate) fn origin(position: &Position, index: u32) -> Origin<'_> {
         position,
         position_text: "0-1-2",
         index,
+        snapshot: None,
     }
 }

@@ -54,6 +54,7 @@ fn transaction(seq: u64) -> (Position, Vec<Record>) {
             value: Some(b"{}".to_vec()),
             id: format!("0-1-{seq}/0/{i}"),
             table: table.clone(),
+            snapshot_key: None,
         })
         .collect();
     let position = Position::parse_any(&format!("0-1-{seq}")).expect("position");
@@ -77,6 +78,7 @@ async fn run(mock: &Mock, seqs: std::ops::RangeInclusive<u64>, limit: Option<usi
                 position: &position,
                 position_text: &text,
                 index: index as u32,
+                snapshot: None,
             };
             match sink.send(record, origin, 0).await.expect("send") {
                 Sent::Queued => queued += 1,
@@ -234,6 +236,7 @@ async fn a_partition_ending_with_a_foreign_record_stops_exactly_once_mode() {
         position: &position,
         position_text: "0-1-1",
         index: 0,
+        snapshot: None,
     };
     let err = sink
         .send(records[0].clone(), origin, 0)

@@ -49,6 +49,23 @@ pub enum SnapshotError {
         /// Its storage engine.
         engine: String,
     },
+    /// A key column whose order mwcdc cannot reproduce, under a delivery mode that orders
+    /// snapshot records by key ([`mwcdc_change::cursor::compare`]).
+    #[error(
+        "snapshot: the key of `{db}`.`{table}` has column `{column}`, whose values mwcdc cannot \
+         order as the server does (text, decimal or temporal): sink.delivery = \"exactly-once\" \
+         and \"transactional\" recognise snapshot rows a replay already wrote by their keys, \
+         which must be integers, floating point or binary strings. Leave the table out of \
+         snapshot.tables, or use delivery = \"at-least-once\""
+    )]
+    UnorderedKey {
+        /// The database.
+        db: String,
+        /// The table.
+        table: String,
+        /// The key column.
+        column: String,
+    },
     /// The server the chunks are read from is not the one the job began on.
     #[error(
         "snapshot: the chunks were read from the server with @@server_id {before}, now from \
@@ -60,6 +77,19 @@ pub enum SnapshotError {
         before: u32,
         /// The server's id now.
         now: u32,
+    },
+    /// The binlog stream reads another server than a chunk was read on.
+    #[error(
+        "snapshot: a chunk was read on the server with @@server_id {chunk}, but the binlog \
+         stream now reads the server with @@server_id {stream} (a failover during the \
+         snapshot?): stopping; the next run resumes the job from the checkpoint and reads the \
+         chunks after it again"
+    )]
+    StreamServerChanged {
+        /// The server the chunk was read on.
+        chunk: u32,
+        /// The server the stream reads.
+        stream: u32,
     },
     /// A value the server sent does not fit its column.
     #[error("snapshot: column `{column}` of `{db}`.`{table}`: {message}")]
@@ -111,6 +141,7 @@ impl SnapshotError {
                 | SnapshotError::NoSnapshotPosition { .. }
                 | SnapshotError::NoKey { .. }
                 | SnapshotError::NotTransactional { .. }
+                | SnapshotError::UnorderedKey { .. }
         )
     }
 }

@@ -64,6 +64,10 @@ pub struct JobReader {
     pub stats: Arc<SnapshotStats>,
     /// The job's id (for messages).
     pub job: String,
+    /// Whether every key must be of a kind [`mwcdc_change::cursor::compare`] orders as the
+    /// server does (exactly-once and transactional delivery recognise the snapshot rows a
+    /// replay already wrote by their keys).
+    pub ordered_keys: bool,
 }
 
 /// What reading a chunk gave.
@@ -73,6 +77,26 @@ enum Read {
     Gone,
     /// The table's columns changed: describe it again.
     Changed,
+}
+
+/// An error naming the first key column of `row` whose value [`mwcdc_change::cursor::compare`]
+/// does not order.
+fn check_ordered(table: &SnapshotTable, row: Option<&Vec<Value>>) -> Result<(), SnapshotError> {
+    let schema = &table.schema;
+    let unordered = row.and_then(|row| {
+        schema
+            .key
+            .iter()
+            .find(|&&i| !row.get(i).is_some_and(mwcdc_change::cursor::is_ordered))
+    });
+    match unordered {
+        Some(&i) => Err(SnapshotError::UnorderedKey {
+            db: schema.db.clone(),
+            table: schema.table.clone(),
+            column: schema.columns.get(i).cloned().unwrap_or_default(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Announces `table` to the merger and waits until it records the table's changes; `false`
@@ -168,6 +192,9 @@ impl JobReader {
                         continue;
                     }
                 };
+                if self.ordered_keys {
+                    check_ordered(&table, chunk.rows.first())?;
+                }
                 let last_of_table = (chunk.rows.len() as u64) < self.chunk_rows;
                 rows_read += chunk.rows.len() as u64;
                 if let Some(row) = chunk.rows.last() {
@@ -256,7 +283,7 @@ impl JobReader {
     fn decode(&self, after: &[serde_json::Value]) -> Result<Vec<Value>, SnapshotError> {
         after
             .iter()
-            .map(crate::key::from_json)
+            .map(mwcdc_change::cursor::from_json)
             .collect::<Result<_, _>>()
             .map_err(|message| SnapshotError::Cursor {
                 job: self.job.clone(),

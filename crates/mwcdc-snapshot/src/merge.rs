@@ -34,6 +34,7 @@ use tracing::info;
 
 use crate::coordinates::Coordinates;
 use crate::job::{FromReader, ReadChunk};
+use crate::reader::Chunk;
 use crate::stats::SnapshotStats;
 use crate::SnapshotError;
 
@@ -229,7 +230,7 @@ impl Merger {
         let mut reader_open = !self.progress.is_done();
         loop {
             if let Some(held) = &state.held {
-                if self.reached(&state, &held.chunk.at)? {
+                if self.reached(&state, &held.chunk)? {
                     if let Some(read) = state.held.take() {
                         if let Flow::End = self.emit(&mut state, read).await? {
                             return Ok(());
@@ -314,7 +315,7 @@ impl Merger {
                 Ok(Flow::Continue)
             }
             Some(FromReader::Chunk(read)) => {
-                if !self.reached(state, &read.chunk.at)? {
+                if !self.reached(state, &read.chunk)? {
                     self.stats.held();
                 }
                 state.held = Some(read);
@@ -359,8 +360,19 @@ impl Merger {
         }
     }
 
-    /// Whether the stream has handed on every transaction that ends at or before `at`.
-    fn reached(&self, state: &State, at: &Coordinates) -> Result<bool, SnapshotError> {
+    /// Whether the stream has handed on every transaction that ends at or before the chunk's
+    /// position; an error when the stream reads another server than the chunk was read on
+    /// (their coordinates do not compare, even with the same file names).
+    fn reached(&self, state: &State, chunk: &Chunk) -> Result<bool, SnapshotError> {
+        let at = &chunk.at;
+        if let Some(stream) = self.source.server_id() {
+            if stream != chunk.server_id {
+                return Err(SnapshotError::StreamServerChanged {
+                    chunk: chunk.server_id,
+                    stream,
+                });
+            }
+        }
         let at_or_after =
             |c: &Coordinates| matches!(c.compare(at), Some(Ordering::Equal | Ordering::Greater));
         if let Some(published) = &state.published {
@@ -440,7 +452,7 @@ impl Merger {
                 .cursor
                 .iter()
                 .flatten()
-                .map(crate::key::to_json)
+                .map(mwcdc_change::cursor::to_json)
                 .collect(),
         }];
         if read.last_of_table {

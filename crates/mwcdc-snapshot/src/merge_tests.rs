@@ -363,6 +363,33 @@ async fn a_chunk_of_another_binlog_stops_the_merge() {
     );
 }
 
+#[tokio::test]
+async fn a_chunk_of_another_server_than_the_streams_stops_the_merge() {
+    // Both servers' binlogs are `bin.*`: only their ids tell them apart.
+    let mut s = Script::start();
+    s.announce().await;
+    s.source.set_server_id(2);
+    s.stream_through(txn(1, "bin.000001", 900, &[])).await;
+    s.reader
+        .send(chunk(at("bin.000001", 500), &[1]))
+        .await
+        .expect("chunk");
+    let result = tokio::time::timeout(Duration::from_secs(5), &mut s.merge)
+        .await
+        .expect("the merge stops")
+        .expect("join");
+    assert!(
+        matches!(
+            result,
+            Err(SnapshotError::StreamServerChanged {
+                chunk: 1,
+                stream: 2
+            })
+        ),
+        "{result:?}"
+    );
+}
+
 #[test]
 fn the_progress_bar_fills_with_the_rows_read_of_the_estimate() {
     assert_eq!(progress_bar(0, 0), "");

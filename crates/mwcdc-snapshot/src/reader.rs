@@ -154,19 +154,42 @@ impl ChunkReader {
         Ok((at, position))
     }
 
-    /// Whether the server still has the binlog file `file` (a resumed job's coordinates are
-    /// of this server's binlog only then).
-    pub async fn has_binlog(&mut self, file: &str) -> Result<bool, SnapshotError> {
+    /// Whether `at` is the place in this server's binlog where its GTID position is
+    /// `position`: a resumed job's coordinates are of this server's binlog only then (after a
+    /// failover they are not, even where the other server's binlog has the same file names).
+    /// Reads the file up to `at` (`BINLOG_GTID_POS`), once per start.
+    pub async fn holds(
+        &mut self,
+        at: &Coordinates,
+        position: &Position,
+    ) -> Result<bool, SnapshotError> {
         let host = self.options.host();
         let session = self.session().await?;
+        let err = |what: &'static str| {
+            let host = host.clone();
+            move |e| SnapshotError::Source(driver_error(what, &host, e))
+        };
         let logs: Vec<mysql_async::Row> = session
             .conn
             .query("SHOW BINARY LOGS")
             .await
-            .map_err(|e| SnapshotError::Source(driver_error("SHOW BINARY LOGS", &host, e)))?;
-        Ok(logs
-            .into_iter()
-            .any(|row| row.get::<String, _>(0).is_some_and(|name| name == file)))
+            .map_err(err("SHOW BINARY LOGS"))?;
+        let has_file = logs.into_iter().any(|row| {
+            row.get::<String, _>(0)
+                .is_some_and(|name| *name == *at.file)
+        });
+        if !has_file {
+            return Ok(false);
+        }
+        let gtid: Option<Option<String>> = session
+            .conn
+            .exec_first("SELECT BINLOG_GTID_POS(?, ?)", (at.file.as_ref(), at.pos))
+            .await
+            .map_err(err("BINLOG_GTID_POS"))?;
+        Ok(gtid
+            .flatten()
+            .and_then(|gtid| Position::parse(Flavor::MariaDb, &gtid).ok())
+            .is_some_and(|here| here == *position))
     }
 
     /// The server's estimate of the rows of `tables` ([`crate::tables::estimated_rows`]).

@@ -13,6 +13,8 @@ pub struct StreamProgress {
     last_event_time: AtomicU32,
     bytes_read: AtomicU64,
     reconnects: AtomicU64,
+    /// `@@server_id` of the server the dump connection reads, 0 before one is open.
+    server_id: AtomicU32,
     /// Where the server's last heartbeat said its binlog stood (file, offset).
     heartbeat_at: Mutex<Option<(Arc<str>, u64)>>,
 }
@@ -45,6 +47,20 @@ impl StreamProgress {
     /// Times the stream was re-established after an interruption.
     pub fn reconnects(&self) -> u64 {
         self.reconnects.load(Ordering::Relaxed)
+    }
+
+    /// `@@server_id` of the server the binlog is read from (the last one, between
+    /// connections); `None` before the first connection.
+    pub fn server_id(&self) -> Option<u32> {
+        match self.server_id.load(Ordering::Relaxed) {
+            0 => None,
+            id => Some(id),
+        }
+    }
+
+    /// Records the server a dump connection reads, before any of its events is handed on.
+    pub fn set_server_id(&self, id: u32) {
+        self.server_id.store(id, Ordering::Relaxed);
     }
 
     /// Records a dump connection opened (`true`) or lost (`false`).

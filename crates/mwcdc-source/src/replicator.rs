@@ -230,14 +230,15 @@ impl Replicator {
     ) -> Result<(), SourceError> {
         let conn = self.config.connect.connect().await?;
         let position = assembler.position().clone();
-        let mut events = stream::open(
+        let (mut events, source_id) = stream::open(
             conn,
             &position,
             self.config.server_id,
             self.config.heartbeat,
         )
         .await?;
-        info!(%position, "streaming the binlog");
+        self.config.progress.set_server_id(source_id);
+        info!(%position, source_id, "streaming the binlog");
         self.config.progress.set_connected(true);
         let mut buf = Vec::new();
         let mut done = Vec::new();

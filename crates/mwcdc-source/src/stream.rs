@@ -13,14 +13,19 @@ use crate::SourceError;
 /// MariaDB's replica capability level that makes the server send GTID events.
 const MARIADB_SLAVE_CAPABILITY_GTID: u32 = 4;
 
-/// Sets up the session and requests the binlog from `position` on.
+/// Sets up the session and requests the binlog from `position` on; with the stream, the
+/// `@@server_id` of the server it reads.
 pub async fn open(
     mut conn: Conn,
     position: &Position,
     server_id: u32,
     heartbeat: Duration,
-) -> Result<BinlogStream, SourceError> {
+) -> Result<(BinlogStream, u32), SourceError> {
     let setup = |what: &'static str| move |e| driver_error(what, "the source server", e);
+    let source_id: Option<u32> = conn
+        .query_first("SELECT @@GLOBAL.server_id")
+        .await
+        .map_err(setup("@@server_id"))?;
     conn.query_drop(format!(
         "SET @master_heartbeat_period = {}",
         heartbeat.as_nanos()
@@ -46,9 +51,11 @@ pub async fn open(
             .with_gtid()
             .with_gtid_set(sids(set)),
     };
-    conn.get_binlog_stream(request)
+    let stream = conn
+        .get_binlog_stream(request)
         .await
-        .map_err(|e| driver_error("the binlog dump request", "the source server", e))
+        .map_err(|e| driver_error("the binlog dump request", "the source server", e))?;
+    Ok((stream, source_id.unwrap_or_default()))
 }
 
 fn sids(set: &GtidSet) -> Vec<Sid<'static>> {

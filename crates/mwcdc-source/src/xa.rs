@@ -135,7 +135,8 @@ pub async fn read_prepared_rows(
     group: &PrepareGroup,
     xid: &str,
 ) -> Result<ChangeBuffer, SourceError> {
-    let mut events = stream::open(conn, &group.before, config.server_id, config.heartbeat).await?;
+    let (mut events, _) =
+        stream::open(conn, &group.before, config.server_id, config.heartbeat).await?;
     info!(%xid, gtid = %group.gtid, from = %group.before, "reading the XA PREPARE group again");
     let (mut buf, mut done) = (Vec::new(), Vec::new());
     let lost = |message: String| {

@@ -37,7 +37,7 @@ use anyhow::{anyhow, Context, Result};
 use mwcdc_change::XaStep;
 use mwcdc_checkpoint::{Checkpoint, CheckpointStore, SnapshotProgress};
 use mwcdc_position::Position;
-use mwcdc_sink::{Ack, Origin, Sent, Sink};
+use mwcdc_sink::{Ack, JobPlace, JobProgress, Origin, Sent, Sink};
 use mwcdc_snapshot::Inbound;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -108,6 +108,10 @@ struct Progress {
     delivered_snapshot: Option<Arc<SnapshotProgress>>,
     /// The commit time of the last binlog transaction published (a chunk's unit covers it).
     commit_ts: Option<u32>,
+    /// The `mwcdc.snapshot` header of the stream's records: the job's progress as of the
+    /// last chunk published, until a checkpoint holds the job as done (no restart reads a
+    /// chunk again after that).
+    job_header: Option<String>,
 }
 
 impl Progress {
@@ -123,8 +127,25 @@ impl Progress {
             batch: Batch::default(),
             metrics,
             delivered_snapshot: snapshot.clone(),
+            job_header: snapshot
+                .as_deref()
+                .filter(|job| !job.is_done())
+                .map(progress_header),
             snapshot,
             commit_ts: None,
+        }
+    }
+
+    /// Moves the job on to `job`, the progress after a chunk.
+    fn chunk_published(&mut self, job: &Arc<SnapshotProgress>) {
+        self.job_header = Some(progress_header(job));
+        self.snapshot = Some(job.clone());
+    }
+
+    /// Notes that a checkpoint covering `c` is written.
+    fn saved(&mut self, c: &Covered) {
+        if c.snapshot.as_ref().is_some_and(|job| job.is_done()) {
+            self.job_header = None;
         }
     }
 
@@ -272,6 +293,7 @@ impl<S: Sink> Pipeline<S> {
                 _ = tick.tick() => {
                     if let Some(c) = progress.covered.take() {
                         self.save(&c, progress.tracker.is_idle()).await?;
+                        progress.saved(&c);
                     }
                     if let Some(age) = progress.tracker.oldest_hold() {
                         if age >= HOLD_WARNING && hold_reported.elapsed() >= HOLD_WARNING {
@@ -384,7 +406,7 @@ impl<S: Sink> Pipeline<S> {
         self.metrics.transaction(txn);
         // A chunk moves the job on; it covers the binlog as the transaction before it did.
         match &inbound.snapshot {
-            Some(job) => progress.snapshot = Some(job.clone()),
+            Some(job) => progress.chunk_published(job),
             None => progress.commit_ts = Some(txn.commit_ts),
         }
         let tracker = &mut progress.tracker;
@@ -414,16 +436,30 @@ impl<S: Sink> Pipeline<S> {
         } = self;
         let context = || format!("transaction {}", txn.gtid);
         let position_text = txn.position.to_string();
+        let job = inbound.snapshot.as_deref().map(|job| job.job.as_str());
+        let job_header = progress.job_header.clone();
         for (index, record) in encoders
             .of(txn, now_ms, metrics)
             .with_context(context)?
             .enumerate()
         {
             let record = record.with_context(context)?;
+            let read_header = match (job, &record.snapshot_key) {
+                (Some(job), Some(key)) => {
+                    let table = format!("{}.{}", record.table.db, record.table.table);
+                    Some(JobPlace::read_header(job, &table, key))
+                }
+                _ => None,
+            };
+            let snapshot = match &read_header {
+                Some(header) => Some(JobPlace::Read(header)),
+                None => job_header.as_deref().map(JobPlace::Progress),
+            };
             let origin = Origin {
                 position: &txn.position,
                 position_text: &position_text,
                 index: u32::try_from(index).context("more than 2^32 records in a transaction")?,
+                snapshot,
             };
             while progress.tracker.in_flight() >= *max_in_flight {
                 tokio::select! {
@@ -565,6 +601,19 @@ pub fn checkpoint_at(name: &str, settings: &serde_json::Value, c: &Covered) -> C
 #[cfg(test)]
 #[path = "pipeline_tests.rs"]
 mod tests;
+
+/// The `mwcdc.snapshot` header of a stream record sent after the chunks of `job` so far.
+fn progress_header(job: &SnapshotProgress) -> String {
+    let progress = match job.lanes.first() {
+        _ if job.is_done() => JobProgress::Done,
+        Some(lane) => JobProgress::Reading {
+            table: &lane.table,
+            after: &lane.after,
+        },
+        None => JobProgress::NotBegun,
+    };
+    JobPlace::progress_header(&job.job, progress)
+}
 
 /// Sleeps until `at`, or forever without one.
 async fn sleep_until(at: Option<std::time::Instant>) {

@@ -145,20 +145,16 @@ async fn start_position(
             // The checkpoint's coordinates place a resumed job's chunks, if they are of this
             // server's binlog (after a failover they are not: a heartbeat places them).
             let resumed_job = cp.snapshot.as_ref().is_some_and(|job| !job.is_done());
-            let at = match cp.file.as_str() {
-                "" => None,
-                file if resumed_job
-                    && ChunkReader::new(setup::connect_options(config, password))
-                        .has_binlog(file)
-                        .await? =>
-                {
-                    Some(Coordinates {
-                        file: file.into(),
-                        pos: cp.pos,
-                    })
-                }
-                _ => None,
+            let at = Coordinates {
+                file: cp.file.as_str().into(),
+                pos: cp.pos,
             };
+            let usable = resumed_job
+                && !cp.file.is_empty()
+                && ChunkReader::new(setup::connect_options(config, password))
+                    .holds(&at, &position)
+                    .await?;
+            let at = usable.then_some(at);
             Ok(Start {
                 position,
                 job: cp.snapshot,

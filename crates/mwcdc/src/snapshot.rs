@@ -95,6 +95,7 @@ pub fn spawn(
         let resume = job.lanes.first().cloned();
         let (chunk_rows, max_rows_per_second) = (snapshot.chunk_rows, snapshot.max_rows_per_second);
         let (stats, id) = (stats.clone(), job.job.clone());
+        let ordered_keys = config.sink.delivery.compares_partition_ends();
         tokio::spawn(async move {
             let mut reader = ChunkReader::new(connect);
             let tables = reader.job_tables(&captured, &globs).await?;
@@ -106,6 +107,7 @@ pub fn spawn(
                 max_rows_per_second,
                 stats,
                 job: id,
+                ordered_keys,
             }
             .run(reader_tx)
             .await

@@ -234,23 +234,6 @@ impl Config {
                 "must be longer than source.heartbeat, or an idle server looks like a dead connection",
             ));
         }
-        let mode = match self.sink.delivery {
-            mwcdc_sink::Delivery::AtLeastOnce => None,
-            mwcdc_sink::Delivery::ExactlyOnce => Some("exactly-once"),
-            mwcdc_sink::Delivery::Transactional => Some("transactional"),
-        };
-        if self.snapshot.mode != SnapshotMode::Never {
-            if let Some(mode) = mode {
-                return Err(key_error(
-                    "snapshot.mode",
-                    format!(
-                        "a snapshot cannot be written with sink.delivery = \"{mode}\" yet: how a \
-                         re-read chunk compares with what the partitions hold is not defined; \
-                         use \"at-least-once\" (the snapshot's records have deterministic ids)"
-                    ),
-                ));
-            }
-        }
         if !(1..=1_000_000).contains(&self.snapshot.chunk_rows) {
             return Err(key_error(
                 "snapshot.chunk_rows",
@@ -263,6 +246,11 @@ impl Config {
                 "must list at least one db.table pattern (the default, \"*\", is every captured table)",
             ));
         }
+        let mode = match self.sink.delivery {
+            mwcdc_sink::Delivery::AtLeastOnce => None,
+            mwcdc_sink::Delivery::ExactlyOnce => Some("exactly-once"),
+            mwcdc_sink::Delivery::Transactional => Some("transactional"),
+        };
         if let Some(mode) = mode.filter(|_| self.sink.kind != SinkType::Kafka) {
             return Err(key_error(
                 "sink.delivery",
@@ -578,14 +566,16 @@ mod tests {
             let err = parse(&format!("{MINIMAL}[snapshot]\n{section}\n"), &[]).unwrap_err();
             assert!(err.to_string().contains(key), "{section}: {err}");
         }
-        let err = parse(
-            &format!(
-                "{MINIMAL}[sink]\ndelivery = \"exactly-once\"\n[snapshot]\nmode = \"initial\"\n"
-            ),
-            &[],
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("snapshot.mode"), "{err}");
+        for delivery in ["exactly-once", "transactional"] {
+            let c = parse(
+                &format!(
+                    "{MINIMAL}[sink]\ndelivery = \"{delivery}\"\n[snapshot]\nmode = \"initial\"\n"
+                ),
+                &[],
+            )
+            .unwrap();
+            assert_eq!(c.snapshot.mode, SnapshotMode::Initial, "{delivery}");
+        }
     }
 
     #[test]
