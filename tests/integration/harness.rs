@@ -51,6 +51,16 @@ fn source_url(user: &str) -> String {
     )
 }
 
+/// How mwcdc connects to the test server, as its replication user.
+pub fn cdc_connect_options() -> mwcdc_source::ConnectOptions {
+    mwcdc_source::ConnectOptions {
+        url: source_url(&cdc_user()),
+        password: Some(cdc_password()),
+        connect_timeout: Duration::from_secs(10),
+        tls: Default::default(),
+    }
+}
+
 fn cdc_password() -> String {
     std::env::var("MWCDC_TEST_CDC_PASSWORD").unwrap_or_else(|_| "cdc-secret".into())
 }
@@ -583,6 +593,30 @@ pub fn read_topics_from(
             });
             return out;
         }
+    }
+}
+
+/// Creates topic `topic` with `partitions` partitions at the broker `brokers` (instead of the
+/// broker's one partition of a topic created on first use).
+pub async fn create_topic(brokers: &str, topic: &str, partitions: i32) {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    let admin: AdminClient<rdkafka::client::DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("admin client");
+    let results = admin
+        .create_topics(
+            [&NewTopic::new(
+                topic,
+                partitions,
+                TopicReplication::Fixed(1),
+            )],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))),
+        )
+        .await
+        .expect("create topic");
+    for result in results {
+        result.unwrap_or_else(|(topic, e)| panic!("topic {topic}: {e}"));
     }
 }
 

@@ -413,20 +413,57 @@ fn wait_for_snapshot_rows(mwcdc: &mut Connector, rows: f64) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_snapshot_killed_three_times_resumes_from_its_checkpoint() {
+/// How a snapshot that is killed three times is run.
+struct Kills {
+    /// The connector's name prefix.
+    prefix: &'static str,
+    /// `sink.delivery`.
+    delivery: &'static str,
+    /// Rows of the table.
+    rows: u64,
+    /// `[snapshot]` settings besides the mode.
+    snapshot: &'static str,
+    /// Rows each run publishes before it is killed.
+    kill_after: f64,
+}
+
+/// What a snapshot killed three times left in Kafka.
+struct Killed {
+    /// Every record of the table's row topic, in partition order.
+    records: Vec<Msg>,
+    /// The snapshot records among them.
+    reads: usize,
+    /// The connector's log of the four runs of the job.
+    log: String,
+}
+
+/// Snapshots a table of `kills.rows` rows while a writer updates, deletes and inserts rows
+/// all over it, SIGKILLs the connector three times during the snapshot (each run after it
+/// published `kills.kill_after` rows), lets the fourth run finish the job and streams on to
+/// now. Asserts that the job was resumed three times and that the row topic folds to the
+/// table, row for row.
+async fn snapshot_killed_three_times(kills: Kills) -> Killed {
     let _shared = SERVER.read().await;
-    let (name, server_id) = unique("snapresume");
+    let (name, server_id) = unique(kills.prefix);
     let db = format!("{name}_big");
-    const ROWS: u64 = 200_000;
+    let rows = kills.rows;
     let mut admin = crate::harness::db().await;
-    numbered_table(&mut admin, &db, ROWS).await;
-    let mut mwcdc = row_connector(
+    let began = std::time::Instant::now();
+    numbered_table(&mut admin, &db, rows).await;
+    let filled = began.elapsed();
+    let mut mwcdc = Connector::with_output(
         &name,
         server_id,
-        &format!("{db}.t"),
-        "mode = \"initial_only\"\nchunk_rows = 1000\nmax_rows_per_second = 40000",
+        &format!("include = [\"{db}.t\"]"),
+        &format!("delivery = \"{}\"", kills.delivery),
+        &format!(
+            "rows = true\nentities = false\n[snapshot]\nmode = \"initial_only\"\n{}",
+            kills.snapshot
+        ),
     );
+    // Four partitions: each restart compares every partition's end on its own.
+    let topic = format!("{name}.{db}.t");
+    create_topic(&kafka(), &topic, 4).await;
     // Changes while the snapshot runs: updates all over the table, deletes, and inserts
     // after its end.
     let stop = Arc::new(AtomicBool::new(false));
@@ -436,11 +473,11 @@ async fn a_snapshot_killed_three_times_resumes_from_its_checkpoint() {
             let mut conn = crate::harness::db().await;
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
-                let id = n * 7919 % ROWS + 1;
+                let id = n * 7919 % rows + 1;
                 let sql = match n % 3 {
                     0 => format!("UPDATE `{db}`.t SET n = n + 1 WHERE id = {id}"),
                     1 => format!("DELETE FROM `{db}`.t WHERE id = {id}"),
-                    _ => format!("INSERT INTO `{db}`.t VALUES ({}, 'new', 1)", ROWS + n),
+                    _ => format!("INSERT INTO `{db}`.t VALUES ({}, 'new', 1)", rows + n),
                 };
                 conn.query_drop(sql).await.expect("write");
                 n += 1;
@@ -451,29 +488,135 @@ async fn a_snapshot_killed_three_times_resumes_from_its_checkpoint() {
     };
     mwcdc.spawn();
     for kill in 1..=3 {
-        wait_for_snapshot_rows(&mut mwcdc, 30_000.0);
+        wait_for_snapshot_rows(&mut mwcdc, kills.kill_after);
         mwcdc.kill();
-        eprintln!("snapshot: killed ({kill})");
+        eprintln!("snapshot ({}): killed ({kill})", kills.delivery);
         mwcdc.spawn();
     }
-    let status = mwcdc.wait(Duration::from_secs(120));
+    let status = mwcdc.wait(Duration::from_secs(300));
     assert!(status.success(), "{status}:\n{}", mwcdc.log());
-    let resumed = mwcdc.log().matches("snapshot: reading").count();
-    assert_eq!(resumed, 4, "the job was read in four runs");
+    let log = mwcdc.log();
+    assert_eq!(
+        log.matches("snapshot: reading job=").count(),
+        4,
+        "the job was read in four runs"
+    );
+    // On the same server, each restart places its first chunks by the checkpoint's binlog
+    // coordinates.
+    assert!(
+        !log.contains("the checkpoint's binlog coordinates are not where"),
+        "{log}"
+    );
+    let snapshotted = began.elapsed();
     stop.store(true, Ordering::Relaxed);
     let writes = writer.await.expect("writer");
     // The stream after the snapshot, up to now.
     stream_on_to_now(&mwcdc, &mut admin).await;
-    let msgs = read_to_end(&kafka(), &name, Duration::from_secs(120));
-    let (state, reads) = fold(&msgs, &format!("{name}.{db}.t"));
-    let rows = table_rows(&mut admin, &db, "t", &["id"]).await;
-    assert_fold_is(&state, &rows, &["id", "payload", "n"]);
+    let records: Vec<Msg> = read_to_end(&kafka(), &name, Duration::from_secs(300))
+        .into_iter()
+        .filter(|m| m.topic == topic)
+        .collect();
+    let (state, reads) = fold(&records, &topic);
+    let table = table_rows(&mut admin, &db, "t", &["id"]).await;
+    assert_fold_is(&state, &table, &["id", "payload", "n"]);
+    eprintln!(
+        "snapshot ({}): {} records, {reads} of them snapshot records, for {rows} rows; {writes} writes meanwhile; table filled in {filled:?}, snapshot done at {snapshotted:?}, compared at {:?}",
+        kills.delivery,
+        records.len(),
+        began.elapsed()
+    );
+    drop_dbs(&mut admin, &[&db]).await;
+    Killed {
+        records,
+        reads,
+        log,
+    }
+}
+
+/// Asserts that the restarts found snapshot rows their partitions already held (the skip of
+/// exactly-once replays was taken, not only the writes after it); prints how many.
+fn assert_replays_skipped_snapshot_rows(log: &str) {
+    let skipped: u64 = log
+        .lines()
+        .filter(|l| l.contains("past the snapshot rows this partition already holds"))
+        .filter_map(|l| l.split("rows_skipped=").nth(1))
+        .filter_map(|v| {
+            v.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum();
+    eprintln!("snapshot: the restarts skipped {skipped} snapshot rows their partitions held");
+    assert!(skipped > 0, "no restart skipped a snapshot row:\n{log}");
+}
+
+/// The records whose `mwcdc.id` an earlier record of the list has too.
+fn duplicates(records: &[Msg]) -> Vec<&str> {
+    let mut seen = std::collections::HashSet::new();
+    records
+        .iter()
+        .map(|m| m.id.as_str())
+        .filter(|id| !seen.insert(*id))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_snapshot_killed_three_times_resumes_from_its_checkpoint() {
+    const ROWS: u64 = 200_000;
+    let killed = snapshot_killed_three_times(Kills {
+        prefix: "snapresume",
+        delivery: "at-least-once",
+        rows: ROWS,
+        snapshot: "chunk_rows = 1000\nmax_rows_per_second = 40000",
+        kill_after: 30_000.0,
+    })
+    .await;
     // Each restart reads again what its checkpoint did not cover: at most the chunk being
     // read, the records in flight and those acknowledged since the last checkpoint write.
-    let again = reads.saturating_sub(ROWS as usize);
-    eprintln!("snapshot: {reads} snapshot records for {ROWS} rows: {again} read again over 3 kills; {writes} writes meanwhile");
+    let again = killed.reads.saturating_sub(ROWS as usize);
+    eprintln!("snapshot: {again} rows read again over 3 kills");
     assert!(again <= 3 * 20_000, "{again} rows read again");
-    drop_dbs(&mut admin, &[&db]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exactly_once_snapshot_of_two_million_rows_killed_three_times_has_no_duplicate() {
+    let killed = snapshot_killed_three_times(Kills {
+        prefix: "snapexactly",
+        delivery: "exactly-once",
+        rows: 2_000_000,
+        snapshot: "chunk_rows = 10000",
+        kill_after: 400_000.0,
+    })
+    .await;
+    assert_replays_skipped_snapshot_rows(&killed.log);
+    let duplicates = duplicates(&killed.records);
+    assert!(
+        duplicates.is_empty(),
+        "{} duplicates, such as {:?}",
+        duplicates.len(),
+        &duplicates[..duplicates.len().min(5)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transactional_snapshot_killed_three_times_has_no_duplicate() {
+    let killed = snapshot_killed_three_times(Kills {
+        prefix: "snaptxn",
+        delivery: "transactional",
+        rows: 200_000,
+        snapshot: "chunk_rows = 1000\nmax_rows_per_second = 40000",
+        kill_after: 30_000.0,
+    })
+    .await;
+    assert_replays_skipped_snapshot_rows(&killed.log);
+    let duplicates = duplicates(&killed.records);
+    assert!(
+        duplicates.is_empty(),
+        "{} duplicates, such as {:?}",
+        duplicates.len(),
+        &duplicates[..duplicates.len().min(5)]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -653,4 +796,139 @@ async fn a_snapshot_of_a_read_only_replica_writes_nothing_there() {
         binlog
     );
     assert_eq!(cluster.variable(Instance::Replica, "read_only").await, "1");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failover_to_the_replica_in_the_middle_of_a_job_resumes_the_job_there() {
+    use crate::cluster::{Cluster, Instance};
+    let cluster = Cluster::start("snapshot-failover", 23_650);
+    let (name, server_id) = unique("snapfailover");
+    let db = format!("{name}_fo");
+    let mut primary = cluster.admin(Instance::Primary).await;
+    numbered_table(&mut primary, &db, 40_000).await;
+    cluster.wait_for_replica().await;
+    // mwcdc reads whichever server the proxy forwards to, as behind a virtual IP.
+    let mut mwcdc = Connector::at(
+        &name,
+        server_id,
+        [&cluster.mysql.address(), &cluster.brokers()],
+        [
+            &format!("include = [\"{db}.t\"]"),
+            "",
+            "rows = true\nentities = false\n[snapshot]\nmode = \"initial_only\"\nchunk_rows = 500\nmax_rows_per_second = 5000",
+        ],
+    );
+    mwcdc.spawn();
+    wait_for_snapshot_rows(&mut mwcdc, 10_000.0);
+    for id in [3, 20_003, 39_003] {
+        exec(
+            &mut primary,
+            &format!("UPDATE `{db}`.t SET n = 1 WHERE id = {id}"),
+        )
+        .await;
+    }
+    // The failover: the replica, caught up, is promoted; the primary stops; the address moves.
+    cluster.wait_for_replica().await;
+    drop(primary);
+    cluster
+        .exec(Instance::Replica, "STOP SLAVE; RESET SLAVE ALL")
+        .await;
+    cluster.stop(Instance::Primary);
+    cluster
+        .mysql
+        .switch_upstream(cluster.address(Instance::Replica));
+    let mut promoted = cluster.admin(Instance::Replica).await;
+    for id in [5, 20_005, 39_005] {
+        exec(
+            &mut promoted,
+            &format!("UPDATE `{db}`.t SET n = 2 WHERE id = {id}"),
+        )
+        .await;
+    }
+    // The run stops at the first chunk read on the new server, or placed by its stream ...
+    let status = mwcdc.wait(Duration::from_secs(60));
+    assert_eq!(status.code(), Some(1), "{}", mwcdc.log());
+    let log = mwcdc.log();
+    assert!(log.contains("a failover during the snapshot?"), "{log}");
+    // ... and the next one resumes the job there, from its checkpoint.
+    mwcdc.spawn();
+    let status = mwcdc.wait(Duration::from_secs(120));
+    assert!(status.success(), "{status}:\n{}", mwcdc.log());
+    let log = mwcdc.log();
+    assert_eq!(log.matches("snapshot: reading job=").count(), 2, "{log}");
+
+    exec(
+        &mut promoted,
+        &format!("DELETE FROM `{db}`.t WHERE id IN (7, 39007)"),
+    )
+    .await;
+    stream_on_to_now(&mwcdc, &mut promoted).await;
+    let msgs = read_to_end(&cluster.brokers(), &name, Duration::from_secs(60));
+    let (state, reads) = fold(&msgs, &format!("{name}.{db}.t"));
+    assert!(reads >= 40_000, "{reads} snapshot records");
+    let rows = table_rows(&mut promoted, &db, "t", &["id"]).await;
+    assert_eq!(rows.len(), 39_998);
+    assert_fold_is(&state, &rows, &["id", "payload", "n"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_table_dropped_during_its_snapshot_is_left_and_the_job_reads_on() {
+    let _shared = SERVER.read().await;
+    let (name, server_id) = unique("snapdrop");
+    let db = format!("{name}_drop");
+    let mut admin = crate::harness::db().await;
+    numbered_table(&mut admin, &db, 30_000).await;
+    exec(&mut admin, &format!("CREATE TABLE `{db}`.u LIKE `{db}`.t")).await;
+    exec(
+        &mut admin,
+        &format!("INSERT INTO `{db}`.u SELECT * FROM `{db}`.t WHERE id <= 5000"),
+    )
+    .await;
+    let mut mwcdc = row_connector(
+        &name,
+        server_id,
+        &format!("{db}.*"),
+        "mode = \"initial_only\"\nchunk_rows = 500\nmax_rows_per_second = 5000",
+    );
+    mwcdc.spawn();
+    wait_for_snapshot_rows(&mut mwcdc, 3_000.0);
+    exec(&mut admin, &format!("DROP TABLE `{db}`.t")).await;
+    let status = mwcdc.wait(Duration::from_secs(120));
+    assert!(status.success(), "{status}:\n{}", mwcdc.log());
+    let log = mwcdc.log();
+    assert!(
+        log.contains("the table was dropped during its snapshot"),
+        "{log}"
+    );
+    let msgs = read_to_end(&kafka(), &name, Duration::from_secs(60));
+    // The rows of `t` read before the DROP are published, the rest are not; `u`, after it in
+    // the job's order, is read whole.
+    let (_, dropped_reads) = fold(&msgs, &format!("{name}.{db}.t"));
+    assert!(
+        (3_000..30_000).contains(&dropped_reads),
+        "{dropped_reads} rows of the dropped table"
+    );
+    let (state, reads) = fold(&msgs, &format!("{name}.{db}.u"));
+    assert_eq!(reads, 5_000);
+    let rows = table_rows(&mut admin, &db, "u", &["id"]).await;
+    assert_fold_is(&state, &rows, &["id", "payload", "n"]);
+    drop_dbs(&mut admin, &[&db]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn binlog_coordinates_hold_only_where_the_servers_binlog_has_their_position() {
+    // What a resumed job's checkpoint coordinates are checked by: another server's binlog
+    // with the same file names (after a failover) has other positions at the same offsets.
+    let _shared = SERVER.read().await;
+    let mut reader = mwcdc_snapshot::ChunkReader::new(cdc_connect_options());
+    let (at, position) = reader.start_point().await.expect("start point");
+    assert!(reader.holds(&at, &position).await.expect("holds"));
+    let not_there =
+        mwcdc_position::Position::parse_any(&format!("{position},77-7-7")).expect("position");
+    assert!(!reader.holds(&at, &not_there).await.expect("holds"));
+    let purged = mwcdc_snapshot::coordinates::Coordinates {
+        file: "mariadb-bin.999999".into(),
+        pos: at.pos,
+    };
+    assert!(!reader.holds(&purged, &position).await.expect("holds"));
 }

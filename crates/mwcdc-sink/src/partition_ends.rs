@@ -68,7 +68,10 @@ struct PartitionEnd {
     /// The last record's place in a snapshot job; `None` once a snapshot record past it was
     /// written (the job's later records are later in its order).
     job: Option<Mark>,
+    /// Stream records skipped.
     skipped: u64,
+    /// Snapshot records skipped.
+    rows_skipped: u64,
 }
 
 /// Where a record goes, or that it is already there.
@@ -308,6 +311,7 @@ impl PartitionEnds {
                     end,
                     job,
                     skipped: 0,
+                    rows_skipped: 0,
                 })
             })
             .collect()
@@ -388,10 +392,10 @@ fn place_read(
     };
     let read = Mark::parse(text).map_err(unordered)?;
     if end.holds(&read).map_err(unordered)? {
-        state.skipped += 1;
+        state.rows_skipped += 1;
         return Ok(Placement::AlreadyInPartition);
     }
-    info!(%topic, partition, skipped = state.skipped, job = %read.job, "exactly-once: past the snapshot rows this partition already holds");
+    info!(%topic, partition, rows_skipped = state.rows_skipped, job = %read.job, "exactly-once: past the snapshot rows this partition already holds");
     state.job = None;
     Ok(Placement::Partition(partition))
 }
@@ -511,6 +515,7 @@ mod tests {
             end: None,
             job: Some(mark),
             skipped: 0,
+            rows_skipped: 0,
         };
         let row = |key: u64| JobPlace::read_header("initial", "w.t", &format!("[{key}]"));
         let place =
@@ -521,12 +526,13 @@ mod tests {
         assert!(state.job.is_none());
         // From then on every snapshot record of the partition is written.
         assert_eq!(place(&mut state, 1), Placement::Partition(3));
-        assert_eq!(state.skipped, 2);
+        assert_eq!((state.skipped, state.rows_skipped), (0, 2));
         // A key that cannot be ordered stops the replay rather than guess.
         let mut state = PartitionEnd {
             end: None,
             job: Mark::parse(r#"{"job":"initial","table":"w.t","after":[{"text":"b"}]}"#).ok(),
             skipped: 0,
+            rows_skipped: 0,
         };
         let text = JobPlace::read_header("initial", "w.t", r#"[{"text":"a"}]"#);
         let err = place_read(&mut state, &text, "topic", 3).unwrap_err();

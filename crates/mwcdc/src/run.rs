@@ -154,6 +154,9 @@ async fn start_position(
                 && ChunkReader::new(setup::connect_options(config, password))
                     .holds(&at, &position)
                     .await?;
+            if resumed_job && !usable {
+                info!(checkpoint_at = %at, "the checkpoint's binlog coordinates are not where this server's binlog has its position (another server, or a purged file): the stream and the server's heartbeats place the first chunks");
+            }
             let at = usable.then_some(at);
             Ok(Start {
                 position,
