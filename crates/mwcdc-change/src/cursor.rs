@@ -29,6 +29,24 @@ pub fn to_json(value: &Value) -> Json {
     }
 }
 
+/// Writes a key, one value per column, as a JSON array of [`to_json`]'s values (integers
+/// without building a JSON value: every snapshot record's key is written so).
+pub fn write_json<'a>(key: impl Iterator<Item = &'a Value>, out: &mut String) {
+    let mut digits = itoa::Buffer::new();
+    out.push('[');
+    for (n, value) in key.enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        match value {
+            Value::Int(v) => out.push_str(digits.format(*v)),
+            Value::UInt(v) => out.push_str(digits.format(*v)),
+            other => out.push_str(&to_json(other).to_string()),
+        }
+    }
+    out.push(']');
+}
+
 /// The key value a cursor's JSON holds; an error says what does not decode.
 pub fn from_json(json: &Json) -> Result<Value, String> {
     let unknown = || format!("a key value that mwcdc did not write: {json}");
@@ -167,6 +185,27 @@ mod tests {
         ] {
             assert!(from_json(&json).is_err(), "{json}");
         }
+    }
+
+    #[test]
+    fn a_key_is_written_as_the_json_array_of_its_values() {
+        let key = [
+            Value::UInt(u64::MAX),
+            Value::Int(-3),
+            Value::Bytes(vec![0, 0xff]),
+            Value::Text("a\"b".into()),
+        ];
+        let mut out = String::new();
+        write_json(key.iter(), &mut out);
+        let expected: Vec<Json> = key.iter().map(to_json).collect();
+        assert_eq!(
+            serde_json::from_str::<Json>(&out).unwrap(),
+            Json::Array(expected)
+        );
+        assert_eq!(
+            out,
+            r#"[18446744073709551615,-3,{"hex":"00ff"},{"text":"a\"b"}]"#
+        );
     }
 
     /// The order of two keys' JSON, from their values.

@@ -118,13 +118,15 @@ impl RowChange {
             return None;
         }
         let row = self.after.as_deref().unwrap_or_default();
-        let key: Vec<serde_json::Value> = self
-            .table
-            .key
-            .iter()
-            .map(|&i| crate::cursor::to_json(row.get(i).unwrap_or(&Value::Null)))
-            .collect();
-        Some(serde_json::Value::Array(key).to_string())
+        let mut key = String::with_capacity(24);
+        crate::cursor::write_json(
+            self.table
+                .key
+                .iter()
+                .map(|&i| row.get(i).unwrap_or(&Value::Null)),
+            &mut key,
+        );
+        Some(key)
     }
 
     /// The deterministic id of this change: `<gtid>/<event>/<row>`; for a row a snapshot read,

@@ -45,12 +45,22 @@ impl<'a> JobPlace<'a> {
     /// The header of a snapshot record of `job`, table `table` (`db.table`), whose key is
     /// `key` (a JSON array in the snapshot cursor's encoding).
     pub fn read_header(job: &str, table: &str, key: &str) -> String {
+        Self::read_header_from(&Self::read_header_prefix(job, table), key)
+    }
+
+    /// The start of [`JobPlace::read_header`]'s text, the same for every row of a table.
+    pub fn read_header_prefix(job: &str, table: &str) -> String {
         let quote = |s: &str| Json::String(s.to_owned()).to_string();
-        format!(
-            r#"{{"job":{},"table":{},"key":{key}}}"#,
-            quote(job),
-            quote(table)
-        )
+        format!(r#"{{"job":{},"table":{},"key":"#, quote(job), quote(table))
+    }
+
+    /// [`JobPlace::read_header`] from its start ([`JobPlace::read_header_prefix`]).
+    pub fn read_header_from(prefix: &str, key: &str) -> String {
+        let mut text = String::with_capacity(prefix.len() + key.len() + 1);
+        text.push_str(prefix);
+        text.push_str(key);
+        text.push('}');
+        text
     }
 
     /// The header of a stream record sent when job `job` had got as far as `progress`.

@@ -438,6 +438,8 @@ impl<S: Sink> Pipeline<S> {
         let position_text = txn.position.to_string();
         let job = inbound.snapshot.as_deref().map(|job| job.job.as_str());
         let job_header = progress.job_header.clone();
+        // A chunk's records are of one table: its header's start is made once.
+        let mut read_prefix: Option<(Arc<mwcdc_change::TableSchema>, String)> = None;
         for (index, record) in encoders
             .of(txn, now_ms, metrics)
             .with_context(context)?
@@ -446,8 +448,15 @@ impl<S: Sink> Pipeline<S> {
             let record = record.with_context(context)?;
             let read_header = match (job, &record.snapshot_key) {
                 (Some(job), Some(key)) => {
-                    let table = format!("{}.{}", record.table.db, record.table.table);
-                    Some(JobPlace::read_header(job, &table, key))
+                    let prefix = match &read_prefix {
+                        Some((table, prefix)) if Arc::ptr_eq(table, &record.table) => prefix,
+                        _ => {
+                            let table = format!("{}.{}", record.table.db, record.table.table);
+                            let prefix = JobPlace::read_header_prefix(job, &table);
+                            &read_prefix.insert((record.table.clone(), prefix)).1
+                        }
+                    };
+                    Some(JobPlace::read_header_from(prefix, key))
                 }
                 _ => None,
             };
