@@ -624,6 +624,16 @@ pub async fn create_topic(brokers: &str, topic: &str, partitions: i32) {
 /// read until the broker reports its end (a fetch reaching the high watermark): for a final
 /// count, once nothing writes any more. In partition order per topic.
 pub fn read_to_end(brokers: &str, prefix: &str, timeout: Duration) -> Vec<Msg> {
+    let mut out = Vec::new();
+    scan_to_end(brokers, prefix, timeout, |m| out.push(m));
+    out.sort_by(|a, b| (&a.topic, a.partition, a.offset).cmp(&(&b.topic, b.partition, b.offset)));
+    out
+}
+
+/// [`read_to_end`] without keeping the records: `each` gets them as they are read, each
+/// partition's in offset order (partitions interleaved), for counts and folds of more
+/// records than fit in memory as JSON values.
+pub fn scan_to_end(brokers: &str, prefix: &str, timeout: Duration, mut each: impl FnMut(Msg)) {
     let config = || {
         ClientConfig::new()
             .set("bootstrap.servers", brokers)
@@ -638,7 +648,6 @@ pub fn read_to_end(brokers: &str, prefix: &str, timeout: Duration) -> Vec<Msg> {
         .fetch_metadata(None, Duration::from_secs(10))
         .expect("metadata");
     let deadline = Instant::now() + timeout;
-    let mut out = Vec::new();
     // One consumer per topic: an end-of-partition event names the partition only.
     for topic in md
         .topics()
@@ -661,7 +670,7 @@ pub fn read_to_end(brokers: &str, prefix: &str, timeout: Duration) -> Vec<Msg> {
                 topic.name()
             );
             match consumer.poll(Duration::from_millis(100)) {
-                Some(Ok(m)) => out.push(to_msg(&m)),
+                Some(Ok(m)) => each(to_msg(&m)),
                 Some(Err(rdkafka::error::KafkaError::PartitionEOF(p))) => {
                     open.remove(&p);
                 }
@@ -670,8 +679,6 @@ pub fn read_to_end(brokers: &str, prefix: &str, timeout: Duration) -> Vec<Msg> {
             }
         }
     }
-    out.sort_by(|a, b| (&a.topic, a.partition, a.offset).cmp(&(&b.topic, b.partition, b.offset)));
-    out
 }
 
 fn to_msg(m: &rdkafka::message::BorrowedMessage<'_>) -> Msg {

@@ -2,7 +2,7 @@
 //! workload and a writer of hot rows change the tables, then the stream after it; folding the
 //! row topics in partition order gives the tables exactly, row for row.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -324,29 +324,68 @@ async fn numbered_table(conn: &mut mysql_async::Conn, db: &str, rows: u64) {
 /// The row records of topic `topic` folded in partition order: key text -> `after`, and the
 /// number of snapshot records.
 fn fold(msgs: &[Msg], topic: &str) -> (HashMap<String, Value>, usize) {
-    let mut state = HashMap::new();
-    let mut reads = 0;
+    let mut folded = Folded::default();
     for m in msgs.iter().filter(|m| m.topic == topic) {
+        folded.apply(m, Value::clone);
+    }
+    (folded.state, folded.reads)
+}
+
+/// A row topic folded record by record: key text -> what `keep` keeps of each `after`, and
+/// the number of snapshot records.
+struct Folded<T> {
+    state: HashMap<String, T>,
+    reads: usize,
+}
+
+impl<T> Default for Folded<T> {
+    fn default() -> Self {
+        Self {
+            state: HashMap::new(),
+            reads: 0,
+        }
+    }
+}
+
+impl<T> Folded<T> {
+    /// Applies the next record of a partition.
+    fn apply(&mut self, m: &Msg, keep: impl Fn(&Value) -> T) {
         match m.value["op"].as_str() {
             None => {}
             Some("d") => {
-                state.remove(&m.key.to_string());
+                self.state.remove(&m.key.to_string());
             }
             Some(op) => {
-                reads += usize::from(op == "r");
-                state.insert(m.key.to_string(), m.value["after"].clone());
+                self.reads += usize::from(op == "r");
+                self.state
+                    .insert(m.key.to_string(), keep(&m.value["after"]));
             }
         }
     }
-    (state, reads)
+}
+
+/// The values of `columns` of a row (a record's `after`) as one text.
+fn digest(after: &Value, columns: &[&str]) -> String {
+    let values: Vec<String> = columns.iter().map(|c| after[*c].to_string()).collect();
+    values.join("|")
 }
 
 /// Whether the fold has exactly the table's rows, on the columns `columns`.
 fn assert_fold_is(state: &HashMap<String, Value>, rows: &HashMap<String, Value>, columns: &[&str]) {
+    let digests = |rows: &HashMap<String, Value>| -> HashMap<String, String> {
+        rows.iter()
+            .map(|(k, after)| (k.clone(), digest(after, columns)))
+            .collect()
+    };
+    assert_digests_are(&digests(state), &digests(rows));
+}
+
+/// Whether the fold's row digests ([`digest`]) are exactly the table's.
+fn assert_digests_are(state: &HashMap<String, String>, rows: &HashMap<String, String>) {
     let mut wrong = Vec::new();
     for (key, row) in rows {
         match state.get(key) {
-            Some(after) if columns.iter().all(|c| after[*c] == row[*c]) => {}
+            Some(after) if after == row => {}
             other => wrong.push(format!("{key}: {other:?} in Kafka, {row} in the table")),
         }
     }
@@ -362,6 +401,38 @@ fn assert_fold_is(state: &HashMap<String, Value>, rows: &HashMap<String, Value>,
         wrong.len(),
         wrong[..wrong.len().min(20)].join("\n")
     );
+}
+
+/// The digests ([`digest`]) of `columns` of every row of `db`.`table`, by the key object's
+/// text of its one key column `key`: read row by row, for tables of millions of rows.
+async fn table_digests(
+    conn: &mut mysql_async::Conn,
+    db: &str,
+    table: &str,
+    key: &str,
+    columns: &[&str],
+) -> HashMap<String, String> {
+    let sql = format!("SELECT {} FROM `{db}`.`{table}`", columns.join(", "));
+    let mut out = HashMap::new();
+    // The binary protocol, as `table_rows`: integers come as integers.
+    conn.exec_iter(sql, ())
+        .await
+        .unwrap_or_else(|e| panic!("{db}.{table}: {e}"))
+        .for_each(|row| {
+            let after: serde_json::Map<String, Value> = columns
+                .iter()
+                .map(|c| c.to_string())
+                .zip(row.unwrap().into_iter().map(rendered))
+                .collect();
+            let after = Value::Object(after);
+            out.insert(
+                json!({ key: after[key] }).to_string(),
+                digest(&after, columns),
+            );
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{db}.{table}: {e}"));
+    out
 }
 
 /// A connector of row records only for the tables `include` (a `db.table` glob), with the
@@ -429,8 +500,9 @@ struct Kills {
 
 /// What a snapshot killed three times left in Kafka.
 struct Killed {
-    /// Every record of the table's row topic, in partition order.
-    records: Vec<Msg>,
+    /// The `mwcdc.id`s that records of the table's row topic have more than once (one entry
+    /// per record after the first).
+    duplicates: Vec<String>,
     /// The snapshot records among them.
     reads: usize,
     /// The connector's log of the four runs of the job.
@@ -512,22 +584,31 @@ async fn snapshot_killed_three_times(kills: Kills) -> Killed {
     let writes = writer.await.expect("writer");
     // The stream after the snapshot, up to now.
     stream_on_to_now(&mwcdc, &mut admin).await;
-    let records: Vec<Msg> = read_to_end(&kafka(), &name, Duration::from_secs(300))
-        .into_iter()
-        .filter(|m| m.topic == topic)
-        .collect();
-    let (state, reads) = fold(&records, &topic);
-    let table = table_rows(&mut admin, &db, "t", &["id"]).await;
-    assert_fold_is(&state, &table, &["id", "payload", "n"]);
+    // Two million records do not fit in memory as JSON values: folded as they are read.
+    let columns = ["id", "payload", "n"];
+    let (mut folded, mut records, mut seen, mut duplicates) =
+        (Folded::default(), 0usize, HashSet::new(), Vec::new());
+    scan_to_end(&kafka(), &name, Duration::from_secs(300), |m| {
+        if m.topic != topic {
+            return;
+        }
+        records += 1;
+        if !seen.insert(m.id.clone()) {
+            duplicates.push(m.id.clone());
+        }
+        folded.apply(&m, |after| digest(after, &columns));
+    });
+    let table = table_digests(&mut admin, &db, "t", "id", &columns).await;
+    assert_digests_are(&folded.state, &table);
+    let reads = folded.reads;
     eprintln!(
-        "snapshot ({}): {} records, {reads} of them snapshot records, for {rows} rows; {writes} writes meanwhile; table filled in {filled:?}, snapshot done at {snapshotted:?}, compared at {:?}",
+        "snapshot ({}): {records} records, {reads} of them snapshot records, for {rows} rows; {writes} writes meanwhile; table filled in {filled:?}, snapshot done at {snapshotted:?}, compared at {:?}",
         kills.delivery,
-        records.len(),
         began.elapsed()
     );
     drop_dbs(&mut admin, &[&db]).await;
     Killed {
-        records,
+        duplicates,
         reads,
         log,
     }
@@ -549,16 +630,6 @@ fn assert_replays_skipped_snapshot_rows(log: &str) {
         .sum();
     eprintln!("snapshot: the restarts skipped {skipped} snapshot rows their partitions held");
     assert!(skipped > 0, "no restart skipped a snapshot row:\n{log}");
-}
-
-/// The records whose `mwcdc.id` an earlier record of the list has too.
-fn duplicates(records: &[Msg]) -> Vec<&str> {
-    let mut seen = std::collections::HashSet::new();
-    records
-        .iter()
-        .map(|m| m.id.as_str())
-        .filter(|id| !seen.insert(*id))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -590,7 +661,7 @@ async fn an_exactly_once_snapshot_of_two_million_rows_killed_three_times_has_no_
     })
     .await;
     assert_replays_skipped_snapshot_rows(&killed.log);
-    let duplicates = duplicates(&killed.records);
+    let duplicates = &killed.duplicates;
     assert!(
         duplicates.is_empty(),
         "{} duplicates, such as {:?}",
@@ -610,7 +681,7 @@ async fn a_transactional_snapshot_killed_three_times_has_no_duplicate() {
     })
     .await;
     assert_replays_skipped_snapshot_rows(&killed.log);
-    let duplicates = duplicates(&killed.records);
+    let duplicates = &killed.duplicates;
     assert!(
         duplicates.is_empty(),
         "{} duplicates, such as {:?}",
