@@ -232,7 +232,7 @@ async fn an_initial_only_snapshot_under_writes_then_the_stream_give_the_tables_e
                 if op == "r" {
                     reads += 1;
                     mwcdc_test_support::schemas::validate_row(&m.value, Some(&m.key));
-                    assert!(m.id.starts_with("snapshot/initial/"), "{}", m.id);
+                    assert!(m.id.starts_with("snapshot/initial-"), "{}", m.id);
                 }
                 state.insert(k, m.value["after"].clone());
             }
@@ -496,6 +496,9 @@ struct Kills {
     snapshot: &'static str,
     /// Rows each run publishes before it is killed.
     kill_after: f64,
+    /// `checkpoint.interval`: a long one leaves delivered chunks after the checkpoint at
+    /// every kill, which the restarts then read again.
+    checkpoint_interval: &'static str,
 }
 
 /// What a snapshot killed three times left in Kafka.
@@ -533,6 +536,15 @@ async fn snapshot_killed_three_times(kills: Kills) -> Killed {
             kills.snapshot
         ),
     );
+    let config = std::fs::read_to_string(&mwcdc.config).expect("config");
+    std::fs::write(
+        &mwcdc.config,
+        config.replace(
+            "interval = \"200ms\"",
+            &format!("interval = \"{}\"", kills.checkpoint_interval),
+        ),
+    )
+    .expect("config");
     // Four partitions: each restart compares every partition's end on its own.
     let topic = format!("{name}.{db}.t");
     create_topic(&kafka(), &topic, 4).await;
@@ -641,6 +653,7 @@ async fn a_snapshot_killed_three_times_resumes_from_its_checkpoint() {
         rows: ROWS,
         snapshot: "chunk_rows = 1000\nmax_rows_per_second = 40000",
         kill_after: 30_000.0,
+        checkpoint_interval: "200ms",
     })
     .await;
     // Each restart reads again what its checkpoint did not cover: at most the chunk being
@@ -658,6 +671,7 @@ async fn an_exactly_once_snapshot_of_two_million_rows_killed_three_times_has_no_
         rows: 2_000_000,
         snapshot: "chunk_rows = 10000",
         kill_after: 400_000.0,
+        checkpoint_interval: "2s",
     })
     .await;
     assert_replays_skipped_snapshot_rows(&killed.log);
@@ -678,6 +692,7 @@ async fn a_transactional_snapshot_killed_three_times_has_no_duplicate() {
         rows: 200_000,
         snapshot: "chunk_rows = 1000\nmax_rows_per_second = 40000",
         kill_after: 30_000.0,
+        checkpoint_interval: "2s",
     })
     .await;
     assert_replays_skipped_snapshot_rows(&killed.log);

@@ -71,14 +71,6 @@ pub fn from_json(json: &Json) -> Result<Value, String> {
     }
 }
 
-/// Whether [`compare`] orders a key value of this kind as the server does.
-pub fn is_ordered(value: &Value) -> bool {
-    matches!(
-        value,
-        Value::Int(_) | Value::UInt(_) | Value::Float(_) | Value::Double(_) | Value::Bytes(_)
-    )
-}
-
 /// Orders two keys in cursor JSON, column by column, as the server orders their rows; an
 /// error names a pair of values it cannot order (text, decimals, temporal values, NULL, or
 /// values of different kinds).
@@ -270,7 +262,6 @@ mod tests {
                 order(std::slice::from_ref(&a), std::slice::from_ref(&b)).is_err(),
                 "{a:?} {b:?}"
             );
-            assert!(!is_ordered(&a) && !is_ordered(&b), "{a:?} {b:?}");
         }
         // Values of two kinds, or keys of different lengths: not of one table's key.
         assert!(order(&[UInt(1)], &[Bytes(b"1".to_vec())]).is_err());

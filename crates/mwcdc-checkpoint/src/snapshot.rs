@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 /// tables it has.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotProgress {
-    /// The job's id, the `<job>` part of its records' ids (`initial` for the initial
-    /// snapshot).
+    /// The job's id, the `<job>` part of its records' ids (`initial-<UTC time it began>`
+    /// for the initial snapshot, such as `initial-20261207T150000Z`).
     pub job: String,
     /// Where each lane of the job stands (one lane today).
     pub lanes: Vec<LaneCursor>,

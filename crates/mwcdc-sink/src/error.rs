@@ -37,6 +37,17 @@ pub enum SinkError {
         /// What went wrong, and what to do.
         message: String,
     },
+    /// A topic gets both the row records and the entity records of a snapshot (exactly-once
+    /// modes compare a snapshot record by its table and key, which both kinds share).
+    #[error(
+        "exactly-once delivery: topic {topic} gets both the row records and the entity records \
+         of a snapshot, so a replay could not tell which of them a partition holds: set \
+         output.topic or output.entity_topic so that no row topic is an entity topic"
+    )]
+    SharedSnapshotTopic {
+        /// Topic.
+        topic: String,
+    },
     /// Another producer with the same `transactional.id` took over (transactional delivery).
     #[error(
         "another instance with transactional.id {transactional_id} took over (this producer \

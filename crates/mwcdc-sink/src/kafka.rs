@@ -262,8 +262,9 @@ pub struct KafkaSink {
     producer: ThreadedProducer<AckContext>,
     oversize: Oversize,
     limit: usize,
-    /// Both exactly-once modes: what the partitions already hold.
-    partition_ends: Option<PartitionEnds>,
+    /// Both exactly-once modes: what the partitions already hold (boxed: the sink's other
+    /// modes need none of its room).
+    partition_ends: Option<Box<PartitionEnds>>,
     /// Transactional mode: the open Kafka transaction.
     transactions: Option<Transactions>,
 }
@@ -303,7 +304,11 @@ impl KafkaSink {
                         reader.set(k, v);
                     }
                 }
-                Some(PartitionEnds::new(&reader, END_READ_TIMEOUT, isolation)?)
+                Some(Box::new(PartitionEnds::new(
+                    &reader,
+                    END_READ_TIMEOUT,
+                    isolation,
+                )?))
             }
         };
         Ok(Self {
@@ -472,7 +477,7 @@ impl Sink for KafkaSink {
                     ends.place(
                         self.producer.client(),
                         &record.topic,
-                        record.key.as_deref(),
+                        (record.key.as_deref(), record.key_encoding),
                         &origin,
                     )
                 })?;

@@ -36,6 +36,7 @@ use crate::headers::SNAPSHOT_HEADER;
 use crate::job_place::Mark;
 use crate::partition::partition_for;
 use crate::{JobPlace, Origin, SinkError, INDEX_HEADER, POSITION_HEADER};
+use mwcdc_record::KeyEncoding;
 
 /// The last record of a partition: where a replay stops skipping.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,6 +118,9 @@ fn further_back(low: i64, high: i64, from: i64) -> Option<i64> {
 pub struct PartitionEnds {
     reader: BaseConsumer,
     topics: HashMap<Arc<str>, Vec<PartitionEnd>>,
+    /// The kind of the snapshot records each topic got: a topic must not get both row and
+    /// entity records of a snapshot (see [`PartitionEnds::place`]).
+    read_kinds: HashMap<Arc<str>, KeyEncoding>,
     timeout: Duration,
 }
 
@@ -140,19 +144,33 @@ impl PartitionEnds {
         Ok(Self {
             reader,
             topics: HashMap::new(),
+            read_kinds: HashMap::new(),
             timeout,
         })
     }
 
-    /// Where the record at `origin` with `key` goes in `topic`; reads the topic's partition
-    /// ends first if this run has not written to it yet.
+    /// Where the record at `origin` with `key` (of `kind`) goes in `topic`; reads the topic's
+    /// partition ends first if this run has not written to it yet.
+    ///
+    /// A snapshot's row and entity records of one chunk go out rows first, so in a topic that
+    /// gets both (a row topic template that renders an entity topic's name) a partition's
+    /// snapshot records are not in the job's order, and a replay could skip rows it does not
+    /// hold: the second kind is an error, before any of it is written.
     pub fn place<C: ClientContext>(
         &mut self,
         client: &Client<C>,
         topic: &Arc<str>,
-        key: Option<&[u8]>,
+        (key, kind): (Option<&[u8]>, KeyEncoding),
         origin: &Origin<'_>,
     ) -> Result<Placement, SinkError> {
+        if matches!(origin.snapshot, Some(JobPlace::Read(_))) {
+            let first = *self.read_kinds.entry(topic.clone()).or_insert(kind);
+            if first != kind {
+                return Err(SinkError::SharedSnapshotTopic {
+                    topic: topic.to_string(),
+                });
+            }
+        }
         if !self.topics.contains_key(topic) {
             let ends = self.read_ends(client, topic)?;
             self.topics.insert(topic.clone(), ends);

@@ -246,3 +246,42 @@ async fn a_partition_ending_with_a_foreign_record_stops_exactly_once_mode() {
     assert!(message.contains("partition 0"), "{message}");
     assert!(message.contains("mwcdc.position"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_topic_that_gets_row_and_entity_records_of_a_snapshot_stops_exactly_once_mode() {
+    let mock = MockCluster::new(1).expect("mock cluster");
+    mock.create_topic(TOPIC, 1, 1).expect("topic");
+    let (mut sink, _acks) = sink(&mock, Delivery::ExactlyOnce);
+    let (position, records) = transaction(1);
+    let header = mwcdc_sink::JobPlace::read_header("initial-1", "wiki.revision", "[1]");
+    let origin = Origin {
+        position: &position,
+        position_text: "0-1-1",
+        index: 0,
+        snapshot: Some(mwcdc_sink::JobPlace::Read(&header)),
+    };
+    let row = records[0].clone();
+    assert_eq!(
+        sink.send(row.clone(), origin, 0)
+            .await
+            .expect("a row record"),
+        Sent::Queued
+    );
+    assert_eq!(
+        sink.send(row.clone(), origin, 0)
+            .await
+            .expect("another one"),
+        Sent::Queued
+    );
+    // The entity record of the same row, in the same topic.
+    let entity = Record {
+        key: Some(b"wiki:1".to_vec()),
+        key_encoding: KeyEncoding::Text,
+        ..row
+    };
+    let err = sink
+        .send(entity, origin, 0)
+        .await
+        .expect_err("row and entity records of a snapshot in one topic");
+    assert!(err.to_string().contains("output.entity_topic"), "{err}");
+}

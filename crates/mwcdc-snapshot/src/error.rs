@@ -53,7 +53,7 @@ pub enum SnapshotError {
     /// snapshot records by key ([`mwcdc_change::cursor::compare`]).
     #[error(
         "snapshot: the key of `{db}`.`{table}` has column `{column}`, whose values mwcdc cannot \
-         order as the server does (text, decimal or temporal): sink.delivery = \"exactly-once\" \
+         order as the server does (text, decimal, temporal, ENUM or SET): sink.delivery = \"exactly-once\" \
          and \"transactional\" recognise snapshot rows a replay already wrote by their keys, \
          which must be integers, floating point or binary strings. Leave the table out of \
          snapshot.tables, or use delivery = \"at-least-once\""

@@ -79,26 +79,6 @@ enum Read {
     Changed,
 }
 
-/// An error naming the first key column of `row` whose value [`mwcdc_change::cursor::compare`]
-/// does not order.
-fn check_ordered(table: &SnapshotTable, row: Option<&Vec<Value>>) -> Result<(), SnapshotError> {
-    let schema = &table.schema;
-    let unordered = row.and_then(|row| {
-        schema
-            .key
-            .iter()
-            .find(|&&i| !row.get(i).is_some_and(mwcdc_change::cursor::is_ordered))
-    });
-    match unordered {
-        Some(&i) => Err(SnapshotError::UnorderedKey {
-            db: schema.db.clone(),
-            table: schema.table.clone(),
-            column: schema.columns.get(i).cloned().unwrap_or_default(),
-        }),
-        None => Ok(()),
-    }
-}
-
 /// Announces `table` to the merger and waits until it records the table's changes; `false`
 /// when the merger has gone.
 async fn announce(out: &mpsc::Sender<FromReader>, table: &SnapshotTable) -> bool {
@@ -192,9 +172,6 @@ impl JobReader {
                         continue;
                     }
                 };
-                if self.ordered_keys {
-                    check_ordered(&table, chunk.rows.first())?;
-                }
                 let last_of_table = (chunk.rows.len() as u64) < self.chunk_rows;
                 rows_read += chunk.rows.len() as u64;
                 if let Some(row) = chunk.rows.last() {
@@ -222,7 +199,9 @@ impl JobReader {
         Ok(())
     }
 
-    /// The table as described now; `None` when it is gone. Transient trouble is retried.
+    /// The table as described now; `None` when it is gone. Transient trouble is retried. A
+    /// key that [`mwcdc_change::cursor::compare`] does not order is an error when
+    /// `ordered_keys` asks for one.
     async fn describe(
         &mut self,
         db: &str,
@@ -231,7 +210,16 @@ impl JobReader {
         let mut backoff = Backoff::new(Duration::from_millis(100), RETRY_MAX);
         loop {
             match self.reader.describe(db, table).await {
-                Ok(t) => return Ok(Some(t)),
+                Ok(t) => match t.unordered_key.as_ref().filter(|_| self.ordered_keys) {
+                    Some(column) => {
+                        return Err(SnapshotError::UnorderedKey {
+                            db: db.into(),
+                            table: table.into(),
+                            column: column.clone(),
+                        })
+                    }
+                    None => return Ok(Some(t)),
+                },
                 Err(ReadFailure::Gone) => return Ok(None),
                 Err(ReadFailure::Fatal(e)) => return Err(e),
                 Err(failure) => {

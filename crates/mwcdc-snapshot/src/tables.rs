@@ -57,6 +57,28 @@ pub async fn estimated_rows(
         .sum())
 }
 
+/// The column types (`information_schema.COLUMNS.DATA_TYPE`) whose values the server orders
+/// as [`mwcdc_change::cursor::compare`] does: integers, floating point, bits and years by
+/// number, binary strings byte by byte. Not text (a collation), decimals, temporal types, ENUM
+/// (by its index) or SET.
+const ORDERED_KEY_TYPES: [&str; 15] = [
+    "tinyint",
+    "smallint",
+    "mediumint",
+    "int",
+    "bigint",
+    "float",
+    "double",
+    "bit",
+    "year",
+    "binary",
+    "varbinary",
+    "tinyblob",
+    "blob",
+    "mediumblob",
+    "longblob",
+];
+
 /// The storage engines whose tables a consistent snapshot sees as of its position.
 const TRANSACTIONAL: [&str; 2] = ["InnoDB", "ROCKSDB"];
 
@@ -66,6 +88,9 @@ const TRANSACTIONAL: [&str; 2] = ["InnoDB", "ROCKSDB"];
 pub struct SnapshotTable {
     /// The schema of its records.
     pub schema: Arc<TableSchema>,
+    /// The first key column whose values [`mwcdc_change::cursor::compare`] does not order as
+    /// the server does (text, decimal, temporal, ENUM, SET), if any.
+    pub unordered_key: Option<String>,
     /// `SELECT * FROM <table> ORDER BY <key> LIMIT ?`: the first chunk.
     pub(crate) first_chunk: String,
     /// The same with the keyset predicate `WHERE k1 > ? OR (k1 = ? AND k2 > ?) ...`: the
@@ -78,9 +103,9 @@ impl SnapshotTable {
     /// [`SnapshotError::NoKey`].
     pub async fn describe(conn: &mut Conn, db: &str, table: &str) -> Result<Self, SnapshotError> {
         let what = "information_schema.COLUMNS";
-        let columns: Vec<(String, String)> = conn
+        let columns: Vec<(String, String, String)> = conn
             .exec(
-                "SELECT COLUMN_NAME, IS_NULLABLE FROM information_schema.COLUMNS \
+                "SELECT COLUMN_NAME, IS_NULLABLE, DATA_TYPE FROM information_schema.COLUMNS \
                  WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
                 (db, table),
             )
@@ -111,11 +136,11 @@ impl SnapshotTable {
                 });
             }
         }
-        let names: Vec<String> = columns.iter().map(|(name, _)| name.clone()).collect();
+        let names: Vec<String> = columns.iter().map(|(name, ..)| name.clone()).collect();
         let not_null = |column: &str| {
             columns
                 .iter()
-                .any(|(n, nullable)| n == column && nullable == "NO")
+                .any(|(n, nullable, _)| n == column && nullable == "NO")
         };
         let key = key_columns(&indexes, not_null).ok_or_else(|| SnapshotError::NoKey {
             db: db.to_string(),
@@ -125,12 +150,16 @@ impl SnapshotTable {
             .iter()
             .filter_map(|k| names.iter().position(|n| n == k))
             .collect();
-        Ok(Self::new(TableSchema::new(
-            db.into(),
-            table.into(),
-            names,
-            key,
-        )))
+        let unordered_key = key
+            .iter()
+            .filter_map(|&i| columns.get(i))
+            .find(|(_, _, data_type)| {
+                !ORDERED_KEY_TYPES.contains(&data_type.to_lowercase().as_str())
+            })
+            .map(|(name, ..)| name.clone());
+        let mut described = Self::new(TableSchema::new(db.into(), table.into(), names, key));
+        described.unordered_key = unordered_key;
+        Ok(described)
     }
 
     /// The table with `schema`, whose key is not empty.
@@ -157,6 +186,7 @@ impl SnapshotTable {
             .collect::<Vec<_>>()
             .join(" OR ");
         Self {
+            unordered_key: None,
             first_chunk: format!("SELECT {select} FROM {table} ORDER BY {order} LIMIT ?"),
             next_chunk: format!(
                 "SELECT {select} FROM {table} WHERE {predicate} ORDER BY {order} LIMIT ?"

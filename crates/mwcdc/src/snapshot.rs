@@ -19,13 +19,12 @@ use crate::config::{Config, SnapshotMode};
 /// the merge).
 const SOURCE_CHANNEL: usize = 64;
 
-/// The id of the initial snapshot's job.
-pub const INITIAL_JOB: &str = "initial";
-
-/// A new job's progress: nothing read yet.
+/// A new job's progress: nothing read yet. Its id, `initial-<UTC time it began>`, tells it
+/// from an earlier job of the connector (before a `checkpoint reset`): its records have other
+/// ids, and an exactly-once replay does not take the earlier job's rows for its own.
 pub fn new_job() -> SnapshotProgress {
     SnapshotProgress {
-        job: INITIAL_JOB.into(),
+        job: format!("initial-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ")),
         lanes: Vec::new(),
         tables_done: 0,
         rows: 0,
