@@ -663,17 +663,10 @@ async fn a_snapshot_killed_three_times_resumes_from_its_checkpoint() {
     assert!(again <= 3 * 20_000, "{again} rows read again");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_exactly_once_snapshot_of_two_million_rows_killed_three_times_has_no_duplicate() {
-    let killed = snapshot_killed_three_times(Kills {
-        prefix: "snapexactly",
-        delivery: "exactly-once",
-        rows: 2_000_000,
-        snapshot: "chunk_rows = 10000",
-        kill_after: 400_000.0,
-        checkpoint_interval: "2s",
-    })
-    .await;
+/// [`snapshot_killed_three_times`] in an exactly-once mode: the restarts skipped snapshot rows
+/// their partitions held, and no `mwcdc.id` is in the topic twice.
+async fn killed_three_times_without_a_duplicate(kills: Kills) {
+    let killed = snapshot_killed_three_times(kills).await;
     assert_replays_skipped_snapshot_rows(&killed.log);
     let duplicates = &killed.duplicates;
     assert!(
@@ -685,8 +678,21 @@ async fn an_exactly_once_snapshot_of_two_million_rows_killed_three_times_has_no_
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_exactly_once_snapshot_of_two_million_rows_killed_three_times_has_no_duplicate() {
+    killed_three_times_without_a_duplicate(Kills {
+        prefix: "snapexactly",
+        delivery: "exactly-once",
+        rows: 2_000_000,
+        snapshot: "chunk_rows = 10000",
+        kill_after: 400_000.0,
+        checkpoint_interval: "2s",
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_transactional_snapshot_killed_three_times_has_no_duplicate() {
-    let killed = snapshot_killed_three_times(Kills {
+    killed_three_times_without_a_duplicate(Kills {
         prefix: "snaptxn",
         delivery: "transactional",
         rows: 200_000,
@@ -695,14 +701,6 @@ async fn a_transactional_snapshot_killed_three_times_has_no_duplicate() {
         checkpoint_interval: "2s",
     })
     .await;
-    assert_replays_skipped_snapshot_rows(&killed.log);
-    let duplicates = &killed.duplicates;
-    assert!(
-        duplicates.is_empty(),
-        "{} duplicates, such as {:?}",
-        duplicates.len(),
-        &duplicates[..duplicates.len().min(5)]
-    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

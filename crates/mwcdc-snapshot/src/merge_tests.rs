@@ -163,6 +163,14 @@ impl Script {
             .expect("the merge is running")
     }
 
+    /// What the merge returned: it must stop within 5 s.
+    async fn stopped(&mut self) -> Result<(), SnapshotError> {
+        tokio::time::timeout(Duration::from_secs(5), &mut self.merge)
+            .await
+            .expect("the merge stops")
+            .expect("join")
+    }
+
     /// Whether the merge hands nothing on within a while.
     async fn quiet(&mut self) -> bool {
         tokio::time::timeout(Duration::from_millis(300), self.out.recv())
@@ -353,10 +361,7 @@ async fn a_chunk_of_another_binlog_stops_the_merge() {
         .send(chunk(at("bin.000001", 500), &[1]))
         .await
         .expect("chunk");
-    let result = tokio::time::timeout(Duration::from_secs(5), &mut s.merge)
-        .await
-        .expect("the merge stops")
-        .expect("join");
+    let result = s.stopped().await;
     assert!(
         matches!(result, Err(SnapshotError::Diverged { .. })),
         "{result:?}"
@@ -374,10 +379,7 @@ async fn a_chunk_of_another_server_than_the_streams_stops_the_merge() {
         .send(chunk(at("bin.000001", 500), &[1]))
         .await
         .expect("chunk");
-    let result = tokio::time::timeout(Duration::from_secs(5), &mut s.merge)
-        .await
-        .expect("the merge stops")
-        .expect("join");
+    let result = s.stopped().await;
     assert!(
         matches!(
             result,
